@@ -1,0 +1,360 @@
+/* engine.c - the grading pipeline for one submission.
+ * See also: engine.h.
+ */
+#define _GNU_SOURCE
+#include "engine.h"
+
+#include <dirent.h>
+#include <math.h>
+#include <sched.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "build.h"
+#include "judge.h"
+#include "sandbox.h"
+
+uint64_t rng_next(struct rng *r)
+{
+    /* splitmix64 */
+    uint64_t z = (r->state += 0x9E3779B97F4A7C15ull);
+    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
+    z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
+    return z ^ (z >> 31);
+}
+
+double rng_uniform(struct rng *r)
+{
+    return (double)(rng_next(r) >> 11) / 9007199254740992.0;
+}
+
+int rng_below(struct rng *r, int n)
+{
+    return n > 0 ? (int)(rng_next(r) % (uint64_t)n) : 0;
+}
+
+int cpus_available(void)
+{
+    cpu_set_t set;
+    int n = sched_getaffinity(0, sizeof set, &set) == 0 ? CPU_COUNT(&set) : (int)sysconf(_SC_NPROCESSORS_ONLN);
+    /* cgroup v2 quota ("max 100000" or "150000 100000"), then v1. */
+    struct sbuf b = {0};
+    long quota = -1, period = 0;
+    if (read_file("/sys/fs/cgroup/cpu.max", &b, 256) && b.data) {
+        if (sscanf(b.data, "%ld %ld", &quota, &period) != 2)
+            quota = -1;
+    } else {
+        struct sbuf q = {0}, p = {0};
+        if (read_file("/sys/fs/cgroup/cpu/cpu.cfs_quota_us", &q, 64) && q.data &&
+            read_file("/sys/fs/cgroup/cpu/cpu.cfs_period_us", &p, 64) && p.data) {
+            quota = atol(q.data);
+            period = atol(p.data);
+        }
+        sbuf_free(&q);
+        sbuf_free(&p);
+    }
+    sbuf_free(&b);
+    if (quota > 0 && period > 0) {
+        int q = (int)ceil((double)quota / (double)period);
+        if (q < n)
+            n = q;
+    }
+    return n > 0 ? n : 1;
+}
+
+bool have_program(const char *name)
+{
+    const char *path = getenv("PATH");
+    char *copy = xstrdup(path ? path : "/usr/bin:/bin");
+    bool found = false;
+    for (char *dir = strtok(copy, ":"); dir && !found; dir = strtok(NULL, ":")) {
+        char *p = xasprintf("%s/%s", dir, name);
+        found = access(p, X_OK) == 0;
+        free(p);
+    }
+    free(copy);
+    return found;
+}
+
+/* --- Runs ------------------------------------------------------------------- */
+
+struct engine {
+    struct grading *g;
+    struct rng rng;
+    char *program;             /* "./sleeper" */
+};
+
+static void argv_for(const struct engine *e, const struct params *p, const char **argv, size_t max,
+                     const char *const *prefix)
+{
+    size_t n = 0;
+    for (const char *const *s = prefix; s && *s && n < max - 1; s++)
+        argv[n++] = *s;
+    if (e->g->opt->exec_cmd) {
+        /* sh -c 'CMD "$@"' sh ARGS...: the arguments reach the program untouched. */
+        static char cmd[4096];
+        snprintf(cmd, sizeof cmd, "%s \"$@\"", e->g->opt->exec_cmd);
+        argv[n++] = "/bin/sh";
+        argv[n++] = "-c";
+        argv[n++] = cmd;
+        argv[n++] = "sh";
+    } else {
+        argv[n++] = e->program;
+    }
+    for (int i = 0; i < p->nargs && n < max - 1; i++)
+        argv[n++] = p->arg[i];
+    argv[n] = NULL;
+}
+
+/* Joins every vg.<pid> log valgrind wrote into one text, then removes them. */
+static char *collect_valgrind_logs(const char *dir)
+{
+    struct sbuf all = {0};
+    DIR *d = opendir(dir);
+    struct dirent *ent;
+    while (d && (ent = readdir(d))) {
+        if (strncmp(ent->d_name, "vg.", 3) != 0)
+            continue;
+        char *path = xasprintf("%s/%s", dir, ent->d_name);
+        read_file(path, &all, (size_t)4 << 20);
+        sbuf_puts(&all, "\n");
+        unlink(path);
+        free(path);
+    }
+    if (d)
+        closedir(d);
+    return sbuf_take(&all);
+}
+
+static void run_plan(struct engine *e, enum plan plan, const struct params *p, struct observation *o)
+{
+    const struct lab *lab = e->g->lab;
+    const char *argv[64];
+    struct run_spec spec = {.argv = (char *const *)argv, .dir = e->g->dir, .time_limit = lab->time_limit(p)};
+    static const char *const memcheck[] = {
+        "valgrind", "--tool=memcheck", "--leak-check=full", "--errors-for-leak-kinds=definite",
+        "--track-fds=yes", "--log-file=vg.%p", NULL};
+    switch (plan) {
+    case PLAN_RUN:
+        spec.pty = true;
+        spec.probe = true;
+        argv_for(e, p, argv, ARRAY_LEN(argv), NULL);
+        break;
+    case PLAN_RUN_PIPE:
+        spec.probe = true;
+        argv_for(e, p, argv, ARRAY_LEN(argv), NULL);
+        break;
+    case PLAN_MEMCHECK:
+        spec.time_limit = spec.time_limit * 10 + 20;
+        spec.max_data = -1;
+        argv_for(e, p, argv, ARRAY_LEN(argv), memcheck);
+        break;
+    case PLAN_BAD_ARGS:
+        spec.probe = true;
+        spec.time_limit = 5;
+        argv_for(e, p, argv, ARRAY_LEN(argv), NULL);
+        break;
+    case PLAN_BUILD:
+        return;
+    }
+    sandbox_run(&spec, o);
+    if (plan == PLAN_MEMCHECK)
+        o->valgrind_log = collect_valgrind_logs(e->g->dir);
+}
+
+static void fresh_params(struct engine *e, struct params *p)
+{
+    *p = (struct params){.defaults = e->g->opt->defaults};
+    e->g->lab->draw(&e->rng, p);
+}
+
+/* --- Checks ------------------------------------------------------------------ */
+
+/* A run shared by every check of the same plan (the first attempt). */
+struct shared_run {
+    struct params params;
+    struct observation *obs;
+};
+
+/* A new observation the grading owns. */
+static struct observation *new_run(struct grading *g)
+{
+    g->runs = xrealloc(g->runs, (g->nruns + 1) * sizeof *g->runs);
+    return g->runs[g->nruns++] = xcalloc(1, sizeof(struct observation));
+}
+
+static bool wanted(const struct check *c, const char *only)
+{
+    if (!only)
+        return true;
+    if (!strcmp(c->name, only))
+        return true;
+    for (int t = 0; t < NTAGS; t++)
+        if ((c->tags & (1u << t)) && !strcmp(tag_names[t], only))
+            return true;
+    return false;
+}
+
+static void skip(struct check_result *r, const char *why)
+{
+    r->verdict.status = ST_SKIP;
+    sbuf_printf(&r->verdict.summary, "skipped: %s", why);
+    r->max = 0;
+}
+
+static void run_check(struct engine *e, const struct check *c, struct check_result *r,
+                      struct shared_run *shared)
+{
+    struct grading *g = e->g;
+    const struct lab *lab = g->lab;
+    struct evidence ev = {.lab = lab, .build = &g->build, .exec_mode = g->opt->exec_cmd != NULL,
+                          .cpus = g->cpus};
+    r->max = c->points;
+
+    if (ev.exec_mode && c->c_only) {
+        skip(r, "this check applies to C programs the grader builds, not to --exec");
+        return;
+    }
+    if (c->plan == PLAN_BUILD) {
+        c->judge(&ev, &r->verdict);
+        return;
+    }
+    if (!ev.exec_mode && !g->build.ok) {
+        verdict_fail(&r->verdict, "not-built", "not run: the program did not build");
+        return;
+    }
+    if (c->plan == PLAN_MEMCHECK && !have_program("valgrind")) {
+        skip(r, "valgrind is not installed (apt-get install valgrind)");
+        return;
+    }
+    if (c->plan == PLAN_BAD_ARGS) {
+        struct params *ps = xcalloc(lab->nbad, sizeof *ps);
+        struct observation *os = xcalloc(lab->nbad, sizeof *os);
+        for (size_t i = 0; i < lab->nbad; i++) {
+            for (int a = 0; lab->bad_args[i][a] && a < MAX_ARGS; a++)
+                snprintf(ps[i].arg[ps[i].nargs++], sizeof ps[i].arg[0], "%s", lab->bad_args[i][a]);
+            ps[i].count = -1;
+            run_plan(e, c->plan, &ps[i], &os[i]);
+        }
+        ev.nruns = lab->nbad;
+        ev.params = ps;
+        ev.runs = os;
+        c->judge(&ev, &r->verdict);
+        r->attempts = 1;
+        for (size_t i = 0; i < lab->nbad; i++)
+            obs_free(&os[i]);
+        free(os);
+        free(ps);
+        return;
+    }
+    /* Best of k: the first attempt shares the plan's run; retries get fresh ones. */
+    int attempts = c->attempts > 0 ? c->attempts : 1;
+    for (int a = 0; a < attempts; a++) {
+        struct params p;
+        struct observation *o;
+        if (a == 0) {
+            if (!shared[c->plan].obs) {
+                fresh_params(e, &shared[c->plan].params);
+                shared[c->plan].obs = new_run(g);
+                run_plan(e, c->plan, &shared[c->plan].params, shared[c->plan].obs);
+            }
+            p = shared[c->plan].params;
+            o = shared[c->plan].obs;
+        } else {
+            fresh_params(e, &p);
+            o = new_run(g);
+            run_plan(e, c->plan, &p, o);
+        }
+        struct verdict v = {0};
+        ev.nruns = 1;
+        ev.params = &p;
+        ev.runs = o;
+        c->judge(&ev, &v);
+        r->attempts = a + 1;
+        /* Keep this attempt's verdict and run. */
+        sbuf_free(&r->verdict.summary);
+        sbuf_free(&r->verdict.detail);
+        r->verdict = v;
+        r->run = o;
+        r->params = p;
+        if (v.status != ST_FAIL)
+            break;
+        /* A crash or a stop at the time limit is not noise: no retry. */
+        if (!o->started || o->timed_out || o->output_flood || o->term_signal)
+            break;
+    }
+}
+
+int grade(const struct lab *lab, const struct grade_options *opt, struct grading *g,
+          progress_fn progress, void *ctx, char **why)
+{
+    *g = (struct grading){.lab = lab, .opt = opt, .cpus = cpus_available()};
+    double t_start = now_mono();
+    if (opt->exec_cmd) {
+        g->student_file = xasprintf("--exec %s", opt->exec_cmd);
+    } else {
+        g->student_file = find_student_file(lab, opt->submission, why);
+        if (!g->student_file)
+            return 2;
+    }
+    g->dir = sandbox_make_dir();
+    struct engine e = {.g = g, .rng = {opt->seed}, .program = xasprintf("./%s", lab->program)};
+    if (progress)
+        progress(g, NULL, ctx); /* the start: a header */
+
+    if (!opt->exec_cmd) {
+        char *dst = xasprintf("%s/%s", g->dir, lab->student_file);
+        if (!copy_file(g->student_file, dst, 0644))
+            die("cannot copy %s", g->student_file);
+        sandbox_chown(dst);
+        free(dst);
+        double t0 = now_mono();
+        build_program(g->dir, lab->student_file, lab->program, NULL, &g->build);
+        g->build.seconds = now_mono() - t0;
+    }
+
+    struct shared_run shared[PLAN_BAD_ARGS + 1] = {0};
+    g->results = xcalloc(lab->nchecks, sizeof *g->results);
+    for (size_t i = 0; i < lab->nchecks; i++) {
+        const struct check *c = &lab->checks[i];
+        if (!wanted(c, opt->only) && c->plan != PLAN_BUILD)
+            continue;
+        struct check_result *r = &g->results[g->nresults++];
+        r->check = c;
+        double t0 = now_mono();
+        run_check(&e, c, r, shared);
+        r->seconds = now_mono() - t0 + (c->plan == PLAN_BUILD ? g->build.seconds : 0);
+        r->verdict.score = r->verdict.status == ST_PASS ? r->max : 0;
+        g->score += r->verdict.score;
+        g->max += r->max;
+        if (progress)
+            progress(g, r, ctx);
+    }
+    free(e.program);
+    g->seconds = now_mono() - t_start;
+    return 0;
+}
+
+void grading_free(struct grading *g)
+{
+    for (size_t i = 0; i < g->nresults; i++) {
+        sbuf_free(&g->results[i].verdict.summary);
+        sbuf_free(&g->results[i].verdict.detail);
+    }
+    free(g->results);
+    for (size_t i = 0; i < g->nruns; i++) {
+        obs_free(g->runs[i]);
+        free(g->runs[i]);
+    }
+    free(g->runs);
+    build_result_free(&g->build);
+    if (g->dir) {
+        if (!g->opt || !g->opt->keep)
+            remove_tree(g->dir);
+        free(g->dir);
+    }
+    free(g->student_file);
+    *g = (struct grading){0};
+}

@@ -1,0 +1,93 @@
+/* hints.c - the hint catalogue. Each hint names the mistake, then the fix.
+ * Keep them short: they are printed under a failing test.
+ * See also: hints.h, handouts/hints.md.
+ */
+#include "hints.h"
+
+#include <string.h>
+
+const struct hint hint_catalogue[] = {
+    /* Any lab */
+    {"build-failed", "Fix the first compiler error shown above; later ones often follow from it."},
+    {"not-built", "This test needs a program that builds; fix the build first."},
+    {"cannot-start", "The program could not be started: check the command (with --exec, the "
+                     "interpreter and the script's path)."},
+    {"crash", "The program was killed by a signal: run it under gdb or valgrind to find the bad "
+              "memory access."},
+    {"exit-status", "A program that worked must return 0 from main (or call exit(0))."},
+    {"time-limit", "The program never finished: a loop whose exit condition is never met, or a "
+                   "wait for something that never comes."},
+    {"output-flood", "The program printed without end: look for a loop that prints and never stops."},
+    {"format", "Print exactly the lines of the contract, one per line, nothing else on stdout "
+               "(use stderr for debugging)."},
+    {"replayed-output", "The output does not follow this run's arguments: compute the lines from "
+                        "argv, do not print a fixed example."},
+    {"bad-args", "Check every argument (strtod/strtol with an end pointer, errno == ERANGE, sign); "
+                 "on a bad one print a message to stderr and exit(2) before doing any work."},
+    {"invalid-access", "valgrind saw memory used wrongly: read the first error's stack, from the top "
+                       "frame in your file."},
+    {"leak", "Memory was allocated and never freed: free what you malloc before returning."},
+    {"fd-leak", "A descriptor stayed open: close every fd you open or create (pipes: both ends)."},
+    /* Lab 1: concurrency */
+    {"sequential-wait", "Total time is about the SUM of the delays: the tasks ran one after another. "
+                        "Wait for all of them in ONE select() loop: each turn, sleep until the "
+                        "nearest deadline, then finish every task that is due."},
+    {"busy-wait", "CPU time is close to wall time: the program spins instead of sleeping. Give "
+                  "select() a timeout until the next deadline so the process sleeps in the kernel."},
+    {"wrong-wait-call", "The program waits with sleep/usleep/nanosleep (or threads/processes). The "
+                        "lab's point is one thread waiting in select()/pselect() for the nearest "
+                        "deadline."},
+    {"timeout-not-rebuilt", "select() may change its timeout and fd_sets: rebuild both before every "
+                            "call, from the deadline that is now nearest."},
+    {"eintr", "select() can return -1 with errno == EINTR when a signal arrives: retry the loop, "
+              "do not treat it as the end."},
+    {"late-finish", "A task finished long after its deadline: compute each deadline once (start + "
+                    "delay) and the timeout from the clock now, not by adding up past timeouts."},
+    {"early-finish", "A task finished before its delay had passed: compare against a monotonic "
+                     "clock (clock_gettime(CLOCK_MONOTONIC)) and never round a deadline down."},
+    {"order-started", "Print every 'started' line before waiting for anything: the tasks all start "
+                      "at once."},
+    {"order-finished", "Tasks must finish in order of their delays: the shortest first."},
+    {"wrong-total", "The 'Total time' line must be the wall time you measured, from the start to the "
+                    "end, with two decimals."},
+    /* Lab 2: processes */
+    {"lines-after-total", "Lines came after the total: the parent printed before its children "
+                          "finished. wait() (or waitpid()) for every child before the totals."},
+    {"zombie", "A child was never reaped (a zombie): call wait()/waitpid() once per child."},
+    {"orphan", "A child was still running when the parent exited: wait for every child."},
+    {"fork-duplicates", "Lines appeared twice with stdout a pipe but once on a terminal: stdio "
+                        "buffers were copied by fork(). fflush(stdout) before fork(), and end the "
+                        "child with _exit() after fflush, or exit() once."},
+    {"global-counter", "The total was 0: each child counted in its own copy of memory. Processes "
+                       "share nothing: send the count back through a pipe."},
+    {"sequential-fork", "The children ran one after another (wall ~ sum, or a wait before the next "
+                        "fork): fork all children first, then wait for all of them."},
+    {"loop-removed", "A child used almost no CPU time: the compiler removed the counting loop. "
+                     "Count in a volatile variable."},
+    {"not-parallel", "CPU/wall stayed near 1: the work did not run on two CPUs at once."},
+    {"threads-not-processes", "The program created threads: this lab is about processes (fork)."},
+    /* Lab 3: threads */
+    {"lost-updates", "The total is short: increments were lost because two threads did "
+                     "read-modify-write on the same counter at once. Protect it."},
+    {"data-race", "A race detector saw two threads touch the same memory without synchronisation, "
+                  "even if the total came out right this time."},
+    {"volatile-not-atomic", "volatile does not make ++ atomic: it still loads, adds and stores. Use "
+                            "a mutex or <stdatomic.h>."},
+    {"lock-around-loop", "Threads ran but CPU/wall stayed near 1: a lock held around the whole loop "
+                         "lets one thread run at a time. Lock per increment, or better, count "
+                         "locally and add once."},
+    {"sequential-join", "Threads were joined before the next one was created: create all, then join all."},
+    {"no-threads", "No threads were created: start NTHREADS threads with pthread_create."},
+    {"processes-not-threads", "The program created processes: this lab is about threads (pthread_create)."},
+    {"cannot-judge-parallel", "Only one CPU is available, so parallelism cannot be shown here: run on a "
+                              "machine (or CPUS=) with two or more."},
+};
+const size_t nhints = sizeof hint_catalogue / sizeof hint_catalogue[0];
+
+const struct hint *hint_find(const char *id)
+{
+    for (size_t i = 0; id && i < nhints; i++)
+        if (!strcmp(hint_catalogue[i].id, id))
+            return &hint_catalogue[i];
+    return NULL;
+}

@@ -1,0 +1,332 @@
+/* judge.c - shared, pure judges: output parsing, partial order, memcheck logs,
+ * bad arguments, and the words used to describe a run.
+ * See also: judge.h.
+ */
+#define _GNU_SOURCE
+#include "judge.h"
+
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "hints.h"
+
+const char *const tag_names[NTAGS] = {"build", "format", "order", "timing", "cpu",
+                                      "structure", "correctness", "memory", "race", "errors"};
+
+void verdict_note(struct verdict *v, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    sbuf_vprintf(&v->detail, fmt, ap);
+    va_end(ap);
+    sbuf_puts(&v->detail, "\n");
+}
+
+void verdict_hint(struct verdict *v, const char *hint)
+{
+    for (int i = 0; i < v->nhints; i++)
+        if (!strcmp(v->hints[i], hint))
+            return;
+    if (hint && v->nhints < (int)ARRAY_LEN(v->hints))
+        v->hints[v->nhints++] = hint;
+}
+
+void verdict_fail(struct verdict *v, const char *hint, const char *fmt, ...)
+{
+    /* The first failure gives the summary; later ones become detail lines. */
+    struct sbuf *to = v->status == ST_FAIL ? &v->detail : &v->summary;
+    if (v->status == ST_FAIL)
+        sbuf_puts(to, "also: ");
+    else
+        sbuf_free(&v->summary);
+    va_list ap;
+    va_start(ap, fmt);
+    sbuf_vprintf(to, fmt, ap);
+    va_end(ap);
+    if (to == &v->detail)
+        sbuf_puts(to, "\n");
+    v->status = ST_FAIL;
+    if (hint)
+        verdict_hint(v, hint);
+}
+
+void parse_output(const struct lab *lab, const struct observation *o, struct parsed *out)
+{
+    *out = (struct parsed){0};
+    out->ev = xcalloc(o->nlines + 1, sizeof *out->ev);
+    for (size_t i = 0; i < o->nlines; i++) {
+        const struct line *l = &o->lines[i];
+        if (l->stream != STREAM_OUT)
+            continue;
+        struct out_event *e = &out->ev[out->n++];
+        e->line = i;
+        e->t = l->t;
+        e->text = l->text;
+        e->pattern = match_any(lab->patterns, lab->npatterns, l->text, &e->m);
+        e->id = e->pattern >= 0 && e->m.nfields > 0 && strstr(lab->patterns[e->pattern], "{i}")
+                    ? (int)e->m.field[0]
+                    : -1;
+        if (e->pattern < 0)
+            out->unknown++;
+    }
+}
+
+void parsed_free(struct parsed *p)
+{
+    free(p->ev);
+    *p = (struct parsed){0};
+}
+
+static bool selected(const struct out_event *e, struct selector s)
+{
+    if (e->pattern < 0)
+        return false;
+    return (s.pattern < 0 || e->pattern == s.pattern) && (s.id < 0 || e->id == s.id);
+}
+
+size_t count_events(const struct parsed *p, int pattern, int id)
+{
+    size_t n = 0;
+    for (size_t i = 0; i < p->n; i++)
+        n += selected(&p->ev[i], (struct selector){pattern, id});
+    return n;
+}
+
+const struct out_event *find_event(const struct parsed *p, int pattern, int id)
+{
+    for (size_t i = 0; i < p->n; i++)
+        if (selected(&p->ev[i], (struct selector){pattern, id}))
+            return &p->ev[i];
+    return NULL;
+}
+
+int check_order(const struct parsed *p, const struct order_rule *rules, size_t nrules,
+                const struct out_event **late_a, const struct out_event **early_b)
+{
+    for (size_t r = 0; r < nrules; r++) {
+        /* Broken when some b-line comes before the last a-line. */
+        const struct out_event *first_b = NULL, *last_a = NULL;
+        for (size_t i = 0; i < p->n; i++) {
+            const struct out_event *e = &p->ev[i];
+            if (selected(e, rules[r].a))
+                last_a = e;
+            if (!first_b && selected(e, rules[r].b))
+                first_b = e;
+        }
+        if (first_b && last_a && first_b->line < last_a->line && first_b != last_a) {
+            *late_a = last_a;
+            *early_b = first_b;
+            return (int)r;
+        }
+    }
+    return -1;
+}
+
+void describe_end(const struct observation *o, struct sbuf *out)
+{
+    if (!o->started)
+        sbuf_puts(out, "could not be started");
+    else if (o->timed_out)
+        sbuf_printf(out, "was stopped at the %.0f s time limit", o->time_limit);
+    else if (o->output_flood)
+        sbuf_printf(out, "was stopped after printing %zu bytes (endless output?)", o->out_bytes);
+    else if (o->term_signal)
+        sbuf_printf(out, "was killed by signal %d (%s)", o->term_signal, sigabbrev_np(o->term_signal)
+                    ? sigabbrev_np(o->term_signal) : "?");
+    else
+        sbuf_printf(out, "exited with status %d", o->exit_code);
+}
+
+bool ended_well(const struct observation *o)
+{
+    return o->started && o->exited && o->exit_code == 0 && !o->timed_out && !o->output_flood;
+}
+
+bool fail_if_crashed(const struct observation *o, struct verdict *v)
+{
+    if (ended_well(o))
+        return false;
+    struct sbuf s = {0};
+    describe_end(o, &s);
+    const char *hint = o->timed_out ? "time-limit" : o->term_signal ? "crash" : o->output_flood
+                       ? "output-flood" : !o->started ? "cannot-start" : "exit-status";
+    verdict_fail(v, hint, "the program %s", s.data);
+    sbuf_free(&s);
+    quote_output(o, v, 12);
+    return true;
+}
+
+void describe_calls(const struct observation *o, const char *const *calls, size_t ncalls,
+                    struct sbuf *out)
+{
+    bool any = false;
+    for (size_t i = 0; i < ncalls; i++) {
+        long n = obs_calls(o, calls[i]);
+        if (n == 0)
+            continue;
+        sbuf_printf(out, "%s%s %ld time%s", any ? ", " : "", calls[i], n, n == 1 ? "" : "s");
+        any = true;
+    }
+    if (!any)
+        sbuf_puts(out, "none of them");
+}
+
+void quote_output(const struct observation *o, struct verdict *v, size_t max)
+{
+    size_t shown = 0;
+    for (size_t i = 0; i < o->nlines && shown < max; i++, shown++)
+        verdict_note(v, "  %6.3fs %s| %s", o->lines[i].t, o->lines[i].stream == STREAM_ERR ? "err" : "out",
+                     o->lines[i].text);
+    if (o->nlines > max)
+        verdict_note(v, "  ... %zu more line(s)", o->nlines - max);
+    if (o->dropped_lines)
+        verdict_note(v, "  ... %zu line(s) not kept (%zu bytes printed in all)", o->dropped_lines,
+                     o->out_bytes);
+    if (o->nlines == 0)
+        verdict_note(v, "  (no output)");
+}
+
+void judge_build(const struct evidence *ev, struct verdict *v)
+{
+    const struct build_result *b = ev->build;
+    if (!b->ok) {
+        verdict_fail(v, "build-failed", "the program did not compile");
+    } else if (b->warnings) {
+        sbuf_printf(&v->summary, "compiled, with %d warning%s (read them: most are bugs)",
+                    b->warnings, b->warnings == 1 ? "" : "s");
+    } else {
+        sbuf_puts(&v->summary, "compiled with no warnings");
+    }
+    if (b->log && *b->log) {
+        /* At most 30 lines of the compiler's output. */
+        const char *s = b->log;
+        for (int n = 0; *s && n < 30; n++) {
+            const char *nl = strchr(s, '\n');
+            size_t len = nl ? (size_t)(nl - s) : strlen(s);
+            verdict_note(v, "  %.*s", (int)len, s);
+            s = nl ? nl + 1 : s + len;
+        }
+        if (*s)
+            verdict_note(v, "  ...");
+    }
+}
+
+/* --- valgrind memcheck --------------------------------------------------------- */
+
+/* Sums a "definitely lost: 1,234 bytes" figure (commas allowed). */
+static long leak_bytes(const char *s)
+{
+    long n = 0;
+    for (; *s && *s != ' '; s++)
+        if (*s >= '0' && *s <= '9')
+            n = n * 10 + (*s - '0');
+    return n;
+}
+
+void judge_memory(const struct evidence *ev, struct verdict *v)
+{
+    const struct observation *o = &ev->runs[0];
+    const char *log = o->valgrind_log;
+    if (!log || !*log) {
+        if (fail_if_crashed(o, v))
+            return;
+        verdict_fail(v, "exit-status", "valgrind wrote no report (did the program run?)");
+        return;
+    }
+    int procs = 0, errors = 0, open_fds = 0;
+    long lost = 0;
+    const char *first_error = NULL;
+    for (const char *s = log; s && *s;) {
+        const char *nl = strchr(s, '\n');
+        size_t len = nl ? (size_t)(nl - s) : strlen(s);
+        char line[512];
+        snprintf(line, sizeof line, "%.*s", (int)(len < 511 ? len : 511), s);
+        const char *body = strstr(line, "== ");
+        body = body ? body + 3 : line;
+        int n;
+        if (strstr(body, "Command: "))
+            procs++;
+        if (sscanf(body, "ERROR SUMMARY: %d", &n) == 1)
+            errors += n;
+        const char *dl = strstr(body, "definitely lost: ");
+        if (dl)
+            lost += leak_bytes(dl + 17);
+        int fd;
+        if (sscanf(body, "Open file descriptor %d", &fd) == 1 && fd > 2) {
+            /* Inherited ones say so on the next line. */
+            const char *next = nl ? nl + 1 : "";
+            const char *nnl = strchr(next, '\n');
+            if (!strstr(next, "<inherited from parent>") ||
+                (nnl && strstr(next, "<inherited from parent>") > nnl)) {
+                open_fds++;
+                verdict_note(v, "  left open: %s", body);
+            }
+        }
+        if (!first_error && (strstr(body, "Invalid ") == body || strstr(body, "Conditional jump") == body ||
+                             strstr(body, "Use of uninitialised") == body ||
+                             strstr(body, "Syscall param") == body || strstr(body, "Mismatched free") == body))
+            first_error = s;
+        s = nl ? nl + 1 : NULL;
+    }
+    if (first_error) {
+        verdict_fail(v, "invalid-access", "valgrind found invalid memory use");
+        const char *s = first_error;
+        for (int k = 0; k < 6 && s && *s; k++) {
+            const char *nl = strchr(s, '\n');
+            verdict_note(v, "  %.*s", (int)(nl ? nl - s : (long)strlen(s)), s);
+            s = nl ? nl + 1 : NULL;
+        }
+    }
+    if (lost > 0)
+        verdict_fail(v, "leak", "%ld byte%s definitely lost (memory never freed)", lost, lost == 1 ? "" : "s");
+    if (open_fds > 0)
+        verdict_fail(v, "fd-leak", "%d file descriptor%s left open at exit", open_fds, open_fds == 1 ? "" : "s");
+    if (v->status != ST_FAIL && errors > 0)
+        verdict_fail(v, "invalid-access", "valgrind counted %d error%s", errors, errors == 1 ? "" : "s");
+    if (v->status != ST_FAIL && !ended_well(o) && !o->timed_out)
+        fail_if_crashed(o, v);
+    if (v->status != ST_FAIL)
+        sbuf_printf(&v->summary, "valgrind memcheck: no errors, no leaks, no open descriptors (%d process%s)",
+                    procs, procs == 1 ? "" : "es");
+}
+
+/* --- bad arguments ---------------------------------------------------------- */
+
+void judge_bad_args(const struct evidence *ev, struct verdict *v)
+{
+    int good = 0;
+    for (size_t i = 0; i < ev->nruns; i++) {
+        const struct observation *o = &ev->runs[i];
+        const struct params *p = &ev->params[i];
+        struct sbuf args = {0};
+        for (int a = 0; a < p->nargs; a++)
+            sbuf_printf(&args, "%s'%s'", a ? " " : "", p->arg[a]);
+        struct parsed out;
+        parse_output(ev->lab, o, &out);
+        size_t err_lines = 0;
+        for (size_t l = 0; l < o->nlines; l++)
+            err_lines += o->lines[l].stream == STREAM_ERR && o->lines[l].text[0];
+        struct sbuf end = {0};
+        describe_end(o, &end);
+        size_t normal = out.n - out.unknown;
+        if (!o->exited || o->exit_code != 2) {
+            verdict_fail(v, o->term_signal ? "crash" : "bad-args", "with arguments %s the program %s (expected exit status 2)",
+                         args.data, end.data);
+        } else if (err_lines == 0) {
+            verdict_fail(v, "bad-args", "with arguments %s there was no message on stderr", args.data);
+        } else if (normal > 0) {
+            verdict_fail(v, "bad-args", "with arguments %s the program still printed %zu normal line%s (\"%s\")",
+                         args.data, normal, normal == 1 ? "" : "s", out.ev[0].text);
+        } else {
+            good++;
+        }
+        parsed_free(&out);
+        sbuf_free(&args);
+        sbuf_free(&end);
+    }
+    if (v->status != ST_FAIL)
+        sbuf_printf(&v->summary, "%d bad argument list%s: each got a message and exit status 2", good,
+                    good == 1 ? "" : "s");
+}

@@ -1,0 +1,66 @@
+/* judge.h - judges and judging helpers shared by every lab. All pure.
+ *
+ * parse_output()  matches a run's stdout lines against the lab's patterns.
+ * check_order()   a partial order over those events ("every A before every B").
+ * judge_memory()  reads valgrind memcheck logs.
+ * judge_bad_args() exit status 2, a message, no normal output, no crash.
+ * describe_calls() "called nanosleep 4 times, select 3 times".
+ *
+ * See also: spec.h, labs/lab1.c (a lab's own judges), tests/check_judge.c.
+ */
+#ifndef GRADER_JUDGE_H
+#define GRADER_JUDGE_H
+
+#include "spec.h"
+
+/* One stdout line, matched. */
+struct out_event {
+    size_t line;        /* index into obs->lines */
+    int pattern;        /* -1: the line matched no pattern */
+    int id;             /* the first field as an integer (task number), or -1 */
+    struct match m;
+    double t;
+    const char *text;
+};
+struct parsed {
+    struct out_event *ev;
+    size_t n;
+    size_t unknown;     /* lines that matched no pattern */
+};
+void parse_output(const struct lab *lab, const struct observation *o, struct parsed *out);
+void parsed_free(struct parsed *p);
+/* Events of one pattern (and id, or -1 for any id). */
+size_t count_events(const struct parsed *p, int pattern, int id);
+const struct out_event *find_event(const struct parsed *p, int pattern, int id);
+
+/* Partial order: every event selected by a comes before every event selected by b. */
+struct selector {
+    int pattern;        /* -1: any matched line */
+    int id;             /* -1: any id */
+};
+struct order_rule {
+    struct selector a, b;
+    const char *why;    /* shown when broken: "every started line comes before any finished line" */
+};
+/* Returns the index of the first broken rule, or -1; late_a/early_b say which lines. */
+int check_order(const struct parsed *p, const struct order_rule *rules, size_t nrules,
+                const struct out_event **late_a, const struct out_event **early_b);
+
+/* Generic judges a lab can list directly in its checks. */
+void judge_build(const struct evidence *ev, struct verdict *v);
+void judge_memory(const struct evidence *ev, struct verdict *v);
+void judge_bad_args(const struct evidence *ev, struct verdict *v);
+
+/* How the run ended, in words ("exited with status 0", "killed by SIGSEGV"). */
+void describe_end(const struct observation *o, struct sbuf *out);
+/* True for a run that ended normally with status 0. */
+bool ended_well(const struct observation *o);
+/* A verdict for a run that did not end well; returns true if it failed v. */
+bool fail_if_crashed(const struct observation *o, struct verdict *v);
+/* The probe's tallies in words; only nonzero calls from the list. */
+void describe_calls(const struct observation *o, const char *const *calls, size_t ncalls,
+                    struct sbuf *out);
+/* Quotes up to max stdout/stderr lines into v's detail. */
+void quote_output(const struct observation *o, struct verdict *v, size_t max);
+
+#endif

@@ -1,0 +1,348 @@
+/* lab1.c - Lab 1 as data: the select()-based sleeper (concurrency).
+ *
+ *   sleeper [SECONDS...]     one task per argument; default 2 3 1
+ *   Task i started                 (every task, before waiting for any)
+ *   Task i finished after S sec    (when task i's delay has passed)
+ *   Total time: T sec              (measured wall time, two decimals)
+ *
+ * One process, one thread, one event loop that waits only in select() or
+ * pselect(). Each run gets fresh random delays, so replayed output fails.
+ *
+ * See also: handouts/lab1.md, solutions/lab1/sleeper.c, spec.h.
+ */
+#include <math.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "../judge.h"
+
+enum { P_STARTED, P_FINISHED, P_TOTAL };
+static const char *const patterns[] = {
+    [P_STARTED] = "Task {i} started",
+    [P_FINISHED] = "Task {i} finished after {n} sec",
+    [P_TOTAL] = "Total time: {t2} sec",
+};
+
+#define MIN_TASKS 3
+#define MAX_TASKS 5
+#define LATE_PER_LINE 0.080   /* s a finished line may come after its deadline */
+#define EARLY_PER_LINE 0.005  /* s before it (clock granularity) */
+#define OVER_MAX 0.120        /* s the whole run may exceed the longest delay */
+#define CPU_SHARE_MAX 0.20    /* CPU/wall above this is spinning */
+
+static void draw(struct rng *r, struct params *p)
+{
+    if (p->defaults) {
+        static const double example[] = {2, 3, 1};
+        p->count = 3;
+        memcpy(p->value, example, sizeof example);
+        p->nargs = 0;
+        return;
+    }
+    /* 3-5 distinct delays on a 50 ms grid in [0.10, 0.60], at least 0.1 s apart,
+     * never in ascending order (a program that waits in argument order must fail). */
+    p->count = MIN_TASKS + rng_below(r, MAX_TASKS - MIN_TASKS + 1);
+    for (;;) {
+        for (int i = 0; i < p->count; i++)
+            p->value[i] = 0.10 + 0.05 * rng_below(r, 11);
+        bool ok = true, ascending = true;
+        for (int i = 0; i < p->count && ok; i++)
+            for (int j = i + 1; j < p->count && ok; j++)
+                ok = fabs(p->value[i] - p->value[j]) >= 0.099;
+        for (int i = 1; i < p->count; i++)
+            ascending = ascending && p->value[i - 1] < p->value[i];
+        if (ok && !ascending)
+            break;
+    }
+    p->nargs = p->count;
+    for (int i = 0; i < p->count; i++)
+        snprintf(p->arg[i], sizeof p->arg[i], "%.2f", p->value[i]);
+}
+
+static double sum_of(const struct params *p)
+{
+    double s = 0;
+    for (int i = 0; i < p->count; i++)
+        s += p->value[i];
+    return s;
+}
+
+static double max_of(const struct params *p)
+{
+    double m = 0;
+    for (int i = 0; i < p->count; i++)
+        m = fmax(m, p->value[i]);
+    return m;
+}
+
+static double time_limit(const struct params *p)
+{
+    return sum_of(p) + 3.0;
+}
+
+static void describe_delays(const struct params *p, struct sbuf *out)
+{
+    for (int i = 0; i < p->count; i++)
+        sbuf_printf(out, "%s%g", i ? " " : "", p->value[i]);
+}
+
+/* format: exactly the contract's lines for this run's tasks. */
+static void judge_format(const struct evidence *ev, struct verdict *v)
+{
+    const struct observation *o = &ev->runs[0];
+    const struct params *p = &ev->params[0];
+    if (fail_if_crashed(o, v))
+        return;
+    struct parsed out;
+    parse_output(ev->lab, o, &out);
+    for (size_t i = 0; i < out.n; i++)
+        if (out.ev[i].pattern < 0) {
+            verdict_fail(v, "format", "line %zu is not in the contract: \"%s\"", i + 1, out.ev[i].text);
+            break;
+        }
+    for (int t = 1; t <= p->count; t++) {
+        size_t started = count_events(&out, P_STARTED, t), finished = count_events(&out, P_FINISHED, t);
+        if (started != 1)
+            verdict_fail(v, "format", "\"Task %d started\" printed %zu times (expected once)", t, started);
+        if (finished != 1) {
+            verdict_fail(v, "format", "\"Task %d finished after ...\" printed %zu times (expected once)", t,
+                         finished);
+            continue;
+        }
+        const struct out_event *e = find_event(&out, P_FINISHED, t);
+        if (fabs(e->m.field[1] - p->value[t - 1]) > 1e-9)
+            verdict_fail(v, "replayed-output", "task %d's delay is %g s, but the line says \"%s\"", t,
+                         p->value[t - 1], e->text);
+    }
+    for (size_t i = 0; i < out.n; i++)
+        if (out.ev[i].id == 0 || out.ev[i].id > p->count) {
+            verdict_fail(v, "replayed-output", "\"%s\": there are only %d tasks in this run", out.ev[i].text,
+                         p->count);
+            break;
+        }
+    size_t totals = count_events(&out, P_TOTAL, -1);
+    if (totals != 1)
+        verdict_fail(v, "format", "\"Total time: T sec\" (two decimals) printed %zu times (expected once)",
+                     totals);
+    if (v->status == ST_FAIL) {
+        struct sbuf d = {0};
+        describe_delays(p, &d);
+        verdict_note(v, "  arguments: %s", d.data);
+        sbuf_free(&d);
+        quote_output(o, v, 12);
+    } else {
+        sbuf_printf(&v->summary, "%d tasks: every line as the contract says", p->count);
+    }
+    parsed_free(&out);
+}
+
+/* order: a partial order, not one fixed sequence. */
+static void judge_order(const struct evidence *ev, struct verdict *v)
+{
+    const struct observation *o = &ev->runs[0];
+    const struct params *p = &ev->params[0];
+    if (fail_if_crashed(o, v))
+        return;
+    struct parsed out;
+    parse_output(ev->lab, o, &out);
+    struct order_rule rules[2 + MAX_VALUES * MAX_VALUES];
+    size_t n = 0;
+    rules[n++] = (struct order_rule){{P_STARTED, -1}, {P_FINISHED, -1},
+                                     "every 'started' line comes before any 'finished' line"};
+    rules[n++] = (struct order_rule){{-1, -1}, {P_TOTAL, -1}, "'Total time' comes last"};
+    for (int i = 0; i < p->count; i++)
+        for (int j = 0; j < p->count; j++)
+            if (p->value[i] < p->value[j])
+                rules[n++] = (struct order_rule){{P_FINISHED, i + 1}, {P_FINISHED, j + 1},
+                                                 "tasks finish in order of their delays, shortest first"};
+    const struct out_event *late, *early;
+    int broken = check_order(&out, rules, n, &late, &early);
+    if (count_events(&out, P_FINISHED, -1) == 0) {
+        verdict_fail(v, "format", "no 'finished' lines to put in order");
+    } else if (broken >= 0) {
+        verdict_fail(v, broken == 0 ? "order-started" : broken == 1 ? "format" : "order-finished",
+                     "\"%s\" came before \"%s\": %s", early->text, late->text, rules[broken].why);
+        struct sbuf d = {0};
+        describe_delays(p, &d);
+        verdict_note(v, "  arguments: %s", d.data);
+        sbuf_free(&d);
+        quote_output(o, v, 12);
+    } else {
+        sbuf_printf(&v->summary, "started lines first, finished by delay, total last (%zu rules)", n);
+    }
+    parsed_free(&out);
+}
+
+/* timing: each finished line near its deadline, and the whole run ~ max, not ~ sum. */
+static void judge_timing(const struct evidence *ev, struct verdict *v)
+{
+    const struct observation *o = &ev->runs[0];
+    const struct params *p = &ev->params[0];
+    if (fail_if_crashed(o, v))
+        return;
+    struct parsed out;
+    parse_output(ev->lab, o, &out);
+    double sum = sum_of(p), max = max_of(p), worst_late = -1;
+    int worst = 0;
+    for (int t = 1; t <= p->count; t++) {
+        const struct out_event *e = find_event(&out, P_FINISHED, t);
+        if (!e) {
+            verdict_fail(v, "format", "no \"Task %d finished\" line to time", t);
+            continue;
+        }
+        double late = e->t - p->value[t - 1];
+        if (late < -EARLY_PER_LINE)
+            verdict_fail(v, "early-finish", "task %d finished at %.3f s, before its %g s delay", t, e->t,
+                         p->value[t - 1]);
+        if (late > worst_late) {
+            worst_late = late;
+            worst = t;
+        }
+    }
+    if (o->wall > max + OVER_MAX) {
+        const char *hint = o->wall > sum - 0.05 ? "sequential-wait" : "late-finish";
+        verdict_fail(v, hint, "the run took %.2f s: the longest delay is %.2f s, the sum %.2f s (%s)",
+                     o->wall, max, sum, o->wall > sum - 0.05 ? "≈ sum: one task after another" : "too slow");
+    } else if (worst_late > LATE_PER_LINE) {
+        verdict_fail(v, "late-finish", "task %d finished %.0f ms after its deadline (at most %.0f ms)",
+                     worst, worst_late * 1000, LATE_PER_LINE * 1000);
+    }
+    const struct out_event *tot = find_event(&out, P_TOTAL, -1);
+    if (tot && fabs(tot->m.field[0] - o->wall) > 0.05 + 0.05 * o->wall)
+        verdict_fail(v, "wrong-total", "the program says \"%s\", the grader measured %.2f s", tot->text,
+                     o->wall);
+    if (v->status == ST_FAIL) {
+        for (int t = 1; t <= p->count; t++) {
+            const struct out_event *e = find_event(&out, P_FINISHED, t);
+            if (e)
+                verdict_note(v, "  task %d: delay %5.2f s, line at %6.3f s (%+.0f ms)", t, p->value[t - 1],
+                             e->t, (e->t - p->value[t - 1]) * 1000);
+        }
+    } else {
+        sbuf_printf(&v->summary, "total %.2f s ≈ max %.2f s, not sum %.2f s; lines at most %.0f ms late",
+                    o->wall, max, sum, fmax(worst_late, 0) * 1000);
+    }
+    parsed_free(&out);
+}
+
+/* cpu: a sleeper sleeps. */
+static void judge_cpu(const struct evidence *ev, struct verdict *v)
+{
+    const struct observation *o = &ev->runs[0];
+    if (fail_if_crashed(o, v))
+        return;
+    double share = o->wall > 0 ? obs_cpu(o) / o->wall : 0;
+    if (share > CPU_SHARE_MAX) {
+        verdict_fail(v, "busy-wait", "CPU time %.2f s over %.2f s of wall time (%.0f%%; at most %.0f%%)",
+                     obs_cpu(o), o->wall, share * 100, CPU_SHARE_MAX * 100);
+        long selects = obs_calls(o, "select") + obs_calls(o, "pselect");
+        if (selects > 1000) {
+            verdict_note(v, "  select/pselect was called %ld times", selects);
+            verdict_hint(v, "timeout-not-rebuilt");
+        }
+    } else {
+        sbuf_printf(&v->summary, "CPU %.3f s over %.2f s wall (%.1f%%): it slept", obs_cpu(o), o->wall,
+                    share * 100);
+    }
+}
+
+static const char *const process_calls[] = {"fork", "vfork", "posix_spawn", "system"};
+static const char *const sleep_calls[] = {"sleep", "usleep", "nanosleep", "clock_nanosleep"};
+static const char *const loop_calls[] = {"select", "pselect", "poll", "ppoll", "epoll_wait"};
+
+static long total_calls(const struct observation *o, const char *const *calls, size_t n)
+{
+    long t = 0;
+    for (size_t i = 0; i < n; i++)
+        t += obs_calls(o, calls[i]);
+    return t;
+}
+
+/* structure: one process, one thread, waits in select/pselect; from the probe. */
+static void judge_structure(const struct evidence *ev, struct verdict *v)
+{
+    const struct observation *o = &ev->runs[0];
+    if (!o->started) {
+        fail_if_crashed(o, v);
+        return;
+    }
+    if (o->nevents == 0) {
+        verdict_fail(v, "cannot-start", "the grader's probe saw no calls at all (a statically linked "
+                     "program cannot be observed)");
+        return;
+    }
+    long procs = total_calls(o, process_calls, ARRAY_LEN(process_calls));
+    long threads = obs_calls(o, "pthread_create");
+    long sleeps = total_calls(o, sleep_calls, ARRAY_LEN(sleep_calls));
+    long selects = obs_calls(o, "select") + obs_calls(o, "pselect");
+    long others = total_calls(o, loop_calls, ARRAY_LEN(loop_calls)) - selects;
+    struct sbuf seen = {0};
+    describe_calls(o, loop_calls, ARRAY_LEN(loop_calls), &seen);
+    if (procs > 0)
+        verdict_fail(v, "wrong-wait-call", "created %ld process%s (one process only)", procs,
+                     procs == 1 ? "" : "es");
+    if (threads > 0)
+        verdict_fail(v, "wrong-wait-call", "created %ld thread%s (one thread only)", threads,
+                     threads == 1 ? "" : "s");
+    if (sleeps > 0) {
+        struct sbuf s = {0};
+        describe_calls(o, sleep_calls, ARRAY_LEN(sleep_calls), &s);
+        verdict_fail(v, "wrong-wait-call", "called %s (wait only in select/pselect)", s.data);
+        sbuf_free(&s);
+    }
+    if (ev->exec_mode) {
+        if (selects + others == 0)
+            verdict_fail(v, "wrong-wait-call", "never waited in an event loop (select, poll or epoll)");
+        else if (v->status != ST_FAIL)
+            sbuf_printf(&v->summary, "1 process, no threads, no sleep calls; waited in %s "
+                        "(--exec: any event-loop call counts; the select-only rule is for C)", seen.data);
+    } else {
+        if (others > 0)
+            verdict_fail(v, "wrong-wait-call", "waited in %s: this lab waits in select() or pselect()", seen.data);
+        else if (selects == 0)
+            verdict_fail(v, "wrong-wait-call", "never called select() or pselect()");
+        if (v->status != ST_FAIL)
+            sbuf_printf(&v->summary, "1 process, 1 thread; called %s; no sleep calls", seen.data);
+    }
+    sbuf_free(&seen);
+}
+
+static const char *const bad_args[][MAX_ARGS + 1] = {
+    {"abc", NULL},
+    {"-1", NULL},
+    {"0.2", "1x", NULL},
+};
+
+static const struct check checks[] = {
+    {"build", "compiles with -Wall -Wextra", TAG_BUILD, 1, PLAN_BUILD, 1, true, judge_build},
+    {"format", "prints exactly the contract's lines for fresh random delays", TAG_FORMAT, 2, PLAN_RUN, 1,
+     false, judge_format},
+    {"order", "started lines first, finished lines by delay, total last", TAG_ORDER, 2, PLAN_RUN, 3, false,
+     judge_order},
+    {"timing", "each task finishes on time; total ≈ max, not sum (best of 3)", TAG_TIMING, 3, PLAN_RUN, 3,
+     false, judge_timing},
+    {"cpu", "sleeps instead of spinning: CPU a small share of wall time", TAG_CPU, 1, PLAN_RUN, 3, false,
+     judge_cpu},
+    {"structure", "one process, one thread, waits in select()/pselect() only", TAG_STRUCTURE, 2, PLAN_RUN, 1,
+     false, judge_structure},
+    {"memory", "valgrind: no invalid access, no leak, no descriptor left open", TAG_MEMORY, 2, PLAN_MEMCHECK,
+     1, true, judge_memory},
+    {"errors", "bad arguments: a message, exit status 2, no task lines", TAG_ERRORS, 1, PLAN_BAD_ARGS, 1,
+     false, judge_bad_args},
+};
+
+const struct lab lab1 = {
+    .name = "lab1",
+    .title = "select()-based sleeper (concurrency)",
+    .student_file = "sleeper.c",
+    .program = "sleeper",
+    .usage = "sleeper [SECONDS...]",
+    .draw = draw,
+    .time_limit = time_limit,
+    .patterns = patterns,
+    .npatterns = ARRAY_LEN(patterns),
+    .bad_args = bad_args,
+    .nbad = ARRAY_LEN(bad_args),
+    .checks = checks,
+    .nchecks = ARRAY_LEN(checks),
+};

@@ -1,0 +1,222 @@
+/* main.c - the grader's command line: grade LAB [SUBMISSION] [options].
+ *
+ * Reads the options, grades one submission through the engine, streams the
+ * report, writes results.json if asked. Exit status: 0 full marks, 1 graded
+ * but not full marks, 2 could not grade.
+ *
+ * See also: grade --help, engine.h, report.h, README.md.
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "engine.h"
+#include "hints.h"
+#include "report.h"
+#include "sandbox.h"
+
+static const char usage_text[] =
+    "usage: grade LAB [SUBMISSION] [--json FILE] [--exec CMD [--defaults]] [options]\n"
+    "Try 'grade --help' for more.\n";
+
+static void print_help(void)
+{
+    printf(
+        "NAME\n"
+        "    grade - build, run and judge a lab submission of the concurrency/parallelism kit\n"
+        "\n"
+        "SYNOPSIS\n"
+        "    grade LAB [SUBMISSION] [--json FILE] [--exec CMD [--defaults]]\n"
+        "          [--only CHECK|TAG] [--seed N] [--keep] [--verbose] [--no-color]\n"
+        "    grade --list | --list-hints | --help\n"
+        "\n"
+        "DESCRIPTION\n"
+        "    Copies the submission into a scratch folder, compiles it there with\n"
+        "    cc -std=c11 -Wall -Wextra -O2 -g -pthread, then runs it in a sandbox with\n"
+        "    fresh random arguments and watches what really happens: when each line\n"
+        "    arrives, CPU and wall time, the processes and threads it creates and the\n"
+        "    calls it waits in (through a preloaded probe). Each check judges that\n"
+        "    evidence and prints a line as it finishes, e.g. 'timing: OK (0.9s)', or\n"
+        "    FAIL with what was seen and a hint. The report ends with 'Score: x/y'.\n"
+        "\n"
+        "    Timing checks are best of 3 runs: noise can make a right program look\n"
+        "    slow, never a wrong one look right.\n"
+        "\n"
+        "ARGUMENTS\n"
+        "    LAB           lab1 (see --list).\n"
+        "    SUBMISSION    a folder holding the lab's student file (default labs/LAB),\n"
+        "                  or that .c file itself.\n"
+        "\n"
+        "OPTIONS\n"
+        "    --json FILE   also write the results as Gradescope's results.json.\n"
+        "    --exec CMD    grade an already-built program in any language instead of\n"
+        "                  building one (e.g. 'python3 sleeper.py'); the arguments are\n"
+        "                  appended. Checks that only apply to C are skipped and say so.\n"
+        "    --defaults    run the program with no arguments and judge it against the\n"
+        "                  lab's default parameters (lab1: 2 3 1 seconds).\n"
+        "    --only NAME   run one check (by name or tag), plus the build it needs.\n"
+        "    --seed N      the random seed for the runs' parameters (printed in the\n"
+        "                  report), to replay a grading.\n"
+        "    --keep        keep the scratch folder and print where it is.\n"
+        "    --verbose     show the evidence under passing checks too.\n"
+        "    --no-color    plain output (also when NO_COLOR is set or not a terminal).\n"
+        "    --list        list the labs and their checks.\n"
+        "    --list-hints  print the catalogue of hints, keyed by failure signature.\n"
+        "\n"
+        "SANDBOX\n"
+        "    Each run has a wall-clock limit, CPU, memory, process and file-size limits,\n"
+        "    stdin from /dev/null and its whole process tree killed after it. When the\n"
+        "    grader runs as root, student code runs as uid %d instead.\n"
+        "\n"
+        "EXIT STATUS\n"
+        "    0  full marks      1  graded, not full marks (a build failure is a grade)\n"
+        "    2  could not grade (unknown lab, missing submission, bad option)\n"
+        "\n"
+        "EXAMPLES\n"
+        "    grade lab1                              grade labs/lab1/sleeper.c\n"
+        "    grade lab1 solutions/lab1               the reference, for comparison\n"
+        "    grade lab1 ~/hw/sleeper.c --json results.json\n"
+        "    grade lab1 --only timing\n"
+        "    grade lab1 --exec 'python3 handouts/python/asyncio_sleeper.py' --defaults\n"
+        "\n"
+        "SEE ALSO\n"
+        "    README.md, handouts/lab1.md, make help\n",
+        SANDBOX_UID_BASE);
+}
+
+static void list_labs(void)
+{
+    for (size_t i = 0; i < nlabs; i++) {
+        const struct lab *l = all_labs[i];
+        printf("%s: %s\n    student file: labs/%s/%s    program: %s\n", l->name, l->title, l->name,
+               l->student_file, l->usage);
+        for (size_t c = 0; c < l->nchecks; c++) {
+            const struct check *k = &l->checks[c];
+            printf("    %-10s %d pt%s  %s  [", k->name, k->points, k->points == 1 ? " " : "s", k->what);
+            int n = 0;
+            for (int t = 0; t < NTAGS; t++)
+                if (k->tags & (1u << t))
+                    printf("%s%s", n++ ? " " : "", tag_names[t]);
+            printf("]\n");
+        }
+    }
+}
+
+static void list_hints(void)
+{
+    for (size_t i = 0; i < nhints; i++)
+        printf("%s\n    %s\n", hint_catalogue[i].id, hint_catalogue[i].text);
+}
+
+static _Noreturn void bad_usage(const char *fmt, const char *arg)
+{
+    fprintf(stderr, "grade: ");
+    fprintf(stderr, fmt, arg);
+    fprintf(stderr, "\n%s", usage_text);
+    exit(EXIT_CANNOT_GRADE);
+}
+
+int main(int argc, char **argv)
+{
+    struct grade_options opt = {0};
+    const char *lab_name = NULL, *json = NULL;
+    bool color = isatty(STDOUT_FILENO) && !getenv("NO_COLOR"), verbose = false, have_seed = false;
+    for (int i = 1; i < argc; i++) {
+        const char *a = argv[i];
+        bool has_value = i + 1 < argc;
+        if (!strcmp(a, "--help") || !strcmp(a, "-h")) {
+            print_help();
+            return 0;
+        } else if (!strcmp(a, "--list")) {
+            list_labs();
+            return 0;
+        } else if (!strcmp(a, "--list-hints")) {
+            list_hints();
+            return 0;
+        } else if (!strcmp(a, "--json") || !strcmp(a, "--exec") || !strcmp(a, "--only") ||
+                   !strcmp(a, "--seed")) {
+            if (!has_value)
+                bad_usage("%s needs a value", a);
+            const char *v = argv[++i];
+            if (!strcmp(a, "--json"))
+                json = v;
+            else if (!strcmp(a, "--exec"))
+                opt.exec_cmd = v;
+            else if (!strcmp(a, "--only"))
+                opt.only = v;
+            else {
+                char *end;
+                errno = 0;
+                opt.seed = strtoull(v, &end, 10);
+                if (errno || end == v || *end)
+                    bad_usage("--seed takes a number, not '%s'", v);
+                have_seed = true;
+            }
+        } else if (!strcmp(a, "--defaults")) {
+            opt.defaults = true;
+        } else if (!strcmp(a, "--keep")) {
+            opt.keep = true;
+        } else if (!strcmp(a, "--verbose") || !strcmp(a, "-v")) {
+            verbose = true;
+        } else if (!strcmp(a, "--no-color")) {
+            color = false;
+        } else if (a[0] == '-' && a[1]) {
+            bad_usage("unknown option '%s'", a);
+        } else if (!lab_name) {
+            lab_name = a;
+        } else if (!opt.submission) {
+            opt.submission = a;
+        } else {
+            bad_usage("unexpected argument '%s'", a);
+        }
+    }
+    if (!lab_name)
+        bad_usage("%s", "which lab? (grade --list shows them)");
+    const struct lab *lab = lab_find(lab_name);
+    if (!lab)
+        bad_usage("unknown lab '%s' (grade --list shows the labs)", lab_name);
+    if (opt.exec_cmd && opt.submission)
+        bad_usage("give either a SUBMISSION or --exec, not both (%s)", opt.submission);
+    if (opt.only) {
+        bool found = false;
+        for (size_t c = 0; c < lab->nchecks && !found; c++) {
+            found = !strcmp(lab->checks[c].name, opt.only);
+            for (int t = 0; t < NTAGS && !found; t++)
+                found = (lab->checks[c].tags & (1u << t)) && !strcmp(tag_names[t], opt.only);
+        }
+        if (!found)
+            bad_usage("--only: %s has no check or tag named '%s' (grade --list)", opt.only);
+    }
+    char *default_sub = xasprintf("labs/%s", lab->name);
+    if (!opt.submission && !opt.exec_cmd)
+        opt.submission = default_sub;
+    if (!have_seed)
+        opt.seed = (uint64_t)time(NULL) ^ ((uint64_t)getpid() << 32);
+
+    sandbox_init(0);
+    struct report_style st = {.out = stdout, .color = color, .verbose = verbose};
+    struct grading g;
+    char *why = NULL;
+    if (grade(lab, &opt, &g, report_progress, &st, &why) != 0) {
+        fprintf(stderr, "grade: cannot grade %s: %s\n", lab->name, why);
+        free(why);
+        free(default_sub);
+        grading_free(&g);
+        return EXIT_CANNOT_GRADE;
+    }
+    report_summary(&g, &st);
+    int status = g.score >= g.max ? 0 : 1;
+    if (json && !report_json(&g, json)) {
+        fprintf(stderr, "grade: cannot write %s: %s\n", json, strerror(errno));
+        status = EXIT_CANNOT_GRADE;
+    }
+    if (opt.keep)
+        printf("scratch folder kept: %s\n", g.dir);
+    grading_free(&g);
+    free(default_sub);
+    return status;
+}

@@ -1,0 +1,90 @@
+/* observe.h - what one run of a program was seen to do, before any judging.
+ *
+ * The sandbox fills a struct observation; judges only read it. It holds the
+ * output lines with the time each arrived, how the program ended, its CPU
+ * time, and the probe's records of the calls it made. Nothing here decides.
+ *
+ * Output lines are matched against a lab's line patterns (match_line), which
+ * turn "Task 3 finished after 0.25 sec" into a typed event the judges use.
+ *
+ * See also: sandbox.c (fills it), judge.h (reads it), probe/probe.c.
+ */
+#ifndef GRADER_OBSERVE_H
+#define GRADER_OBSERVE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <sys/types.h>
+
+enum stream { STREAM_OUT = 1, STREAM_ERR = 2 };
+
+struct line {
+    double t;         /* seconds after the program started */
+    enum stream stream;
+    char *text;       /* without the newline; never NULL */
+};
+
+/* One probe record: a watched call, by process pid / thread tid. */
+struct call_event {
+    double t;
+    int pid, tid;
+    char call[20];
+    long count;       /* calls of this kind by this process so far */
+    long arg;
+};
+
+struct observation {
+    bool started;            /* false: the program could not be run at all */
+    double wall;             /* start to exit of the main process, seconds */
+    double cpu_user, cpu_sys;/* whole process tree */
+    bool exited;
+    int exit_code;           /* when exited */
+    int term_signal;         /* when killed by a signal, else 0 */
+    bool timed_out;          /* the grader stopped it at the time limit */
+    bool output_flood;       /* the grader stopped it for endless output */
+    double time_limit;
+
+    struct line *lines;      /* stdout and stderr, in arrival order */
+    size_t nlines;
+    size_t out_bytes;        /* everything printed, kept or not */
+    size_t dropped_lines;    /* lines past the cap, counted but not kept */
+    char *tail;              /* the last bytes printed when lines were dropped */
+
+    struct call_event *events;
+    size_t nevents;
+
+    int leftover_procs;      /* still running after the main process exited */
+    int zombies;             /* exited but never reaped by their parent */
+    char *valgrind_log;      /* memcheck runs: all per-process logs, joined */
+    char *protection;        /* what the sandbox enforced, for the report */
+};
+
+void obs_free(struct observation *o);
+void obs_add_line(struct observation *o, double t, enum stream s, const char *text, size_t len);
+/* Parses one probe record; returns false for a malformed one (ignored). */
+bool obs_add_probe_record(struct observation *o, const char *rec, double t0);
+
+/* Probe tallies. */
+long obs_calls(const struct observation *o, const char *call);  /* summed over processes */
+int obs_processes(const struct observation *o);                /* distinct pids seen */
+int obs_threads_started(const struct observation *o);
+/* Time of the n-th (1-based) event of a call across all processes, or -1. */
+double obs_call_time(const struct observation *o, const char *call, long nth);
+double obs_cpu(const struct observation *o);
+
+/* --- Output line patterns --------------------------------------------------
+ * A pattern is the line's text with placeholders:
+ *   {i}  a non-negative decimal integer     {n}  a decimal number (0.25, 3, 1.500)
+ *   {t2} a decimal number with exactly two decimals
+ * The whole line must match; a trailing '\r' or spaces are ignored.        */
+#define MAX_FIELDS 4
+struct match {
+    int pattern;              /* index into the lab's patterns, -1: none */
+    int nfields;
+    double field[MAX_FIELDS]; /* values of the placeholders, in order */
+};
+bool match_line(const char *pattern, const char *line, struct match *m);
+/* Tries every pattern; returns the index that matched, or -1. */
+int match_any(const char *const *patterns, size_t npatterns, const char *line, struct match *m);
+
+#endif

@@ -1,0 +1,169 @@
+/* report.c - terminal and JSON renderings of a grading.
+ * See also: report.h.
+ */
+#define _GNU_SOURCE
+#include "report.h"
+
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "hints.h"
+
+static const char *status_word(enum status s)
+{
+    return s == ST_PASS ? "OK" : s == ST_FAIL ? "FAIL" : "SKIP";
+}
+
+static const char *status_color(enum status s)
+{
+    return s == ST_PASS ? "\033[32m" : s == ST_FAIL ? "\033[31m" : "\033[33m";
+}
+
+void report_header(const struct grading *g, const struct report_style *st)
+{
+    fprintf(st->out, "== %s: %s\n", g->lab->name, g->lab->title);
+    fprintf(st->out, "   graded: %s   (seed %llu, %d CPU%s)\n", g->student_file,
+            (unsigned long long)g->opt->seed, g->cpus, g->cpus == 1 ? "" : "s");
+}
+
+void check_output_text(const struct check_result *r, struct sbuf *out)
+{
+    const struct verdict *v = &r->verdict;
+    if (v->summary.len)
+        sbuf_printf(out, "%s\n", v->summary.data);
+    if (v->detail.len && (v->status == ST_FAIL))
+        sbuf_puts(out, v->detail.data);
+    if (r->attempts > 1)
+        sbuf_printf(out, "(best of %d runs: %s)\n", r->attempts,
+                    v->status == ST_PASS ? "the earlier runs failed" : "every run failed");
+    for (int i = 0; i < v->nhints && v->status == ST_FAIL; i++) {
+        const struct hint *h = hint_find(v->hints[i]);
+        if (h)
+            sbuf_printf(out, "hint: %s\n", h->text);
+    }
+}
+
+void report_progress(const struct grading *g, const struct check_result *r, void *style)
+{
+    const struct report_style *st = style;
+    if (!r) {
+        report_header(g, st);
+        return;
+    }
+    const struct verdict *v = &r->verdict;
+    if (st->color)
+        fprintf(st->out, "%s: %s%s\033[0m (%.1fs)\n", r->check->name, status_color(v->status),
+                status_word(v->status), r->seconds);
+    else
+        fprintf(st->out, "%s: %s (%.1fs)\n", r->check->name, status_word(v->status), r->seconds);
+    struct sbuf text = {0};
+    if (v->status == ST_FAIL || st->verbose) {
+        check_output_text(r, &text);
+    } else if (v->summary.len) {
+        sbuf_printf(&text, "%s\n", v->summary.data);
+    }
+    /* Indent every line under the check's name. */
+    for (const char *s = text.data; s && *s;) {
+        const char *nl = strchr(s, '\n');
+        size_t len = nl ? (size_t)(nl - s) : strlen(s);
+        fprintf(st->out, "    %.*s\n", (int)len, s);
+        s = nl ? nl + 1 : s + len;
+    }
+    sbuf_free(&text);
+    fflush(st->out);
+}
+
+void report_summary(const struct grading *g, const struct report_style *st)
+{
+    int skipped = 0;
+    for (size_t i = 0; i < g->nresults; i++)
+        skipped += g->results[i].verdict.status == ST_SKIP;
+    fprintf(st->out, "Score: %g/%g", g->score, g->max);
+    if (skipped)
+        fprintf(st->out, "  (%d check%s skipped)", skipped, skipped == 1 ? "" : "s");
+    fprintf(st->out, "  [%.1fs]\n", g->seconds);
+    fflush(st->out);
+}
+
+/* Length of a valid UTF-8 sequence at s, or 0. */
+static size_t utf8_len(const unsigned char *s)
+{
+    if (s[0] < 0x80)
+        return 1;
+    size_t n = (s[0] & 0xE0) == 0xC0 ? 2 : (s[0] & 0xF0) == 0xE0 ? 3 : (s[0] & 0xF8) == 0xF0 ? 4 : 0;
+    if (n == 0 || (n == 2 && s[0] < 0xC2) || (n == 4 && s[0] > 0xF4))
+        return 0;
+    for (size_t i = 1; i < n; i++)
+        if ((s[i] & 0xC0) != 0x80)
+            return 0;
+    unsigned cp = s[0] & (0x7F >> n);
+    for (size_t i = 1; i < n; i++)
+        cp = (cp << 6) | (s[i] & 0x3F);
+    if ((n == 3 && cp < 0x800) || (n == 4 && (cp < 0x10000 || cp > 0x10FFFF)) ||
+        (cp >= 0xD800 && cp <= 0xDFFF))
+        return 0;
+    return n;
+}
+
+void json_escape(struct sbuf *out, const char *str)
+{
+    const unsigned char *s = (const unsigned char *)(str ? str : "");
+    sbuf_puts(out, "\"");
+    while (*s) {
+        size_t n = utf8_len(s);
+        if (n == 0) {
+            sbuf_puts(out, "\xEF\xBF\xBD"); /* U+FFFD */
+            s++;
+        } else if (*s == '"' || *s == '\\') {
+            sbuf_printf(out, "\\%c", *s);
+            s++;
+        } else if (*s == '\n') {
+            sbuf_puts(out, "\\n");
+            s++;
+        } else if (*s == '\t') {
+            sbuf_puts(out, "\\t");
+            s++;
+        } else if (*s < 0x20 || *s == 0x7F) {
+            sbuf_printf(out, "\\u%04x", *s);
+            s++;
+        } else {
+            sbuf_add(out, (const char *)s, n);
+            s += n;
+        }
+    }
+    sbuf_puts(out, "\"");
+}
+
+bool report_json(const struct grading *g, const char *path)
+{
+    struct sbuf j = {0};
+    sbuf_printf(&j, "{\n  \"score\": %g,\n  \"max_score\": %g,\n  \"execution_time\": %.2f,\n", g->score,
+                g->max, g->seconds);
+    sbuf_puts(&j, "  \"output\": ");
+    char *head = xasprintf("%s: %s (graded: %s)", g->lab->name, g->lab->title, g->student_file);
+    json_escape(&j, head);
+    free(head);
+    sbuf_puts(&j, ",\n  \"tests\": [");
+    for (size_t i = 0; i < g->nresults; i++) {
+        const struct check_result *r = &g->results[i];
+        struct sbuf text = {0};
+        check_output_text(r, &text);
+        sbuf_printf(&j, "%s\n    {\"name\": ", i ? "," : "");
+        json_escape(&j, r->check->name);
+        sbuf_printf(&j, ", \"score\": %g, \"max_score\": %g, \"status\": \"%s\", \"output\": ",
+                    r->verdict.score, r->max, r->verdict.status == ST_FAIL ? "failed" : "passed");
+        json_escape(&j, text.data ? text.data : "");
+        sbuf_puts(&j, ", \"tags\": [");
+        int k = 0;
+        for (int t = 0; t < NTAGS; t++)
+            if (r->check->tags & (1u << t))
+                sbuf_printf(&j, "%s\"%s\"", k++ ? ", " : "", tag_names[t]);
+        sbuf_puts(&j, "]}");
+        sbuf_free(&text);
+    }
+    sbuf_puts(&j, "\n  ]\n}\n");
+    bool ok = write_file(path, j.data, j.len, 0644);
+    sbuf_free(&j);
+    return ok;
+}

@@ -1,0 +1,520 @@
+/* sandbox.c - start a program under limits, watch its output and calls, and
+ * leave nothing of it behind.
+ * See also: sandbox.h.
+ */
+#define _GNU_SOURCE
+#include "sandbox.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <grp.h>
+#include <limits.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/prctl.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <termios.h>
+#include <unistd.h>
+
+#include "util.h"
+
+#define PROBE_FD 1023               /* where the program finds the probe's pipe */
+#define MAX_KEPT_LINES 4000         /* lines kept with their times */
+#define MAX_LINE 4096               /* a longer line is cut */
+#define FLOOD_BYTES (16u << 20)     /* output past this stops the program */
+#define TAIL_BYTES 2048
+#define MAX_EVENTS 20000
+#define EXIT_GRACE 0.5              /* seconds to drain output after the main process exits */
+#define DEFAULT_PROCS 64
+#define DEFAULT_DATA (1LL << 30)
+
+static int sbx_uid = -1;
+static char protection[256];
+
+void sandbox_init(int slot)
+{
+    if (prctl(PR_SET_CHILD_SUBREAPER, 1) < 0)
+        die("prctl(PR_SET_CHILD_SUBREAPER)");
+    signal(SIGPIPE, SIG_IGN);
+    if (geteuid() == 0)
+        sbx_uid = SANDBOX_UID_BASE + slot;
+    snprintf(protection, sizeof protection,
+             "%s; own session, process-tree kill, subreaper; limits on time, CPU, processes, "
+             "memory, file size; stdin /dev/null",
+             sbx_uid >= 0 ? xasprintf("runs as uid %d (the grader is root)", sbx_uid)
+                          : "runs as your own user (not root: no separate uid)");
+}
+
+int sandbox_uid(void)
+{
+    return sbx_uid;
+}
+
+const char *sandbox_protection(void)
+{
+    return protection;
+}
+
+char *sandbox_make_dir(void)
+{
+    const char *tmp = getenv("TMPDIR");
+    char *dir = xasprintf("%s/grade.XXXXXX", tmp && *tmp ? tmp : "/tmp");
+    if (!mkdtemp(dir))
+        die("mkdtemp %s", dir);
+    sandbox_chown(dir);
+    return dir;
+}
+
+void sandbox_chown(const char *path)
+{
+    if (sbx_uid >= 0 && chown(path, (uid_t)sbx_uid, (gid_t)sbx_uid) < 0)
+        die("chown %s", path);
+}
+
+/* --- The child side ------------------------------------------------------- */
+
+static void set_limit(int resource, rlim_t soft, rlim_t hard)
+{
+    struct rlimit rl = {soft, hard};
+    setrlimit(resource, &rl);
+}
+
+/* Only async-signal-safe work after fork: report failures through err_fd. */
+static _Noreturn void child_fail(int err_fd, const char *what)
+{
+    int e = errno;
+    char buf[256];
+    int n = snprintf(buf, sizeof buf, "%s: %s", what, strerror(e));
+    if (n > 0)
+        (void)!write(err_fd, buf, (size_t)n);
+    _exit(127);
+}
+
+static _Noreturn void exec_child(const struct run_spec *spec, int out_fd, int err_fd, int probe_fd,
+                                 int status_fd, char **envp)
+{
+    if (setsid() < 0)
+        child_fail(status_fd, "setsid");
+    if (spec->pty) {
+        /* out_fd is the pty's slave: make it our controlling terminal. */
+        ioctl(out_fd, TIOCSCTTY, 0);
+    }
+    int devnull = open("/dev/null", O_RDONLY);
+    if (devnull < 0 || dup2(devnull, 0) < 0 || dup2(out_fd, 1) < 0 || dup2(err_fd, 2) < 0)
+        child_fail(status_fd, "redirect");
+    if (probe_fd >= 0 && dup2(probe_fd, PROBE_FD) < 0)
+        child_fail(status_fd, "probe pipe");
+    /* Close every inherited descriptor but 0-2, the probe's and the status pipe. */
+    int keep_status = status_fd;
+    for (int fd = 3; fd < 1024; fd++)
+        if (fd != keep_status && !(probe_fd >= 0 && fd == PROBE_FD))
+            close(fd);
+    syscall(SYS_close_range, 1024, ~0U, 0);
+
+    rlim_t cpu = (rlim_t)spec->time_limit + 2;
+    set_limit(RLIMIT_CPU, cpu, cpu + 1);
+    set_limit(RLIMIT_CORE, 0, 0);
+    set_limit(RLIMIT_FSIZE, 64 << 20, 64 << 20);
+    set_limit(RLIMIT_NOFILE, 1024, 1024);
+    long long data = spec->max_data ? spec->max_data : DEFAULT_DATA;
+    if (data > 0)
+        set_limit(RLIMIT_DATA, (rlim_t)data, (rlim_t)data);
+    prctl(PR_SET_PDEATHSIG, SIGKILL);
+    if (sbx_uid >= 0) {
+        int procs = spec->max_procs ? spec->max_procs : DEFAULT_PROCS;
+        set_limit(RLIMIT_NPROC, (rlim_t)procs, (rlim_t)procs);
+        if (setgroups(0, NULL) < 0 || setresgid((gid_t)sbx_uid, (gid_t)sbx_uid, (gid_t)sbx_uid) < 0 ||
+            setresuid((uid_t)sbx_uid, (uid_t)sbx_uid, (uid_t)sbx_uid) < 0)
+            child_fail(status_fd, "drop privileges");
+    }
+    prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0);
+    if (chdir(spec->dir) < 0)
+        child_fail(status_fd, "chdir");
+    execvpe(spec->argv[0], spec->argv, envp);
+    child_fail(status_fd, spec->argv[0]);
+}
+
+static char **make_env(const struct run_spec *spec, char *probe_path)
+{
+    size_t n = 0;
+    for (char *const *e = spec->env; e && *e; e++)
+        n++;
+    char **env = xcalloc(n + 8, sizeof *env);
+    size_t i = 0;
+    env[i++] = xstrdup("PATH=/usr/local/bin:/usr/bin:/bin");
+    env[i++] = xasprintf("HOME=%s", spec->dir);
+    env[i++] = xasprintf("TMPDIR=%s", spec->dir);
+    env[i++] = xstrdup("LC_ALL=C.UTF-8");
+    env[i++] = xstrdup("TERM=dumb");
+    if (probe_path) {
+        env[i++] = xasprintf("LD_PRELOAD=%s", probe_path);
+        env[i++] = xasprintf("GRADE_PROBE_FD=%d", PROBE_FD);
+    }
+    for (char *const *e = spec->env; e && *e; e++)
+        env[i++] = xstrdup(*e);
+    env[i] = NULL;
+    return env;
+}
+
+static void free_env(char **env)
+{
+    for (char **e = env; *e; e++)
+        free(*e);
+    free(env);
+}
+
+/* --- Process tree ----------------------------------------------------------- */
+
+/* Parent pid and state of a process, from /proc; false if it is gone. */
+static bool proc_stat(pid_t pid, pid_t *ppid, char *state)
+{
+    char path[64], buf[512];
+    snprintf(path, sizeof path, "/proc/%d/stat", (int)pid);
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+        return false;
+    ssize_t n = read(fd, buf, sizeof buf - 1);
+    close(fd);
+    if (n <= 0)
+        return false;
+    buf[n] = '\0';
+    char *rp = strrchr(buf, ')'); /* the command name may hold spaces and ')' */
+    int pp;
+    if (!rp || sscanf(rp + 1, " %c %d", state, &pp) != 2)
+        return false;
+    *ppid = pp;
+    return true;
+}
+
+/* Lists our descendants (we are a subreaper, so escaped orphans are ours too).
+ * Returns how many; alive/zombie counts go to *alive and *zombies. */
+static size_t descendants(pid_t *out, size_t max, int *alive, int *zombies)
+{
+    pid_t self = getpid();
+    size_t n = 0;
+    *alive = *zombies = 0;
+    DIR *d = opendir("/proc");
+    if (!d)
+        return 0;
+    struct dirent *e;
+    while ((e = readdir(d))) {
+        pid_t pid = (pid_t)atoi(e->d_name);
+        if (pid <= 0 || pid == self)
+            continue;
+        pid_t p = pid, pp;
+        char state, first_state = 0;
+        int hops = 0;
+        bool mine = false;
+        while (p > 1 && hops++ < 64 && proc_stat(p, &pp, &state)) {
+            if (!first_state)
+                first_state = state;
+            if (pp == self) {
+                mine = true;
+                break;
+            }
+            p = pp;
+        }
+        if (!mine)
+            continue;
+        if (first_state == 'Z')
+            (*zombies)++;
+        else
+            (*alive)++;
+        if (n < max)
+            out[n++] = pid;
+    }
+    closedir(d);
+    return n;
+}
+
+/* Kills the program's session, every process of the sandbox uid, and any
+ * other descendant; then reaps them all, adding their CPU time to obs. */
+static void kill_and_reap(pid_t pgid, struct observation *obs)
+{
+    double deadline = now_mono() + 3.0;
+    pid_t pids[1024];
+    for (int round = 0;; round++) {
+        kill(-pgid, SIGKILL);
+        if (sbx_uid >= 0) {
+            pid_t k = fork();
+            if (k == 0) {
+                if (setresgid((gid_t)sbx_uid, (gid_t)sbx_uid, (gid_t)sbx_uid) == 0 &&
+                    setresuid((uid_t)sbx_uid, (uid_t)sbx_uid, (uid_t)sbx_uid) == 0)
+                    kill(-1, SIGKILL);
+                _exit(0);
+            }
+            if (k > 0)
+                waitpid(k, NULL, 0);
+        }
+        int alive, zombies;
+        size_t n = descendants(pids, ARRAY_LEN(pids), &alive, &zombies);
+        for (size_t i = 0; i < n; i++)
+            kill(pids[i], SIGKILL);
+        int status;
+        struct rusage ru;
+        pid_t r;
+        while ((r = wait4(-1, &status, WNOHANG, &ru)) > 0) {
+            obs->cpu_user += (double)ru.ru_utime.tv_sec + ru.ru_utime.tv_usec / 1e6;
+            obs->cpu_sys += (double)ru.ru_stime.tv_sec + ru.ru_stime.tv_usec / 1e6;
+        }
+        if (n == 0 || now_mono() > deadline)
+            break;
+        if (round > 0)
+            usleep(2000);
+    }
+}
+
+/* --- Reading output ------------------------------------------------------------ */
+
+struct reader {
+    int fd;
+    enum stream stream;     /* 0: the probe pipe */
+    struct sbuf partial;    /* an unfinished line */
+    bool eof;
+};
+
+static void keep_tail(struct observation *obs, const char *data, size_t n)
+{
+    if (!obs->tail)
+        obs->tail = xcalloc(1, TAIL_BYTES + 1);
+    size_t have = strlen(obs->tail);
+    if (n >= TAIL_BYTES) {
+        memcpy(obs->tail, data + n - TAIL_BYTES, TAIL_BYTES);
+        obs->tail[TAIL_BYTES] = '\0';
+        return;
+    }
+    size_t drop = have + n > TAIL_BYTES ? have + n - TAIL_BYTES : 0;
+    memmove(obs->tail, obs->tail + drop, have - drop);
+    memcpy(obs->tail + have - drop, data, n);
+    obs->tail[have - drop + n] = '\0';
+}
+
+static void take_line(struct reader *r, struct observation *obs, double t, double t0)
+{
+    if (r->stream == 0) {
+        if (obs->nevents < MAX_EVENTS)
+            obs_add_probe_record(obs, r->partial.data ? r->partial.data : "", t0);
+    } else if (obs->nlines < MAX_KEPT_LINES) {
+        obs_add_line(obs, t, r->stream, r->partial.data ? r->partial.data : "", r->partial.len);
+    } else {
+        obs->dropped_lines++;
+    }
+    r->partial.len = 0;
+    if (r->partial.data)
+        r->partial.data[0] = '\0';
+}
+
+/* Reads what is there: 1 data, 0 end of file (or pty hang-up), -1 nothing yet. */
+static int pump(struct reader *r, struct observation *obs, double t0)
+{
+    char buf[8192];
+    ssize_t n = read(r->fd, buf, sizeof buf);
+    if (n < 0 && (errno == EINTR || errno == EAGAIN))
+        return -1;
+    if (n <= 0) {
+        r->eof = true;
+        return 0;
+    }
+    double t = now_mono() - t0;
+    if (r->stream != 0) {
+        obs->out_bytes += (size_t)n;
+        if (obs->nlines >= MAX_KEPT_LINES)
+            keep_tail(obs, buf, (size_t)n);
+    }
+    for (ssize_t i = 0; i < n; i++) {
+        if (buf[i] == '\n') {
+            take_line(r, obs, t, t0);
+        } else if (r->partial.len < MAX_LINE) {
+            sbuf_add(&r->partial, &buf[i], 1);
+        }
+    }
+    return 1;
+}
+
+static void flush_partial(struct reader *r, struct observation *obs, double t0)
+{
+    if (r->partial.len > 0)
+        take_line(r, obs, now_mono() - t0, t0);
+    sbuf_free(&r->partial);
+}
+
+/* --- Running ------------------------------------------------------------------- */
+
+static int open_pty(int *slave)
+{
+    int master = posix_openpt(O_RDWR | O_NOCTTY | O_CLOEXEC);
+    if (master < 0 || grantpt(master) < 0 || unlockpt(master) < 0)
+        die("posix_openpt");
+    char *name = ptsname(master);
+    if (!name)
+        die("ptsname");
+    *slave = open(name, O_RDWR | O_NOCTTY);
+    if (*slave < 0)
+        die("open %s", name);
+    /* Raw mode: no echo, no \n -> \r\n; still a terminal, so stdout stays line-buffered. */
+    struct termios tio;
+    if (tcgetattr(*slave, &tio) == 0) {
+        cfmakeraw(&tio);
+        tcsetattr(*slave, TCSANOW, &tio);
+    }
+    struct winsize ws = {.ws_row = 24, .ws_col = 80};
+    ioctl(*slave, TIOCSWINSZ, &ws);
+    return master;
+}
+
+static char *probe_copy(const char *dir)
+{
+    char *src = xasprintf("%s/probe.so", self_dir());
+    char *dst = xasprintf("%s/.grade-probe.so", dir);
+    if (!is_file(dst)) {
+        if (!copy_file(src, dst, 0755))
+            die("cannot copy the probe %s (run 'make grader')", src);
+        sandbox_chown(dst);
+    }
+    free(src);
+    return dst;
+}
+
+void sandbox_run(const struct run_spec *spec, struct observation *obs)
+{
+    *obs = (struct observation){.time_limit = spec->time_limit};
+    obs->protection = xstrdup(protection);
+    int out_r, out_w, err_p[2], probe_p[2] = {-1, -1}, status_p[2];
+    if (spec->pty) {
+        out_r = open_pty(&out_w);
+    } else {
+        int p[2];
+        if (pipe2(p, O_CLOEXEC) < 0)
+            die("pipe");
+        out_r = p[0];
+        out_w = p[1];
+    }
+    if (pipe2(err_p, O_CLOEXEC) < 0 || pipe2(status_p, O_CLOEXEC) < 0)
+        die("pipe");
+    char *probe_path = NULL;
+    if (spec->probe) {
+        if (pipe2(probe_p, O_CLOEXEC) < 0)
+            die("pipe");
+        probe_path = probe_copy(spec->dir);
+    }
+    char **envp = make_env(spec, probe_path);
+    fflush(NULL);
+
+    double t0 = now_mono();
+    pid_t pid = fork();
+    if (pid < 0)
+        die("fork");
+    if (pid == 0) {
+        /* dup2 clears close-on-exec on the copies the program keeps. */
+        exec_child(spec, out_w, err_p[1], probe_p[1], status_p[1], envp);
+    }
+    free_env(envp);
+    free(probe_path);
+    close(out_w);
+    close(err_p[1]);
+    close(status_p[1]);
+    if (probe_p[1] >= 0)
+        close(probe_p[1]);
+
+    /* An exec failure arrives on the status pipe; success closes it. */
+    char why[256];
+    ssize_t wn;
+    while ((wn = read(status_p[0], why, sizeof why - 1)) < 0 && errno == EINTR)
+        ;
+    close(status_p[0]);
+    if (wn > 0) {
+        why[wn] = '\0';
+        obs_add_line(obs, 0, STREAM_ERR, why, strlen(why));
+    } else {
+        obs->started = true;
+    }
+
+    int pidfd = (int)syscall(SYS_pidfd_open, pid, 0);
+    struct reader rd[3] = {{.fd = out_r, .stream = STREAM_OUT},
+                           {.fd = err_p[0], .stream = STREAM_ERR},
+                           {.fd = probe_p[0], .stream = 0, .eof = probe_p[0] < 0}};
+    double deadline = t0 + spec->time_limit, exit_time = 0;
+    bool main_done = false;
+    int status = 0;
+    struct rusage ru = {0};
+    for (;;) {
+        struct pollfd pf[4];
+        int map[4], np = 0;
+        for (int i = 0; i < 3; i++)
+            if (!rd[i].eof) {
+                pf[np] = (struct pollfd){.fd = rd[i].fd, .events = POLLIN};
+                map[np++] = i;
+            }
+        if (!main_done && pidfd >= 0) {
+            pf[np] = (struct pollfd){.fd = pidfd, .events = POLLIN};
+            map[np++] = -1;
+        }
+        double now = now_mono();
+        double until = main_done ? exit_time + EXIT_GRACE : deadline;
+        if (!main_done && pidfd < 0 && until > now + 0.01)
+            until = now + 0.01; /* no pidfd: look at the child often */
+        if (now >= until) {
+            if (!main_done)
+                obs->timed_out = true;
+            break;
+        }
+        if (main_done && rd[0].eof && rd[1].eof)
+            break;
+        int ms = (int)((until - now) * 1000) + 1;
+        int rc = poll(pf, (nfds_t)np, ms);
+        if (rc < 0 && errno != EINTR)
+            die("poll");
+        for (int i = 0; i < np && rc > 0; i++) {
+            if (!pf[i].revents || map[i] < 0)
+                continue;
+            pump(&rd[map[i]], obs, t0);
+        }
+        if (obs->out_bytes > FLOOD_BYTES) {
+            obs->output_flood = true;
+            break;
+        }
+        if (!main_done && wait4(pid, &status, WNOHANG, &ru) == pid) {
+            main_done = true;
+            exit_time = now_mono();
+            obs->wall = exit_time - t0;
+            pid_t tmp[1024];
+            /* What it left behind: running processes, and children never reaped. */
+            descendants(tmp, ARRAY_LEN(tmp), &obs->leftover_procs, &obs->zombies);
+        }
+    }
+    if (!main_done) {
+        kill(-pid, SIGKILL);
+        kill(pid, SIGKILL);
+        if (wait4(pid, &status, 0, &ru) == pid)
+            obs->wall = now_mono() - t0;
+    }
+    obs->cpu_user = (double)ru.ru_utime.tv_sec + ru.ru_utime.tv_usec / 1e6;
+    obs->cpu_sys = (double)ru.ru_stime.tv_sec + ru.ru_stime.tv_usec / 1e6;
+    kill_and_reap(pid, obs);
+    /* Whatever is still buffered in the pipes. */
+    for (int i = 0; i < 3; i++) {
+        if (rd[i].fd < 0)
+            continue;
+        fcntl(rd[i].fd, F_SETFL, O_NONBLOCK);
+        while (!rd[i].eof && obs->out_bytes <= FLOOD_BYTES && pump(&rd[i], obs, t0) > 0)
+            ;
+        flush_partial(&rd[i], obs, t0);
+        close(rd[i].fd);
+    }
+    if (pidfd >= 0)
+        close(pidfd);
+    if (WIFEXITED(status)) {
+        obs->exited = true;
+        obs->exit_code = WEXITSTATUS(status);
+    } else if (WIFSIGNALED(status)) {
+        obs->term_signal = WTERMSIG(status);
+    }
+}

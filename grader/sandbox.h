@@ -1,0 +1,53 @@
+/* sandbox.h - run one program safely and watch it.
+ *
+ * sandbox_run() starts a program in a scratch folder, in its own session,
+ * with stdin from /dev/null, stdout on a pseudo-terminal or a pipe, stderr on
+ * a pipe, and (optionally) the probe preloaded. It timestamps each output line
+ * as it arrives, enforces a wall-clock limit and resource limits, caps the
+ * output it keeps, measures the CPU time of the whole process tree, and kills
+ * and reaps everything the program started before it returns. It knows
+ * nothing about labs.
+ *
+ * When the grader runs as root the program runs as an unprivileged uid
+ * (SANDBOX_UID_BASE + slot), which also makes the process limit bite and
+ * lets the grader kill every process of that uid at the end.
+ *
+ * See also: observe.h (what it fills), build.c (compiles through it).
+ */
+#ifndef GRADER_SANDBOX_H
+#define GRADER_SANDBOX_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "observe.h"
+
+#define SANDBOX_UID_BASE 61000
+
+struct run_spec {
+    char *const *argv;        /* argv[0] is looked up in PATH when it has no '/' */
+    const char *dir;          /* working directory */
+    bool pty;                 /* stdout on a pseudo-terminal, else a pipe */
+    bool probe;               /* preload the probe and collect its records */
+    double time_limit;        /* wall seconds */
+    int max_procs;            /* processes and threads (RLIMIT_NPROC), 0: default */
+    long long max_data;       /* bytes of data memory (RLIMIT_DATA), 0: default, -1: none */
+    char *const *env;         /* extra NAME=value settings, NULL-terminated, or NULL */
+};
+
+/* Once per grader process: become a subreaper and choose the sandbox user. */
+void sandbox_init(int slot);
+/* The uid student code runs as (-1: the grader's own, when not root). */
+int sandbox_uid(void);
+/* A folder the sandbox user owns, for one grading. Caller removes it. */
+char *sandbox_make_dir(void);
+/* Gives a file or folder to the sandbox user (no-op when not root). */
+void sandbox_chown(const char *path);
+/* One line on what protection is in force, for reports. */
+const char *sandbox_protection(void);
+
+/* Runs spec; fills *obs (obs_free it). Never fails: a program that cannot be
+ * started is an observation with started == false and the reason on stderr. */
+void sandbox_run(const struct run_spec *spec, struct observation *obs);
+
+#endif

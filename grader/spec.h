@@ -1,0 +1,131 @@
+/* spec.h - what a lab is, as data the engine reads.
+ *
+ * A lab file (grader/labs/labN.c) fills one struct lab: the student file and
+ * program, how to draw fresh parameters for a run and turn them into argv, the
+ * output line patterns, and the checks with their points, tags, the evidence
+ * each needs (its plan) and its judge. Adding a lab is one file plus one line
+ * in grader/labs.c.
+ *
+ * Judges are pure: evidence in, verdict out. No I/O, no clocks.
+ *
+ * See also: engine.c (runs the plans), judge.h (shared judges), hints.h.
+ */
+#ifndef GRADER_SPEC_H
+#define GRADER_SPEC_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "observe.h"
+#include "util.h"
+
+/* Test tags (grader contract). */
+enum tag {
+    TAG_BUILD = 1 << 0, TAG_FORMAT = 1 << 1, TAG_ORDER = 1 << 2, TAG_TIMING = 1 << 3,
+    TAG_CPU = 1 << 4, TAG_STRUCTURE = 1 << 5, TAG_CORRECTNESS = 1 << 6, TAG_MEMORY = 1 << 7,
+    TAG_RACE = 1 << 8, TAG_ERRORS = 1 << 9,
+};
+#define NTAGS 10
+extern const char *const tag_names[NTAGS];
+
+/* One run's parameters, drawn fresh for every run so a replayed output fails. */
+#define MAX_VALUES 16
+#define MAX_ARGS 8
+struct params {
+    int count;                  /* tasks, processes or threads */
+    double value[MAX_VALUES];   /* lab 1: each task's delay in seconds */
+    long long iterations;       /* labs 2 and 3 */
+    char mode[16];              /* lab 3 */
+    bool defaults;              /* the program runs with no arguments */
+    int nargs;
+    char arg[MAX_ARGS][32];     /* the command-line arguments built from the above */
+};
+
+/* A small deterministic random source (seeded per grading, printed in the report). */
+struct rng {
+    uint64_t state;
+};
+uint64_t rng_next(struct rng *r);
+double rng_uniform(struct rng *r);        /* [0, 1) */
+int rng_below(struct rng *r, int n);      /* [0, n) */
+
+/* The evidence a check needs. */
+enum plan {
+    PLAN_BUILD,      /* the build result only */
+    PLAN_RUN,        /* one run under a pty with the probe */
+    PLAN_RUN_PIPE,   /* one run with stdout a pipe, with the probe */
+    PLAN_MEMCHECK,   /* one run under valgrind memcheck, a log per process */
+    PLAN_BAD_ARGS,   /* one run per entry of the lab's bad_args */
+};
+
+struct build_result {
+    bool attempted;  /* false under --exec */
+    bool ok;
+    char *log;       /* compiler output */
+    int warnings;
+    double seconds;
+};
+
+struct lab;
+struct evidence {
+    const struct lab *lab;
+    const struct build_result *build;
+    bool exec_mode;              /* --exec: not built from C by the grader */
+    size_t nruns;
+    const struct params *params; /* [nruns] */
+    const struct observation *runs; /* [nruns] */
+    int cpus;                    /* CPUs this grading may use */
+};
+
+enum status { ST_PASS, ST_FAIL, ST_SKIP };
+
+struct verdict {
+    enum status status;
+    double score;            /* points earned; the engine fills full/zero if left < 0 */
+    struct sbuf summary;     /* one line: what was seen */
+    struct sbuf detail;      /* more lines: evidence, quoted output */
+    const char *hints[4];    /* hint ids (hints.h), most likely first */
+    int nhints;
+};
+void verdict_fail(struct verdict *v, const char *hint, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+void verdict_note(struct verdict *v, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+void verdict_hint(struct verdict *v, const char *hint);
+
+typedef void (*judge_fn)(const struct evidence *ev, struct verdict *v);
+
+struct check {
+    const char *name;        /* short, shown in the report: "timing" */
+    const char *what;        /* one sentence: what it checks */
+    unsigned tags;
+    int points;
+    enum plan plan;
+    int attempts;            /* best of k: retried only while failing */
+    bool c_only;             /* cannot apply to a program given with --exec */
+    judge_fn judge;
+};
+
+struct lab {
+    const char *name;          /* "lab1" */
+    const char *title;
+    const char *student_file;  /* "sleeper.c" */
+    const char *program;       /* "sleeper" */
+    const char *usage;         /* the program's command line, for reports */
+    /* Fills p for one run (p->defaults: the program's own defaults). */
+    void (*draw)(struct rng *r, struct params *p);
+    double (*time_limit)(const struct params *p);
+    const char *const *patterns; /* output line patterns (observe.h) */
+    size_t npatterns;
+    const char *const (*bad_args)[MAX_ARGS + 1]; /* NULL-terminated argument lists */
+    size_t nbad;
+    const struct check *checks;
+    size_t nchecks;
+};
+
+/* The lab table (labs.c). */
+const struct lab *lab_find(const char *name);
+extern const struct lab *const all_labs[];
+extern const size_t nlabs;
+
+#endif

@@ -1,0 +1,58 @@
+/* util.h - small helpers shared by every grader module.
+ *
+ * Error reporting in the TLPI style: die() for errno failures, die_en() for
+ * functions that return an error number (pthread_*), both exit non-zero.
+ * A growable string buffer (sbuf) and a monotonic clock.
+ *
+ * See also: util.c.
+ */
+#ifndef GRADER_UTIL_H
+#define GRADER_UTIL_H
+
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stddef.h>
+
+#define ARRAY_LEN(a) (sizeof(a) / sizeof((a)[0]))
+
+/* Exit status for "could not grade" (grader contract). */
+#define EXIT_CANNOT_GRADE 2
+
+_Noreturn void die(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+_Noreturn void die_en(int errnum, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+void *xmalloc(size_t n);
+void *xcalloc(size_t n, size_t size);
+void *xrealloc(void *p, size_t n);
+char *xstrdup(const char *s);
+char *xstrndup(const char *s, size_t n);
+char *xasprintf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+/* Seconds on CLOCK_MONOTONIC. */
+double now_mono(void);
+
+/* A growable, always NUL-terminated byte buffer. */
+struct sbuf {
+    char *data;
+    size_t len, cap;
+};
+void sbuf_add(struct sbuf *b, const char *s, size_t n);
+void sbuf_puts(struct sbuf *b, const char *s);
+void sbuf_printf(struct sbuf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+void sbuf_vprintf(struct sbuf *b, const char *fmt, va_list ap);
+void sbuf_free(struct sbuf *b);
+/* Returns the text ("" if empty) and hands ownership to the caller. */
+char *sbuf_take(struct sbuf *b);
+
+/* Files and folders. */
+bool read_file(const char *path, struct sbuf *out, size_t max);
+bool write_file(const char *path, const char *data, size_t len, int mode);
+bool copy_file(const char *from, const char *to, int mode);
+bool mkdir_p(const char *path, int mode);
+void remove_tree(const char *path);
+bool is_dir(const char *path);
+bool is_file(const char *path);
+/* The folder holding the running executable (for probe.so and friends). */
+const char *self_dir(void);
+
+#endif
