@@ -17,7 +17,7 @@ GRADER_OBJ := $(patsubst %.c,build/%.o,$(GRADER_SRC))
 SUBMISSION ?=
 GRADE_FLAGS ?=
 
-.PHONY: all help grader $(LABS) test bench deps clean
+.PHONY: all help grader $(LABS) test test-run bench deps deps-run clean
 all: grader
 
 help:
@@ -45,8 +45,30 @@ grader/probe.so: grader/probe/probe.c
 $(LABS): grader deps-run
 	@./grader/grade $@ $(SUBMISSION) $(GRADE_FLAGS)
 
-deps deps-run:
+deps:
+	@./tools/need valgrind check pkg-config
+
+deps-run:
 	@./tools/need valgrind
+
+# --- The kit's own tests (tests/*.c use Check) ----------------------------------
+# 'test' installs what is missing first, then runs 'test-run' in a fresh make so
+# that pkg-config is asked only once Check is there.
+test: grader
+	@./tools/need valgrind check pkg-config
+	@$(MAKE) --no-print-directory test-run
+
+CHECK_CFLAGS = $(shell pkg-config --cflags check 2>/dev/null)
+CHECK_LIBS   = $(shell pkg-config --libs check 2>/dev/null)
+
+tests/bin/%: tests/%.c $(GRADER_OBJ) $(GRADER_HDR)
+	@mkdir -p tests/bin
+	$(CC) $(CFLAGS) $(CHECK_CFLAGS) -Igrader -o $@ $< $(GRADER_OBJ) $(CHECK_LIBS) -lm
+
+TEST_PROGRAMS := $(patsubst tests/%.c,tests/bin/%,$(wildcard tests/check_*.c))
+
+test-run: $(TEST_PROGRAMS)
+	@for t in $(TEST_PROGRAMS); do echo "== $$t"; $$t || exit 1; done
 
 clean:
 	rm -rf build grader/grade grader/probe.so tests/bin
