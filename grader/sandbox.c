@@ -46,11 +46,15 @@ void sandbox_init(int slot)
     signal(SIGPIPE, SIG_IGN);
     if (geteuid() == 0)
         sbx_uid = SANDBOX_UID_BASE + slot;
+    char who[64];
+    if (sbx_uid >= 0)
+        snprintf(who, sizeof who, "runs as uid %d (the grader is root)", sbx_uid);
+    else
+        snprintf(who, sizeof who, "runs as your own user (not root: no separate uid)");
     snprintf(protection, sizeof protection,
              "%s; own session, process-tree kill, subreaper; limits on time, CPU, processes, "
              "memory, file size; stdin /dev/null",
-             sbx_uid >= 0 ? xasprintf("runs as uid %d (the grader is root)", sbx_uid)
-                          : "runs as your own user (not root: no separate uid)");
+             who);
 }
 
 int sandbox_uid(void)
