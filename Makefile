@@ -42,8 +42,11 @@ grader/grade: build/grader/main.o $(GRADER_OBJ)
 grader/probe.so: grader/probe/probe.c
 	$(CC) $(CFLAGS) -fPIC -shared -o $@ $< -ldl
 
+# CPUS=N pins the grading to the first N CPUs (taskset): parallelism needs cores.
+PIN = $(if $(CPUS),taskset -c 0-$(shell echo $$(($(CPUS)-1))) ,)
+
 $(LABS): grader deps-run
-	@./grader/grade $@ $(SUBMISSION) $(GRADE_FLAGS)
+	@$(PIN)./grader/grade $@ $(SUBMISSION) $(GRADE_FLAGS)
 
 deps:
 	@./tools/need valgrind check pkg-config

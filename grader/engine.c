@@ -80,11 +80,23 @@ bool have_program(const char *name)
 
 /* --- Runs ------------------------------------------------------------------- */
 
+/* A new observation the grading owns. */
+static struct observation *new_run(struct grading *g)
+{
+    g->runs = xrealloc(g->runs, (g->nruns + 1) * sizeof *g->runs);
+    return g->runs[g->nruns++] = xcalloc(1, sizeof(struct observation));
+}
+
 struct engine {
     struct grading *g;
     struct rng rng;
     char *program;             /* "./sleeper" */
+    int tsan;                  /* ThreadSanitizer build: 0 not tried, 1 built, -1 unusable */
 };
+
+#define TSAN_PROGRAM "prog-tsan"
+#define TSAN_OPTIONS "TSAN_OPTIONS=halt_on_error=0 report_signal_unsafe=0 history_size=3"
+
 
 static void argv_for(const struct engine *e, const struct params *p, const char **argv, size_t max,
                      const char *const *prefix)
@@ -128,6 +140,67 @@ static char *collect_valgrind_logs(const char *dir)
     return sbuf_take(&all);
 }
 
+static bool tsan_failed_to_start(const struct observation *o)
+{
+    for (size_t i = 0; i < o->nlines; i++)
+        if (strstr(o->lines[i].text, "FATAL: ThreadSanitizer") ||
+            strstr(o->lines[i].text, "ThreadSanitizer: unexpected memory mapping"))
+            return true;
+    return false;
+}
+
+/* A race-detector run: a ThreadSanitizer build of the program, under
+ * 'setarch -R' if this kernel's address layout stops TSan, else helgrind. */
+static void run_race(struct engine *e, const struct params *p, struct run_spec *spec, const char **argv,
+                     size_t max, struct observation *o)
+{
+    struct grading *g = e->g;
+    static char *const tsan_env[] = {TSAN_OPTIONS, NULL};
+    double limit = spec->time_limit;
+    spec->max_data = -1; /* TSan maps terabytes of shadow memory: RLIMIT_DATA stops it */
+    spec->pty = false;
+    if (!g->opt->exec_cmd && e->tsan == 0) {
+        struct build_result b;
+        static const char *const flags[] = {"-fsanitize=thread", NULL};
+        build_program(g->dir, g->lab->student_file, TSAN_PROGRAM, flags, &b);
+        e->tsan = b.ok ? 1 : -1;
+        build_result_free(&b);
+    }
+    if (e->tsan == 1) {
+        static const char *const direct[] = {"./" TSAN_PROGRAM, NULL};
+        static const char *const norand[] = {"setarch", "-R", "./" TSAN_PROGRAM, NULL};
+        for (int way = 0; way < 2; way++) {
+            const char *const *prefix = way == 0 ? direct : norand;
+            size_t n = 0;
+            for (; prefix[n]; n++)
+                argv[n] = prefix[n];
+            for (int i = 0; i < p->nargs && n < max - 1; i++)
+                argv[n++] = p->arg[i];
+            argv[n] = NULL;
+            spec->env = tsan_env;
+            spec->time_limit = limit * 20 + 10;
+            sandbox_run(spec, o);
+            o->tool = "tsan";
+            if (!tsan_failed_to_start(o))
+                return;
+            obs_free(o);
+            if (!have_program("setarch"))
+                break;
+        }
+    }
+    if (!have_program("valgrind")) {
+        *o = (struct observation){0};
+        return; /* tool == NULL: no race detector here */
+    }
+    static const char *const helgrind[] = {"valgrind", "--tool=helgrind", "--log-file=vg.%p", NULL};
+    spec->env = NULL;
+    spec->time_limit = limit * 100 + 20;
+    argv_for(e, p, argv, max, helgrind);
+    sandbox_run(spec, o);
+    o->valgrind_log = collect_valgrind_logs(g->dir);
+    o->tool = "helgrind";
+}
+
 static void run_plan(struct engine *e, enum plan plan, const struct params *p, struct observation *o)
 {
     const struct lab *lab = e->g->lab;
@@ -156,18 +229,46 @@ static void run_plan(struct engine *e, enum plan plan, const struct params *p, s
         spec.time_limit = 5;
         argv_for(e, p, argv, ARRAY_LEN(argv), NULL);
         break;
+    case PLAN_RACE:
+        run_race(e, p, &spec, argv, ARRAY_LEN(argv), o);
+        return;
     case PLAN_BUILD:
         return;
     }
     sandbox_run(&spec, o);
-    if (plan == PLAN_MEMCHECK)
+    if (plan == PLAN_MEMCHECK) {
         o->valgrind_log = collect_valgrind_logs(e->g->dir);
+        o->tool = "memcheck";
+    }
 }
 
-static void fresh_params(struct engine *e, struct params *p)
+static void fresh_params(struct engine *e, enum plan plan, struct params *p)
 {
-    *p = (struct params){.defaults = e->g->opt->defaults};
+    *p = (struct params){.defaults = e->g->opt->defaults, .plan = plan, .calibrated = e->g->calibrated};
     e->g->lab->draw(&e->rng, p);
+}
+
+/* For a lab's epilogue: one more run of the given plan. */
+static const struct observation *epilogue_run(void *engine, enum plan plan, const struct params *p)
+{
+    struct engine *e = engine;
+    struct observation *o = new_run(e->g);
+    run_plan(e, plan, p, o);
+    return o;
+}
+
+/* Sizes the lab's work on this machine (labs 2 and 3): one short timing run. */
+static void calibrate(struct engine *e)
+{
+    struct grading *g = e->g;
+    const struct lab *lab = g->lab;
+    if (!lab->calibration || !lab->calibrate || (!g->opt->exec_cmd && !g->build.ok))
+        return;
+    struct params p = {.plan = PLAN_RUN_PIPE};
+    lab->calibration(&p);
+    struct observation *o = new_run(g);
+    run_plan(e, PLAN_RUN_PIPE, &p, o);
+    g->calibrated = lab->calibrate(&p, o);
 }
 
 /* --- Checks ------------------------------------------------------------------ */
@@ -178,12 +279,6 @@ struct shared_run {
     struct observation *obs;
 };
 
-/* A new observation the grading owns. */
-static struct observation *new_run(struct grading *g)
-{
-    g->runs = xrealloc(g->runs, (g->nruns + 1) * sizeof *g->runs);
-    return g->runs[g->nruns++] = xcalloc(1, sizeof(struct observation));
-}
 
 static bool wanted(const struct check *c, const char *only)
 {
@@ -256,16 +351,20 @@ static void run_check(struct engine *e, const struct check *c, struct check_resu
         struct observation *o;
         if (a == 0) {
             if (!shared[c->plan].obs) {
-                fresh_params(e, &shared[c->plan].params);
+                fresh_params(e, c->plan, &shared[c->plan].params);
                 shared[c->plan].obs = new_run(g);
                 run_plan(e, c->plan, &shared[c->plan].params, shared[c->plan].obs);
             }
             p = shared[c->plan].params;
             o = shared[c->plan].obs;
         } else {
-            fresh_params(e, &p);
+            fresh_params(e, c->plan, &p);
             o = new_run(g);
             run_plan(e, c->plan, &p, o);
+        }
+        if (c->plan == PLAN_RACE && !o->tool) {
+            skip(r, "no race detector here: no ThreadSanitizer runtime (libtsan) and no valgrind");
+            return;
         }
         struct verdict v = {0};
         ev.nruns = 1;
@@ -301,8 +400,6 @@ int grade(const struct lab *lab, const struct grade_options *opt, struct grading
     }
     g->dir = sandbox_make_dir();
     struct engine e = {.g = g, .rng = {opt->seed}, .program = xasprintf("./%s", lab->program)};
-    if (progress)
-        progress(g, NULL, ctx); /* the start: a header */
 
     if (!opt->exec_cmd) {
         char *dst = xasprintf("%s/%s", g->dir, lab->student_file);
@@ -315,7 +412,11 @@ int grade(const struct lab *lab, const struct grade_options *opt, struct grading
         g->build.seconds = now_mono() - t0;
     }
 
-    struct shared_run shared[PLAN_BAD_ARGS + 1] = {0};
+    calibrate(&e);
+    if (progress)
+        progress(g, NULL, ctx); /* the start: a header */
+
+    struct shared_run shared[NPLANS] = {0};
     g->results = xcalloc(lab->nchecks, sizeof *g->results);
     for (size_t i = 0; i < lab->nchecks; i++) {
         const struct check *c = &lab->checks[i];
@@ -326,11 +427,18 @@ int grade(const struct lab *lab, const struct grade_options *opt, struct grading
         double t0 = now_mono();
         run_check(&e, c, r, shared);
         r->seconds = now_mono() - t0 + (c->plan == PLAN_BUILD ? g->build.seconds : 0);
+        if (r->verdict.status == ST_SKIP)
+            r->max = 0; /* a judge that cannot judge here (one CPU, no tool) */
         r->verdict.score = r->verdict.status == ST_PASS ? r->max : 0;
         g->score += r->verdict.score;
         g->max += r->max;
         if (progress)
             progress(g, r, ctx);
+    }
+    if (lab->epilogue && (opt->exec_cmd || g->build.ok) && !opt->only) {
+        struct runner rn = {.engine = &e, .run = epilogue_run};
+        struct params base = {.calibrated = g->calibrated, .defaults = opt->defaults};
+        lab->epilogue(&rn, &base, g->cpus, &g->epilogue);
     }
     free(e.program);
     g->seconds = now_mono() - t_start;
@@ -349,6 +457,7 @@ void grading_free(struct grading *g)
         free(g->runs[i]);
     }
     free(g->runs);
+    sbuf_free(&g->epilogue);
     build_result_free(&g->build);
     if (g->dir) {
         if (!g->opt || !g->opt->keep)

@@ -38,6 +38,8 @@ struct grading {
     char *student_file;        /* what was graded (path), or the --exec command */
     struct build_result build;
     int cpus;
+    long long calibrated;      /* labs 2, 3: iterations worth CALIBRATE_CPU s of CPU, 0: none */
+    struct sbuf epilogue;      /* the lab's extra text after the checks (lab 3's table) */
     struct check_result *results;
     size_t nresults;
     struct observation **runs; /* every run made, owned here */

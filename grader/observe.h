@@ -55,7 +55,8 @@ struct observation {
 
     int leftover_procs;      /* still running after the main process exited */
     int zombies;             /* exited but never reaped by their parent */
-    char *valgrind_log;      /* memcheck runs: all per-process logs, joined */
+    char *valgrind_log;      /* memcheck/helgrind runs: all per-process logs, joined */
+    const char *tool;        /* what watched the run: NULL, "memcheck", "tsan", "helgrind" */
     char *protection;        /* what the sandbox enforced, for the report */
 };
 

@@ -25,6 +25,9 @@ void report_header(const struct grading *g, const struct report_style *st)
     fprintf(st->out, "== %s: %s\n", g->lab->name, g->lab->title);
     fprintf(st->out, "   graded: %s   (seed %llu, %d CPU%s)\n", g->student_file,
             (unsigned long long)g->opt->seed, g->cpus, g->cpus == 1 ? "" : "s");
+    if (g->lab->calibrate)
+        fprintf(st->out, "   calibrated: %lld iterations take about %.2f s of CPU here\n", g->calibrated,
+                CALIBRATE_CPU);
 }
 
 void check_output_text(const struct check_result *r, struct sbuf *out)
@@ -79,6 +82,8 @@ void report_summary(const struct grading *g, const struct report_style *st)
     int skipped = 0;
     for (size_t i = 0; i < g->nresults; i++)
         skipped += g->results[i].verdict.status == ST_SKIP;
+    if (g->epilogue.len)
+        fprintf(st->out, "%s", g->epilogue.data);
     fprintf(st->out, "Score: %g/%g", g->score, g->max);
     if (skipped)
         fprintf(st->out, "  (%d check%s skipped)", skipped, skipped == 1 ? "" : "s");
@@ -141,7 +146,8 @@ bool report_json(const struct grading *g, const char *path)
     sbuf_printf(&j, "{\n  \"score\": %g,\n  \"max_score\": %g,\n  \"execution_time\": %.2f,\n", g->score,
                 g->max, g->seconds);
     sbuf_puts(&j, "  \"output\": ");
-    char *head = xasprintf("%s: %s (graded: %s)", g->lab->name, g->lab->title, g->student_file);
+    char *head = xasprintf("%s: %s (graded: %s)\n%s", g->lab->name, g->lab->title, g->student_file,
+                           g->epilogue.len ? g->epilogue.data : "");
     json_escape(&j, head);
     free(head);
     sbuf_puts(&j, ",\n  \"tests\": [");

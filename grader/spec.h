@@ -29,10 +29,14 @@ enum tag {
 #define NTAGS 10
 extern const char *const tag_names[NTAGS];
 
+enum plan;
+
 /* One run's parameters, drawn fresh for every run so a replayed output fails. */
 #define MAX_VALUES 16
 #define MAX_ARGS 8
 struct params {
+    int plan;                   /* the plan this run is for (enum plan), set before draw() */
+    long long calibrated;       /* iterations worth about CALIBRATE_CPU s of CPU here, 0: unknown */
     int count;                  /* tasks, processes or threads */
     double value[MAX_VALUES];   /* lab 1: each task's delay in seconds */
     long long iterations;       /* labs 2 and 3 */
@@ -57,7 +61,12 @@ enum plan {
     PLAN_RUN_PIPE,   /* one run with stdout a pipe, with the probe */
     PLAN_MEMCHECK,   /* one run under valgrind memcheck, a log per process */
     PLAN_BAD_ARGS,   /* one run per entry of the lab's bad_args */
+    PLAN_RACE,       /* one run of a ThreadSanitizer build (helgrind where TSan cannot run) */
 };
+#define NPLANS (PLAN_RACE + 1)
+
+/* Labs that size their work on this machine aim for this much CPU per worker. */
+#define CALIBRATE_CPU 0.25
 
 struct build_result {
     bool attempted;  /* false under --exec */
@@ -95,6 +104,12 @@ void verdict_hint(struct verdict *v, const char *hint);
 
 typedef void (*judge_fn)(const struct evidence *ev, struct verdict *v);
 
+/* What a lab's epilogue may ask of the engine: more runs, owned by the grading. */
+struct runner {
+    void *engine;
+    const struct observation *(*run)(void *engine, enum plan plan, const struct params *p);
+};
+
 struct check {
     const char *name;        /* short, shown in the report: "timing" */
     const char *what;        /* one sentence: what it checks */
@@ -121,6 +136,14 @@ struct lab {
     size_t nbad;
     const struct check *checks;
     size_t nchecks;
+    /* Optional: size the work on this machine, once per grading. calibration()
+     * fills the arguments of one timing run; calibrate() turns what it saw into
+     * iterations worth CALIBRATE_CPU s of CPU (0: could not tell). */
+    void (*calibration)(struct params *p);
+    long long (*calibrate)(const struct params *p, const struct observation *o);
+    /* Optional: extra runs after the checks, rendered as text under the report
+     * (lab 3's table of modes). base holds the calibrated iterations. */
+    void (*epilogue)(const struct runner *rn, const struct params *base, int cpus, struct sbuf *out);
 };
 
 /* The lab table (labs.c). */
