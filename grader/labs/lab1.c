@@ -231,6 +231,13 @@ static void judge_cpu(const struct evidence *ev, struct verdict *v)
     const struct observation *o = &ev->runs[0];
     if (fail_if_crashed(o, v))
         return;
+    /* A run that ended before its longest delay never slept: its CPU share says nothing. */
+    double max = max_of(&ev->params[0]);
+    if (o->wall < max - EARLY_PER_LINE) {
+        verdict_fail(v, NULL, "the run ended after %.2f s, before the longest delay (%.2f s): it never "
+                     "waited, so there is no sleeping to measure", o->wall, max);
+        return;
+    }
     double share = o->wall > 0 ? obs_cpu(o) / o->wall : 0;
     if (share > CPU_SHARE_MAX) {
         verdict_fail(v, "busy-wait", "CPU time %.2f s over %.2f s of wall time (%.0f%%; at most %.0f%%)",
