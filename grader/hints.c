@@ -17,6 +17,8 @@ const struct hint hint_catalogue[] = {
     {"exit-status", "A program that worked must return 0 from main (or call exit(0))."},
     {"time-limit", "The program never finished: a loop whose exit condition is never met, or a "
                    "wait for something that never comes."},
+    {"fork-bomb", "The program kept creating processes: every fork() needs a check of its result and "
+                  "a child that ends (_exit) instead of running the parent's loop."},
     {"output-flood", "The program printed without end: look for a loop that prints and never stops."},
     {"format", "Print exactly the lines of the contract, one per line, nothing else on stdout "
                "(use stderr for debugging)."},

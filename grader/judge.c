@@ -154,6 +154,9 @@ bool fail_if_crashed(const struct observation *o, struct verdict *v)
                        ? "output-flood" : !o->started ? "cannot-start" : "exit-status";
     verdict_fail(v, hint, "the program %s", s.data);
     sbuf_free(&s);
+    int procs = obs_processes(o);
+    if (procs >= 32)
+        verdict_fail(v, "fork-bomb", "it started %d processes before it was stopped", procs);
     quote_output(o, v, 12);
     return true;
 }

@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "hints.h"
+#include "sandbox.h"
 
 static const char *status_word(enum status s)
 {
@@ -25,6 +26,7 @@ void report_header(const struct grading *g, const struct report_style *st)
     fprintf(st->out, "== %s: %s\n", g->lab->name, g->lab->title);
     fprintf(st->out, "   graded: %s   (seed %llu, %d CPU%s)\n", g->student_file,
             (unsigned long long)g->opt->seed, g->cpus, g->cpus == 1 ? "" : "s");
+    fprintf(st->out, "   sandbox: %s\n", sandbox_protection());
     if (g->lab->calibrate)
         fprintf(st->out, "   calibrated: %lld iterations take about %.2f s of CPU here\n", g->calibrated,
                 CALIBRATE_CPU);

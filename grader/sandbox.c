@@ -37,7 +37,28 @@
 #define DEFAULT_DATA (1LL << 30)
 
 static int sbx_uid = -1;
-static char protection[256];
+static int own_procs;          /* processes (and threads) of our uid, when not root */
+static char protection[320];
+
+/* Tasks (processes and threads) owned by uid, as RLIMIT_NPROC counts them. */
+static int count_tasks_of(uid_t uid)
+{
+    int n = 0;
+    DIR *d = opendir("/proc");
+    struct dirent *e;
+    while (d && (e = readdir(d))) {
+        char path[300];
+        struct stat st;
+        if (e->d_name[0] < '0' || e->d_name[0] > '9')
+            continue;
+        snprintf(path, sizeof path, "/proc/%s/task", e->d_name);
+        if (stat(path, &st) == 0 && st.st_uid == uid)
+            n += (int)st.st_nlink - 2;
+    }
+    if (d)
+        closedir(d);
+    return n;
+}
 
 void sandbox_init(int slot)
 {
@@ -46,15 +67,17 @@ void sandbox_init(int slot)
     signal(SIGPIPE, SIG_IGN);
     if (geteuid() == 0)
         sbx_uid = SANDBOX_UID_BASE + slot;
-    char who[64];
-    if (sbx_uid >= 0)
-        snprintf(who, sizeof who, "runs as uid %d (the grader is root)", sbx_uid);
     else
-        snprintf(who, sizeof who, "runs as your own user (not root: no separate uid)");
+        own_procs = count_tasks_of(getuid());
+    char who[96];
+    if (sbx_uid >= 0)
+        snprintf(who, sizeof who, "runs as uid %d, not root", sbx_uid);
+    else
+        snprintf(who, sizeof who, "runs as you (grader not root: no separate uid)");
     snprintf(protection, sizeof protection,
-             "%s; own session, process-tree kill, subreaper; limits on time, CPU, processes, "
-             "memory, file size; stdin /dev/null",
-             who);
+             "%s; own session, whole tree killed after each run; limits: wall time, CPU, "
+             "%d processes, %lld MiB data, 64 MiB files; stdin /dev/null",
+             who, DEFAULT_PROCS, DEFAULT_DATA >> 20);
 }
 
 int sandbox_uid(void)
@@ -132,8 +155,11 @@ static _Noreturn void exec_child(const struct run_spec *spec, int out_fd, int er
     if (data > 0)
         set_limit(RLIMIT_DATA, (rlim_t)data, (rlim_t)data);
     prctl(PR_SET_PDEATHSIG, SIGKILL);
-    if (sbx_uid >= 0) {
-        int procs = spec->max_procs ? spec->max_procs : DEFAULT_PROCS;
+    int procs = spec->max_procs ? spec->max_procs : DEFAULT_PROCS;
+    if (sbx_uid < 0) {
+        /* Our own uid: the limit counts every process we already have too. */
+        set_limit(RLIMIT_NPROC, (rlim_t)(procs + own_procs), (rlim_t)(procs + own_procs));
+    } else {
         set_limit(RLIMIT_NPROC, (rlim_t)procs, (rlim_t)procs);
         if (setgroups(0, NULL) < 0 || setresgid((gid_t)sbx_uid, (gid_t)sbx_uid, (gid_t)sbx_uid) < 0 ||
             setresuid((uid_t)sbx_uid, (uid_t)sbx_uid, (uid_t)sbx_uid) < 0)
