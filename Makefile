@@ -54,6 +54,11 @@ deps:
 deps-run:
 	@./tools/need valgrind
 
+# Timing figures for the lab-1 reference and one grading (README.md quotes them).
+# RUNS=, GRADINGS=, SEED= change the number of runs, of gradings, the delays.
+bench: grader deps-run
+	@CC="$(CC)" ./tools/bench/run
+
 # --- The kit's own tests (tests/*.c use Check) ----------------------------------
 # 'test' installs what is missing first, then runs 'test-run' in a fresh make so
 # that pkg-config is asked only once Check is there.
