@@ -150,8 +150,8 @@ bool fail_if_crashed(const struct observation *o, struct verdict *v)
         return false;
     struct sbuf s = {0};
     describe_end(o, &s);
-    const char *hint = o->timed_out ? "time-limit" : o->term_signal ? "crash" : o->output_flood
-                       ? "output-flood" : !o->started ? "cannot-start" : "exit-status";
+    const char *hint = o->timed_out ? "time-limit" : o->output_flood ? "output-flood"
+                       : o->term_signal ? "crash" : !o->started ? "cannot-start" : "exit-status";
     verdict_fail(v, hint, "the program %s", s.data);
     sbuf_free(&s);
     int procs = obs_processes(o);

@@ -197,7 +197,7 @@ int main(int argc, char **argv)
     if (!have_seed)
         opt.seed = (uint64_t)time(NULL) ^ ((uint64_t)getpid() << 32);
 
-    sandbox_init(0);
+    sandbox_init(-1);
     struct report_style st = {.out = stdout, .color = color, .verbose = verbose};
     struct grading g;
     char *why = NULL;

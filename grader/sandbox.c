@@ -15,6 +15,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/ioctl.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
@@ -35,6 +36,8 @@
 #define EXIT_GRACE 0.5              /* seconds to drain output after the main process exits */
 #define DEFAULT_PROCS 64
 #define DEFAULT_DATA (1LL << 30)
+#define SLOT_DIR "/run/grade-slots"   /* root only: which sandbox uids are in use */
+#define MAX_SLOTS 256
 
 static int sbx_uid = -1;
 static int own_procs;          /* processes (and threads) of our uid, when not root */
@@ -60,13 +63,32 @@ static int count_tasks_of(uid_t uid)
     return n;
 }
 
+/* Claims a free slot: an flock held on SLOT_DIR/N for the life of this
+ * process, so graders running side by side never share a sandbox uid (the
+ * clean-up kills every process of that uid). */
+static int claim_slot(void)
+{
+    mkdir(SLOT_DIR, 0700);
+    for (int n = 0; n < MAX_SLOTS; n++) {
+        char path[128];
+        snprintf(path, sizeof path, "%s/%d", SLOT_DIR, n);
+        int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+        if (fd < 0)
+            continue;
+        if (flock(fd, LOCK_EX | LOCK_NB) == 0)
+            return n; /* fd stays open: the lock lasts as long as we do */
+        close(fd);
+    }
+    die("no free sandbox slot in %s (%d graders running?)", SLOT_DIR, MAX_SLOTS);
+}
+
 void sandbox_init(int slot)
 {
     if (prctl(PR_SET_CHILD_SUBREAPER, 1) < 0)
         die("prctl(PR_SET_CHILD_SUBREAPER)");
     signal(SIGPIPE, SIG_IGN);
     if (geteuid() == 0)
-        sbx_uid = SANDBOX_UID_BASE + slot;
+        sbx_uid = SANDBOX_UID_BASE + (slot >= 0 ? slot : claim_slot());
     else
         own_procs = count_tasks_of(getuid());
     char who[96];

@@ -35,7 +35,8 @@ struct run_spec {
     char *const *env;         /* extra NAME=value settings, NULL-terminated, or NULL */
 };
 
-/* Once per grader process: become a subreaper and choose the sandbox user. */
+/* Once per grader process: become a subreaper and choose the sandbox user,
+ * uid SANDBOX_UID_BASE + slot (slot -1: the first one no other grader holds). */
 void sandbox_init(int slot);
 /* The uid student code runs as (-1: the grader's own, when not root). */
 int sandbox_uid(void);
