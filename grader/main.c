@@ -31,7 +31,7 @@ static void print_help(void)
         "\n"
         "SYNOPSIS\n"
         "    grade LAB [SUBMISSION] [--json FILE] [--exec CMD [--defaults]]\n"
-        "          [--only CHECK|TAG] [--seed N] [--keep] [--verbose] [--no-color]\n"
+        "          [--only CHECK|TAG] [--seed N] [--repeat N] [--keep] [--verbose] [--no-color]\n"
         "    grade --list | --list-hints | --help\n"
         "\n"
         "DESCRIPTION\n"
@@ -61,6 +61,8 @@ static void print_help(void)
         "    --only NAME   run one check (by name or tag), plus the build it needs.\n"
         "    --seed N      the random seed for the runs' parameters (printed in the\n"
         "                  report), to replay a grading.\n"
+        "    --repeat N    grade N times (seeds N+1...), one line a run, then say which\n"
+        "                  checks changed verdict: a flickering verdict is a grader bug.\n"
         "    --keep        keep the scratch folder and print where it is.\n"
         "    --verbose     show the evidence under passing checks too.\n"
         "    --no-color    plain output (also when NO_COLOR is set or not a terminal).\n"
@@ -112,6 +114,53 @@ static void list_hints(void)
         printf("%s\n    %s\n", hint_catalogue[i].id, hint_catalogue[i].text);
 }
 
+/* --repeat N: grade N times, one line a run, then which checks changed verdict. */
+static int repeat_grading(const struct lab *lab, struct grade_options *opt, int times,
+                          const struct report_style *st)
+{
+    size_t n = lab->nchecks;
+    int (*count)[3] = xcalloc(n, sizeof *count); /* [check][status] */
+    int full = 0;
+    uint64_t seed = opt->seed;
+    for (int i = 1; i <= times; i++) {
+        opt->seed = seed + (uint64_t)i;
+        struct grading g;
+        char *why = NULL;
+        if (grade(lab, opt, &g, NULL, NULL, &why) != 0) {
+            fprintf(stderr, "grade: cannot grade %s: %s\n", lab->name, why);
+            free(why);
+            grading_free(&g);
+            free(count);
+            return EXIT_CANNOT_GRADE;
+        }
+        fprintf(st->out, "run %d/%d: %g/%g ", i, times, g.score, g.max);
+        for (size_t r = 0; r < g.nresults; r++) {
+            const struct check_result *cr = &g.results[r];
+            count[cr->check - lab->checks][cr->verdict.status]++;
+            fprintf(st->out, " %s:%s", cr->check->name,
+                    cr->verdict.status == ST_PASS ? "OK" : cr->verdict.status == ST_FAIL ? "FAIL" : "SKIP");
+        }
+        fprintf(st->out, "  [%.1fs]\n", g.seconds);
+        fflush(st->out);
+        full += g.score >= g.max;
+        grading_free(&g);
+    }
+    int changed = 0;
+    for (size_t c = 0; c < n; c++) {
+        int kinds = (count[c][ST_PASS] > 0) + (count[c][ST_FAIL] > 0) + (count[c][ST_SKIP] > 0);
+        if (kinds > 1) {
+            fprintf(st->out, "changed verdict: %s (OK %d, FAIL %d, SKIP %d)\n", lab->checks[c].name,
+                    count[c][ST_PASS], count[c][ST_FAIL], count[c][ST_SKIP]);
+            changed++;
+        }
+    }
+    if (!changed)
+        fprintf(st->out, "no check changed verdict over %d runs\n", times);
+    fprintf(st->out, "full marks in %d of %d runs\n", full, times);
+    free(count);
+    return full == times ? 0 : 1;
+}
+
 static _Noreturn void bad_usage(const char *fmt, const char *arg)
 {
     fprintf(stderr, "grade: ");
@@ -125,6 +174,7 @@ int main(int argc, char **argv)
     struct grade_options opt = {0};
     const char *lab_name = NULL, *json = NULL;
     bool color = isatty(STDOUT_FILENO) && !getenv("NO_COLOR"), verbose = false, have_seed = false;
+    int repeat = 1;
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
         bool has_value = i + 1 < argc;
@@ -138,7 +188,7 @@ int main(int argc, char **argv)
             list_hints();
             return 0;
         } else if (!strcmp(a, "--json") || !strcmp(a, "--exec") || !strcmp(a, "--only") ||
-                   !strcmp(a, "--seed")) {
+                   !strcmp(a, "--seed") || !strcmp(a, "--repeat")) {
             if (!has_value)
                 bad_usage("%s needs a value", a);
             const char *v = argv[++i];
@@ -148,7 +198,13 @@ int main(int argc, char **argv)
                 opt.exec_cmd = v;
             else if (!strcmp(a, "--only"))
                 opt.only = v;
-            else {
+            else if (!strcmp(a, "--repeat")) {
+                char *end;
+                long r = strtol(v, &end, 10);
+                if (end == v || *end || r < 1 || r > 1000)
+                    bad_usage("--repeat takes a count from 1 to 1000, not '%s'", v);
+                repeat = (int)r;
+            } else {
                 char *end;
                 errno = 0;
                 opt.seed = strtoull(v, &end, 10);
@@ -189,7 +245,7 @@ int main(int argc, char **argv)
                 found = (lab->checks[c].tags & (1u << t)) && !strcmp(tag_names[t], opt.only);
         }
         if (!found)
-            bad_usage("--only: %s has no check or tag named '%s' (grade --list)", opt.only);
+            bad_usage("--only: no check or tag named '%s' in this lab (grade --list)", opt.only);
     }
     char *default_sub = xasprintf("labs/%s", lab->name);
     if (!opt.submission && !opt.exec_cmd)
@@ -199,6 +255,11 @@ int main(int argc, char **argv)
 
     sandbox_init(-1);
     struct report_style st = {.out = stdout, .color = color, .verbose = verbose};
+    if (repeat > 1) {
+        int status = repeat_grading(lab, &opt, repeat, &st);
+        free(default_sub);
+        return status;
+    }
     struct grading g;
     char *why = NULL;
     if (grade(lab, &opt, &g, report_progress, &st, &why) != 0) {
