@@ -8,7 +8,7 @@
 CC      ?= cc
 CFLAGS  ?= -std=c11 -Wall -Wextra -Werror=implicit-function-declaration -O2 -g
 GRADER_CFLAGS = $(CFLAGS)
-LABS    := lab1
+LABS    := lab1 lab2
 
 GRADER_SRC := $(filter-out grader/main.c,$(wildcard grader/*.c)) $(wildcard grader/labs/*.c)
 GRADER_HDR := $(wildcard grader/*.h)
@@ -17,7 +17,7 @@ GRADER_OBJ := $(patsubst %.c,build/%.o,$(GRADER_SRC))
 SUBMISSION ?=
 GRADE_FLAGS ?=
 
-.PHONY: all help grader $(LABS) test test-run bench deps deps-run clean
+.PHONY: all help grader $(LABS) test test-run test-sanitizers fuzz bench deps deps-run clean
 all: grader
 
 help:
@@ -25,6 +25,7 @@ help:
 	@echo "  make lab1 [SUBMISSION=path]   grade labs/lab1 (or SUBMISSION) and print the report"
 	@echo "  make test                     the kit's own tests (unit, end to end, valgrind)"
 	@echo "  make bench                    timing figures for the reference and the grader"
+	@echo "  make fuzz [FUZZ_SECONDS=60]   fuzz the grader's output readers (libFuzzer)"
 	@echo "  make grader                   build grader/grade and its probe"
 	@echo "  make deps                     install what the kit needs (Check, valgrind, pkg-config)"
 	@echo "  make clean                    remove build products"
@@ -65,6 +66,7 @@ bench: grader deps-run
 test: grader
 	@./tools/need valgrind check pkg-config
 	@$(MAKE) --no-print-directory test-run
+	@$(MAKE) --no-print-directory test-sanitizers
 
 CHECK_CFLAGS = $(shell pkg-config --cflags check 2>/dev/null)
 CHECK_LIBS   = $(shell pkg-config --libs check 2>/dev/null)
@@ -77,6 +79,49 @@ TEST_PROGRAMS := $(patsubst tests/%.c,tests/bin/%,$(wildcard tests/check_*.c))
 
 test-run: $(TEST_PROGRAMS)
 	@for t in $(TEST_PROGRAMS); do echo "== $$t"; $$t || exit 1; done
+
+# --- Sanitizers and fuzzing (issue: a grader that survives anything) -------------
+# The grader built with ASan+UBSan (its probe stays plain: it lives in student code).
+SAN_FLAGS = -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
+build/asan/grade: build/grader/main.o $(GRADER_SRC) grader/main.c $(GRADER_HDR) grader/probe.so
+	@mkdir -p build/asan
+	$(CC) $(CFLAGS) $(SAN_FLAGS) -o $@ grader/main.c $(GRADER_SRC) -lm
+	cp grader/probe.so build/asan/probe.so
+
+# The fuzz target as a replayer of tests/fuzz-corpus/ (regressions), under ASan+UBSan.
+build/fuzz/replay: grader/fuzz/fuzz_output.c $(GRADER_SRC) $(GRADER_HDR)
+	@mkdir -p build/fuzz
+	$(CC) $(CFLAGS) $(SAN_FLAGS) -DFUZZ_REPLAY -o $@ grader/fuzz/fuzz_output.c $(GRADER_SRC) -lm
+
+# Grades the reference and a few hostile programs with the sanitized grader:
+# any ASan/UBSan report fails the run.
+test-sanitizers: build/asan/grade build/fuzz/replay
+	@echo "== sanitizers: fuzz regressions, then gradings by an ASan+UBSan grader"
+	@./build/fuzz/replay tests/fuzz-corpus/*
+	@for lab in $(LABS); do \
+	    ASAN_OPTIONS=detect_leaks=1 ./build/asan/grade $$lab solutions/$$lab --no-color >build/asan/$$lab.log 2>&1; \
+	    rc=$$?; if [ $$rc -gt 1 ] || grep -q 'Sanitizer' build/asan/$$lab.log; then \
+	        cat build/asan/$$lab.log; echo "sanitized grader failed on $$lab (exit $$rc)"; exit 1; fi; \
+	    echo "asan+ubsan grade $$lab solutions/$$lab: clean (exit $$rc)"; \
+	done
+	@for p in flood forkbomb escape; do \
+	    (./build/asan/grade lab1 tests/hostile/$$p.c --only format --no-color >build/asan/$$p.log 2>&1; \
+	     echo $$? >build/asan/$$p.rc) & \
+	done; wait; for p in flood forkbomb escape; do \
+	    if [ "$$(cat build/asan/$$p.rc)" != 1 ] || grep -q 'Sanitizer' build/asan/$$p.log; then \
+	        cat build/asan/$$p.log; echo "sanitized grader on tests/hostile/$$p.c: exit $$(cat build/asan/$$p.rc)"; exit 1; fi; \
+	done; echo "asan+ubsan grade of hostile flood, forkbomb, escape: clean, each a failing grade"
+
+# libFuzzer on the output readers: FUZZ_SECONDS=60 by default. Crashes land in
+# build/fuzz/; once fixed, copy the input to tests/fuzz-corpus/ as a regression.
+FUZZ_SECONDS ?= 60
+fuzz: grader/fuzz/fuzz_output.c $(GRADER_SRC) $(GRADER_HDR)
+	@./tools/need clang libfuzzer
+	@mkdir -p build/fuzz/corpus
+	clang -g -O1 -fsanitize=fuzzer,address,undefined -o build/fuzz/fuzz_output grader/fuzz/fuzz_output.c $(GRADER_SRC) -lm
+	cp tests/fuzz-corpus/* build/fuzz/corpus/
+	./build/fuzz/fuzz_output -max_total_time=$(FUZZ_SECONDS) -max_len=4096 -timeout=10 \
+	    -artifact_prefix=build/fuzz/ build/fuzz/corpus
 
 clean:
 	rm -rf build grader/grade grader/probe.so tests/bin

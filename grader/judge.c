@@ -223,7 +223,7 @@ static long leak_bytes(const char *s)
 {
     long n = 0;
     for (; *s && *s != ' '; s++)
-        if (*s >= '0' && *s <= '9')
+        if (*s >= '0' && *s <= '9' && n < 1000000000000L) /* saturate: never overflow */
             n = n * 10 + (*s - '0');
     return n;
 }
