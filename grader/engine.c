@@ -242,9 +242,10 @@ static void run_plan(struct engine *e, enum plan plan, const struct params *p, s
     }
 }
 
-static void fresh_params(struct engine *e, enum plan plan, struct params *p)
+static void fresh_params(struct engine *e, enum plan plan, const char *variant, struct params *p)
 {
-    *p = (struct params){.defaults = e->g->opt->defaults, .plan = plan, .calibrated = e->g->calibrated};
+    *p = (struct params){.defaults = e->g->opt->defaults, .plan = plan, .calibrated = e->g->calibrated,
+                         .variant = variant};
     e->g->lab->draw(&e->rng, p);
 }
 
@@ -273,8 +274,10 @@ static void calibrate(struct engine *e)
 
 /* --- Checks ------------------------------------------------------------------ */
 
-/* A run shared by every check of the same plan (the first attempt). */
+/* A run shared by every check of the same plan and variant (the first attempt). */
 struct shared_run {
+    enum plan plan;
+    const char *variant;
     struct params params;
     struct observation *obs;
 };
@@ -345,20 +348,26 @@ static void run_check(struct engine *e, const struct check *c, struct check_resu
         return;
     }
     /* Best of k: the first attempt shares the plan's run; retries get fresh ones. */
+    const char *variant = lab->variant ? lab->variant(c) : NULL;
+    struct shared_run *sh = shared;
+    while (sh->obs && !(sh->plan == c->plan && (sh->variant == variant ||
+                                                 (sh->variant && variant && !strcmp(sh->variant, variant)))))
+        sh++; /* the table has a free entry per check */
     int attempts = c->attempts > 0 ? c->attempts : 1;
     for (int a = 0; a < attempts; a++) {
         struct params p;
         struct observation *o;
         if (a == 0) {
-            if (!shared[c->plan].obs) {
-                fresh_params(e, c->plan, &shared[c->plan].params);
-                shared[c->plan].obs = new_run(g);
-                run_plan(e, c->plan, &shared[c->plan].params, shared[c->plan].obs);
+            if (!sh->obs) {
+                *sh = (struct shared_run){.plan = c->plan, .variant = variant};
+                fresh_params(e, c->plan, variant, &sh->params);
+                sh->obs = new_run(g);
+                run_plan(e, c->plan, &sh->params, sh->obs);
             }
-            p = shared[c->plan].params;
-            o = shared[c->plan].obs;
+            p = sh->params;
+            o = sh->obs;
         } else {
-            fresh_params(e, c->plan, &p);
+            fresh_params(e, c->plan, variant, &p);
             o = new_run(g);
             run_plan(e, c->plan, &p, o);
         }
@@ -416,7 +425,7 @@ int grade(const struct lab *lab, const struct grade_options *opt, struct grading
     if (progress)
         progress(g, NULL, ctx); /* the start: a header */
 
-    struct shared_run shared[NPLANS] = {0};
+    struct shared_run *shared = xcalloc(lab->nchecks + 1, sizeof *shared);
     g->results = xcalloc(lab->nchecks, sizeof *g->results);
     for (size_t i = 0; i < lab->nchecks; i++) {
         const struct check *c = &lab->checks[i];
@@ -440,6 +449,7 @@ int grade(const struct lab *lab, const struct grade_options *opt, struct grading
         struct params base = {.calibrated = g->calibrated, .defaults = opt->defaults};
         lab->epilogue(&rn, &base, g->cpus, &g->epilogue);
     }
+    free(shared);
     free(e.program);
     g->seconds = now_mono() - t_start;
     return 0;

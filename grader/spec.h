@@ -41,6 +41,7 @@ struct params {
     double value[MAX_VALUES];   /* lab 1: each task's delay in seconds */
     long long iterations;       /* labs 2 and 3 */
     char mode[16];              /* lab 3 */
+    const char *variant;        /* the check's run variant (lab->variant), set before draw(); NULL: none */
     bool defaults;              /* the program runs with no arguments */
     int nargs;
     char arg[MAX_ARGS][32];     /* the command-line arguments built from the above */
@@ -144,6 +145,10 @@ struct lab {
     /* Optional: extra runs after the checks, rendered as text under the report
      * (lab 3's table of modes). base holds the calibrated iterations. */
     void (*epilogue)(const struct runner *rn, const struct params *base, int cpus, struct sbuf *out);
+    /* Optional: the run variant a check needs (lab 3: its mode), a static
+     * string or NULL. It reaches draw() as params.variant; checks share a run
+     * only when both their plan and their variant are the same. */
+    const char *(*variant)(const struct check *c);
 };
 
 /* The lab table (labs.c). */
