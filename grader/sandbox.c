@@ -35,7 +35,7 @@
 #define MAX_EVENTS 20000
 #define EXIT_GRACE 0.5              /* seconds to drain output after the main process exits */
 #define DEFAULT_PROCS 64
-#define DEFAULT_DATA (1LL << 30)
+#define DEFAULT_DATA (512LL << 20)
 #define SLOT_DIR "/run/grade-slots"   /* root only: which sandbox uids are in use */
 #define MAX_SLOTS 256
 

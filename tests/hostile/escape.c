@@ -4,6 +4,7 @@
  */
 #define _POSIX_C_SOURCE 200809L
 #include <stdio.h>
+#include <sys/prctl.h>
 #include <unistd.h>
 
 int main(void)
@@ -11,6 +12,7 @@ int main(void)
     if (fork() == 0) {
         setsid();
         if (fork() == 0) {
+            prctl(PR_SET_NAME, "hostile-escape"); /* so a test can see none is left */
             for (int i = 0; i < 600; i++)
                 sleep(1);
             _exit(0);
