@@ -83,6 +83,14 @@ const struct hint hint_catalogue[] = {
     {"processes-not-threads", "The program created processes: this lab is about threads (pthread_create)."},
     {"cannot-judge-parallel", "Only one CPU is available, so parallelism cannot be shown here: run on a "
                               "machine (or CPUS=) with two or more."},
+    /* Lab 2, more */
+    {"no-fork", "No child process was created: call fork() NPROCS times in the parent; each child "
+                "does its part and ends with _exit()."},
+    {"child-continues", "More processes than NPROCS were created: a child went on round the parent's "
+                        "fork loop. End each child with _exit() right after its work."},
+    {"partial-total", "The total is not NPROCS x ITERATIONS: each child must send exactly its own count, "
+                      "and the parent must read one whole count per child (check read()'s return value) "
+                      "and add them all."},
 };
 const size_t nhints = sizeof hint_catalogue / sizeof hint_catalogue[0];
 

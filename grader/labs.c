@@ -6,9 +6,11 @@
 #include "spec.h"
 
 extern const struct lab lab1;
+extern const struct lab lab2;
 
 const struct lab *const all_labs[] = {
     &lab1,
+    &lab2,
 };
 const size_t nlabs = sizeof all_labs / sizeof all_labs[0];
 

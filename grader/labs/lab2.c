@@ -1,0 +1,509 @@
+/* lab2.c - Lab 2 as data: the fork/wait counter (parallelism).
+ *
+ *   forkcount [NPROCS [ITERATIONS]]   defaults 2 10000000
+ *   Process k started      (child k, 1-based)
+ *   Process k finished     (child k, after counting to ITERATIONS)
+ *   Total count: C         (the parent: the sum the children sent through a pipe)
+ *   Total time: T sec      (the parent: wall time, two decimals)
+ *
+ * NPROCS processes made with fork(), all running before the first is reaped,
+ * each reaped by the parent. ITERATIONS is sized on this machine (calibration:
+ * one child, 5e7 iterations) so each child burns about CALIBRATE_CPU s of CPU;
+ * then CPU/wall of the whole tree shows whether the children ran on several
+ * CPUs at once. A serial run never exceeds 1.0, so the bar is PARALLEL_MIN.
+ *
+ * The same run is also made with stdout a pipe: stdio buffers copied by
+ * fork() duplicate lines there but not on a terminal.
+ *
+ * See also: handouts/lab2.md, solutions/lab2/forkcount.c, spec.h, lab1.c.
+ */
+#include <math.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "../judge.h"
+
+enum { P_STARTED, P_FINISHED, P_COUNT, P_TIME };
+static const char *const patterns[] = {
+    [P_STARTED] = "Process {i} started",
+    [P_FINISHED] = "Process {i} finished",
+    [P_COUNT] = "Total count: {i}",
+    [P_TIME] = "Total time: {t2} sec",
+};
+
+#define DEFAULT_PROCS 2
+#define DEFAULT_ITERATIONS 10000000LL
+#define MIN_PROCS 2
+#define MAX_PROCS 4
+#define CAL_ITERATIONS 50000000LL   /* the calibration run: one child */
+#define CAL_MIN_CPU 0.010           /* less than this for CAL_ITERATIONS: nothing was counted */
+#define CAL_MIN 1000000LL
+#define CAL_MAX 20000000000LL
+#define FALLBACK_ITERATIONS 500000000LL /* when calibration could not tell */
+#define FALLBACK_NS 2.0             /* assumed ns per iteration without calibration (time limits) */
+#define LOOP_REMOVED_SHARE 0.15     /* CPU below this share of the expected: the loop is gone */
+#define MIN_JUDGEABLE_CPU 0.05      /* s per child: less is too little work to judge parallelism */
+#define PARALLEL_MIN 1.15           /* CPU/wall a parallel run must reach (serial: <= 1.00) */
+#define MEMCHECK_ITERATIONS 100000
+
+/* --- Parameters ---------------------------------------------------------------- */
+
+static void set_args(struct params *p)
+{
+    p->nargs = 2;
+    snprintf(p->arg[0], sizeof p->arg[0], "%d", p->count);
+    snprintf(p->arg[1], sizeof p->arg[1], "%lld", p->iterations);
+}
+
+static void draw(struct rng *r, struct params *p)
+{
+    if (p->defaults) {
+        p->count = DEFAULT_PROCS;
+        p->iterations = DEFAULT_ITERATIONS;
+        p->nargs = 0;
+        return;
+    }
+    p->count = MIN_PROCS + rng_below(r, MAX_PROCS - MIN_PROCS + 1);
+    if (p->plan == PLAN_MEMCHECK) {
+        /* valgrind runs the loop ~50x slower: a small count says as much about memory. */
+        p->count = MIN_PROCS + rng_below(r, 2);
+        p->iterations = MEMCHECK_ITERATIONS + rng_below(r, 2 * MEMCHECK_ITERATIONS);
+    } else {
+        /* About CALIBRATE_CPU s of CPU per child, plus up to 30%: never a round, replayable number. */
+        double base = p->calibrated > 0 ? (double)p->calibrated : (double)FALLBACK_ITERATIONS;
+        p->iterations = (long long)(base * (1.0 + 0.3 * rng_uniform(r))) + rng_below(r, 1000);
+    }
+    set_args(p);
+}
+
+static void calibration(struct params *p)
+{
+    p->count = 1;
+    p->iterations = CAL_ITERATIONS;
+    set_args(p);
+}
+
+static long long calibrate(const struct params *p, const struct observation *o)
+{
+    double cpu = obs_cpu(o);
+    if (!ended_well(o) || cpu < CAL_MIN_CPU)
+        return 0; /* crashed, or counted nothing (loop removed, no child): draw() falls back */
+    double it = (double)p->iterations * CALIBRATE_CPU / cpu;
+    return it < CAL_MIN ? CAL_MIN : it > CAL_MAX ? CAL_MAX : (long long)it;
+}
+
+/* Seconds of CPU one child should need for p's iterations (an estimate). */
+static double expected_child_cpu(const struct params *p)
+{
+    if (p->calibrated > 0)
+        return (double)p->iterations * CALIBRATE_CPU / (double)p->calibrated;
+    return (double)p->iterations * FALLBACK_NS * 1e-9 / 4; /* FALLBACK_NS is pessimistic: ~4x */
+}
+
+static double time_limit(const struct params *p)
+{
+    double per_iter = p->calibrated > 0 ? CALIBRATE_CPU / (double)p->calibrated : FALLBACK_NS * 1e-9;
+    int n = p->count > 0 ? p->count : DEFAULT_PROCS;
+    return n * (double)p->iterations * per_iter * 4 + 5;
+}
+
+/* --- Helpers ---------------------------------------------------------------------- */
+
+static void describe_params(const struct params *p, struct verdict *v)
+{
+    if (p->defaults)
+        verdict_note(v, "  arguments: none (the defaults: %d processes, %lld iterations)", p->count,
+                     p->iterations);
+    else
+        verdict_note(v, "  arguments: %s %s (NPROCS %d, ITERATIONS %lld)", p->arg[0], p->arg[1], p->count,
+                     p->iterations);
+}
+
+/* Children the program made (fork and friends) and threads it started. */
+static long forks_of(const struct observation *o)
+{
+    return obs_calls(o, "fork") + obs_calls(o, "vfork");
+}
+
+static long spawns_of(const struct observation *o)
+{
+    return forks_of(o) + obs_calls(o, "posix_spawn") + obs_calls(o, "system");
+}
+
+/* Time the last fork returned in the parent and the first wait returned, or -1. */
+static void fork_wait_times(const struct observation *o, double *last_fork, double *first_wait)
+{
+    *last_fork = *first_wait = -1;
+    for (size_t i = 0; i < o->nevents; i++) {
+        const struct call_event *e = &o->events[i];
+        if ((!strcmp(e->call, "fork") || !strcmp(e->call, "vfork")) && e->t > *last_fork)
+            *last_fork = e->t;
+        if (!strcmp(e->call, "wait") && (*first_wait < 0 || e->t < *first_wait))
+            *first_wait = e->t;
+    }
+}
+
+static bool forked_after_wait(const struct observation *o)
+{
+    double last_fork, first_wait;
+    fork_wait_times(o, &last_fork, &first_wait);
+    return last_fork >= 0 && first_wait >= 0 && first_wait < last_fork;
+}
+
+/* Each child's started..finished interval from the output, as detail lines. */
+static void note_intervals(const struct evidence *ev, const struct observation *o, int n, struct verdict *v)
+{
+    struct parsed out;
+    parse_output(ev->lab, o, &out);
+    for (int k = 1; k <= n; k++) {
+        const struct out_event *s = find_event(&out, P_STARTED, k), *f = find_event(&out, P_FINISHED, k);
+        if (s && f)
+            verdict_note(v, "  process %d: started at %.3f s, finished at %.3f s", k, s->t, f->t);
+    }
+    parsed_free(&out);
+}
+
+/* --- format, order, piped ------------------------------------------------------ */
+
+/* Every line in the contract, each child's two lines exactly once, one of each total.
+ * piped: stdout was a pipe (duplicates then point at stdio buffers copied by fork). */
+static void check_lines(const struct evidence *ev, struct verdict *v, const struct parsed *out, bool piped)
+{
+    const struct observation *o = &ev->runs[0];
+    const struct params *p = &ev->params[0];
+    for (size_t i = 0; i < out->n; i++)
+        if (out->ev[i].pattern < 0) {
+            verdict_fail(v, "format", "line %zu is not in the contract: \"%s\"", i + 1, out->ev[i].text);
+            break;
+        }
+    bool dup = false;
+    for (int k = 1; k <= p->count; k++) {
+        size_t s = count_events(out, P_STARTED, k), f = count_events(out, P_FINISHED, k);
+        if (s != 1)
+            verdict_fail(v, "format", "\"Process %d started\" printed %zu times (expected once)", k, s);
+        if (f != 1)
+            verdict_fail(v, "format", "\"Process %d finished\" printed %zu times (expected once)", k, f);
+        dup = dup || s > 1 || f > 1;
+    }
+    for (size_t i = 0; i < out->n; i++)
+        if ((out->ev[i].pattern == P_STARTED || out->ev[i].pattern == P_FINISHED) &&
+            (out->ev[i].id == 0 || out->ev[i].id > p->count)) {
+            verdict_fail(v, "format", "\"%s\": there are only %d processes in this run (numbered from 1)",
+                         out->ev[i].text, p->count);
+            break;
+        }
+    size_t counts = count_events(out, P_COUNT, -1), times = count_events(out, P_TIME, -1);
+    if (counts != 1)
+        verdict_fail(v, "format", "\"Total count: C\" printed %zu times (expected once)", counts);
+    if (times != 1)
+        verdict_fail(v, "format", "\"Total time: T sec\" (two decimals) printed %zu times (expected once)", times);
+    dup = dup || counts > 1 || times > 1;
+    if (dup) {
+        long forks = spawns_of(o);
+        if (forks > p->count)
+            verdict_fail(v, "child-continues", "%ld processes were created for NPROCS = %d", forks, p->count);
+        else if (piped)
+            verdict_fail(v, "fork-duplicates", "lines were repeated with stdout a pipe (block-buffered): "
+                         "text still in the stdio buffer at fork() was printed again by the child");
+    }
+}
+
+static void judge_format(const struct evidence *ev, struct verdict *v)
+{
+    const struct observation *o = &ev->runs[0];
+    const struct params *p = &ev->params[0];
+    if (fail_if_crashed(o, v))
+        return;
+    struct parsed out;
+    parse_output(ev->lab, o, &out);
+    check_lines(ev, v, &out, false);
+    const struct out_event *tot = find_event(&out, P_TIME, -1);
+    if (tot && fabs(tot->m.field[0] - o->wall) > 0.05 + 0.05 * o->wall)
+        verdict_fail(v, "wrong-total", "the program says \"%s\", the grader measured %.2f s", tot->text, o->wall);
+    if (v->status == ST_FAIL) {
+        describe_params(p, v);
+        quote_output(o, v, 14);
+    } else {
+        sbuf_printf(&v->summary, "%d processes: every line once, as the contract says (stdout a terminal)",
+                    p->count);
+    }
+    parsed_free(&out);
+}
+
+/* The partial order of the contract; returns false (and fails v) if broken. */
+static bool check_order_rules(const struct parsed *out, const struct params *p, struct verdict *v)
+{
+    struct order_rule rules[2 + MAX_PROCS * 4];
+    size_t n = 0;
+    int nprocs = p->count < MAX_PROCS * 4 ? p->count : MAX_PROCS * 4;
+    for (int k = 1; k <= nprocs; k++)
+        rules[n++] = (struct order_rule){{P_STARTED, k}, {P_FINISHED, k},
+                                         "each process prints 'started' before its 'finished'"};
+    size_t totals = n;
+    rules[n++] = (struct order_rule){{P_FINISHED, -1}, {P_COUNT, -1},
+                                     "every 'finished' line comes before the totals"};
+    rules[n++] = (struct order_rule){{P_FINISHED, -1}, {P_TIME, -1},
+                                     "every 'finished' line comes before the totals"};
+    rules[n++] = (struct order_rule){{P_COUNT, -1}, {P_TIME, -1}, "'Total count' comes before 'Total time'"};
+    const struct out_event *late, *early;
+    int broken = check_order(out, rules, n, &late, &early);
+    if (broken < 0)
+        return true;
+    verdict_fail(v, (size_t)broken == totals || (size_t)broken == totals + 1 ? "lines-after-total" : "format",
+                 "\"%s\" came before \"%s\": %s", early->text, late->text, rules[broken].why);
+    return false;
+}
+
+static void judge_order(const struct evidence *ev, struct verdict *v)
+{
+    const struct observation *o = &ev->runs[0];
+    const struct params *p = &ev->params[0];
+    if (fail_if_crashed(o, v))
+        return;
+    struct parsed out;
+    parse_output(ev->lab, o, &out);
+    if (count_events(&out, P_STARTED, -1) + count_events(&out, P_FINISHED, -1) == 0) {
+        verdict_fail(v, "format", "no 'Process k started/finished' lines to put in order");
+        quote_output(o, v, 8);
+    } else if (!check_order_rules(&out, p, v)) {
+        describe_params(p, v);
+        quote_output(o, v, 14);
+    } else {
+        sbuf_printf(&v->summary, "each started before its finished, all finished before the totals");
+    }
+    parsed_free(&out);
+}
+
+/* piped: format and order again with stdout a pipe (block-buffered stdio). */
+static void judge_piped(const struct evidence *ev, struct verdict *v)
+{
+    const struct observation *o = &ev->runs[0];
+    const struct params *p = &ev->params[0];
+    if (fail_if_crashed(o, v))
+        return;
+    struct parsed out;
+    parse_output(ev->lab, o, &out);
+    check_lines(ev, v, &out, true);
+    if (v->status != ST_FAIL && check_order_rules(&out, p, v))
+        sbuf_printf(&v->summary, "%d processes: every line once and in order with stdout a pipe", p->count);
+    if (v->status == ST_FAIL) {
+        describe_params(p, v);
+        quote_output(o, v, 14);
+    }
+    parsed_free(&out);
+}
+
+/* --- correctness ------------------------------------------------------------------ */
+
+static void judge_correctness(const struct evidence *ev, struct verdict *v)
+{
+    const struct observation *o = &ev->runs[0];
+    const struct params *p = &ev->params[0];
+    if (fail_if_crashed(o, v))
+        return;
+    struct parsed out;
+    parse_output(ev->lab, o, &out);
+    const struct out_event *tot = find_event(&out, P_COUNT, -1);
+    double want = (double)p->count * (double)p->iterations;
+    if (!tot) {
+        verdict_fail(v, "format", "no \"Total count: C\" line");
+        quote_output(o, v, 8);
+    } else if (tot->m.field[0] == want) {
+        sbuf_printf(&v->summary, "Total count %.0f = %d processes × %lld iterations", want, p->count,
+                    p->iterations);
+    } else if (tot->m.field[0] == 0) {
+        if (spawns_of(o) + obs_calls(o, "pthread_create") == 0 && o->nevents > 0)
+            verdict_fail(v, "no-fork", "Total count is 0 (expected %.0f): no child process was ever created",
+                         want);
+        else
+            verdict_fail(v, "global-counter", "Total count is 0, expected %d × %lld = %.0f: the children's "
+                         "counts never reached the parent", p->count, p->iterations, want);
+    } else {
+        double got = tot->m.field[0], k = got / (double)p->iterations;
+        verdict_fail(v, "partial-total", "Total count is %.0f, expected %d × %lld = %.0f", got, p->count,
+                     p->iterations, want);
+        if (k == floor(k))
+            verdict_note(v, "  that is the count of %.0f process%s, not %d", k, k == 1 ? "" : "es", p->count);
+    }
+    if (v->status == ST_FAIL)
+        describe_params(p, v);
+    parsed_free(&out);
+}
+
+/* --- structure ---------------------------------------------------------------------- */
+
+static void judge_structure(const struct evidence *ev, struct verdict *v)
+{
+    const struct observation *o = &ev->runs[0];
+    const struct params *p = &ev->params[0];
+    if (!o->started) {
+        fail_if_crashed(o, v);
+        return;
+    }
+    if (o->nevents == 0) {
+        verdict_fail(v, "cannot-start", "the grader's probe saw no calls at all (a statically linked "
+                     "program cannot be observed)");
+        return;
+    }
+    long forks = forks_of(o), others = spawns_of(o) - forks, threads = obs_calls(o, "pthread_create");
+    long waits = obs_calls(o, "wait");
+    if (threads > 0 && !ev->exec_mode)
+        verdict_fail(v, "threads-not-processes", "created %ld thread%s: this lab runs the work in processes",
+                     threads, threads == 1 ? "" : "s");
+    if (forks == 0)
+        verdict_fail(v, threads > 0 ? "threads-not-processes" : "no-fork", "never called fork()");
+    else if (forks != p->count)
+        verdict_fail(v, forks > p->count ? "child-continues" : NULL, "called fork() %ld time%s for NPROCS = %d",
+                     forks, forks == 1 ? "" : "s", p->count);
+    if (others > 0)
+        verdict_fail(v, NULL, "started %ld process%s with posix_spawn/system: make children with fork()",
+                     others, others == 1 ? "" : "es");
+    if (forked_after_wait(o)) {
+        double last_fork, first_wait;
+        fork_wait_times(o, &last_fork, &first_wait);
+        verdict_fail(v, "sequential-fork", "a child was reaped (at %.4f s) before the last fork (at %.4f s): "
+                     "the children ran one after another", first_wait, last_fork);
+    }
+    if (forks > 0 && waits < forks)
+        verdict_fail(v, o->zombies > 0 ? "zombie" : o->leftover_procs > 0 ? "orphan" : "zombie",
+                     "reaped %ld of %ld children with wait()/waitpid()", waits, forks);
+    if (o->zombies > 0)
+        verdict_fail(v, "zombie", "%d child%s exited but never reaped: left a zombie when the parent "
+                     "exited", o->zombies, o->zombies == 1 ? " was" : "ren were");
+    if (o->leftover_procs > 0)
+        verdict_fail(v, "orphan", "%d process%s still running when the parent exited (an orphan)",
+                     o->leftover_procs, o->leftover_procs == 1 ? " was" : "es were");
+    if (v->status == ST_FAIL) {
+        struct sbuf calls = {0};
+        static const char *const watched[] = {"fork", "vfork", "posix_spawn", "system", "pthread_create", "wait"};
+        describe_calls(o, watched, ARRAY_LEN(watched), &calls);
+        verdict_note(v, "  the probe saw: %s; NPROCS = %d", calls.data, p->count);
+        sbuf_free(&calls);
+    } else {
+        sbuf_printf(&v->summary, "forked %ld children%s, all before the first wait; reaped all %ld; no zombie, "
+                    "no orphan", forks, threads ? "" : ", no threads", waits);
+    }
+}
+
+/* --- parallel (timing) and cpu ---------------------------------------------------------- */
+
+/* Fails v and returns true if the run had no children or they did no work. */
+static bool fail_if_no_work(const struct evidence *ev, struct verdict *v)
+{
+    const struct observation *o = &ev->runs[0];
+    const struct params *p = &ev->params[0];
+    if (fail_if_crashed(o, v))
+        return true;
+    if (o->nevents > 0 && spawns_of(o) + obs_calls(o, "pthread_create") == 0) {
+        verdict_fail(v, "no-fork", "no child process ran: there is nothing to measure");
+        return true;
+    }
+    double cpu = obs_cpu(o), expected = expected_child_cpu(p) * p->count;
+    if (cpu < LOOP_REMOVED_SHARE * expected) {
+        verdict_fail(v, "loop-removed", "all %d processes used %.3f s of CPU for %lld iterations each "
+                     "(about %.2f s expected): nothing was really counted", p->count, cpu, p->iterations, expected);
+        describe_params(p, v);
+        return true;
+    }
+    return false;
+}
+
+static void judge_parallel(const struct evidence *ev, struct verdict *v)
+{
+    const struct observation *o = &ev->runs[0];
+    const struct params *p = &ev->params[0];
+    if (fail_if_no_work(ev, v))
+        return;
+    int n = p->count, k = n < ev->cpus ? n : ev->cpus;
+    double cpu = obs_cpu(o), wall = o->wall, one = cpu / n, ratio = wall > 0 ? cpu / wall : 0;
+    if (one < MIN_JUDGEABLE_CPU) {
+        v->status = ST_SKIP;
+        sbuf_printf(&v->summary, "skipped: each child used only %.3f s of CPU, too little to judge "
+                    "parallelism (wall %.2f s, CPU %.2f s)", one, wall, cpu);
+        return;
+    }
+    if (ev->cpus < 2) {
+        v->status = ST_SKIP;
+        sbuf_printf(&v->summary, "skipped: 1 CPU here, so parallelism cannot be judged: wall %.2f s ≈ the "
+                    "sum of the %d children (%.2f s of CPU, one child %.2f s); CPU/wall %.2f", wall, n, cpu,
+                    one, ratio);
+        return;
+    }
+    if (ratio >= PARALLEL_MIN) {
+        sbuf_printf(&v->summary, "wall %.2f s ≈ %s (%.2f s of CPU), not the sum (%.2f s): CPU/wall %.2f "
+                    "on %d CPUs", wall, n <= k ? "one child" : "the children shared out over the CPUs",
+                    n <= k ? one : cpu / k, cpu, ratio, ev->cpus);
+        return;
+    }
+    const char *hint = forked_after_wait(o) ? "sequential-fork" : "not-parallel";
+    verdict_fail(v, hint, "wall %.2f s ≈ the sum of the children (%.2f s of CPU), not one child (%.2f s): "
+                 "CPU/wall %.2f, at least %.2f expected on %d CPUs", wall, cpu, n <= k ? one : cpu / k,
+                 ratio, PARALLEL_MIN, ev->cpus);
+    if (obs_calls(o, "pthread_create") > 0 && forks_of(o) == 0)
+        verdict_hint(v, "threads-not-processes");
+    describe_params(p, v);
+    note_intervals(ev, o, n, v);
+}
+
+static void judge_cpu(const struct evidence *ev, struct verdict *v)
+{
+    const struct observation *o = &ev->runs[0];
+    const struct params *p = &ev->params[0];
+    if (fail_if_no_work(ev, v))
+        return;
+    double cpu = obs_cpu(o);
+    sbuf_printf(&v->summary, "the %d processes used %.2f s of CPU (%.2f s each; about %.2f s expected): "
+                "they really counted", p->count, cpu, cpu / p->count, expected_child_cpu(p));
+}
+
+/* --- The lab ---------------------------------------------------------------------------------- */
+
+static const char *const bad_args[][MAX_ARGS + 1] = {
+    {"abc", NULL},
+    {"0", NULL},
+    {"-2", NULL},
+    {"2.5", NULL},
+    {"2", "1x", NULL},
+    {"2", "0", NULL},
+    {"2", "99999999999999999999999", NULL},
+};
+
+static const struct check checks[] = {
+    {"build", "compiles with -Wall -Wextra", TAG_BUILD, 1, PLAN_BUILD, 1, true, judge_build},
+    {"format", "each process's two lines and the two totals, each exactly once (stdout a terminal)",
+     TAG_FORMAT, 2, PLAN_RUN, 1, false, judge_format},
+    {"order", "each process started before it finished; every finished line before the totals", TAG_ORDER, 2,
+     PLAN_RUN, 1, false, judge_order},
+    {"piped", "the same lines, once each and in order, with stdout a pipe (stdio buffers across fork)",
+     TAG_FORMAT | TAG_ORDER, 2, PLAN_RUN_PIPE, 1, false, judge_piped},
+    {"correctness", "Total count = NPROCS × ITERATIONS, sent back by the children", TAG_CORRECTNESS, 2,
+     PLAN_RUN, 1, false, judge_correctness},
+    {"structure", "NPROCS children by fork(), no threads, all forked before the first wait, each reaped",
+     TAG_STRUCTURE, 3, PLAN_RUN, 1, false, judge_structure},
+    {"parallel", "the children count at the same time on several CPUs: wall ≈ one child, not the sum (best of 5)",
+     TAG_TIMING, 3, PLAN_RUN, 5, false, judge_parallel},
+    {"cpu", "each child really counts: CPU time as calibrated on this machine", TAG_CPU, 1, PLAN_RUN, 1, false,
+     judge_cpu},
+    {"memory", "valgrind on the parent and every child: no invalid access, no leak, no descriptor left open",
+     TAG_MEMORY, 2, PLAN_MEMCHECK, 1, true, judge_memory},
+    {"errors", "bad arguments: a message, exit status 2, no normal output", TAG_ERRORS, 1, PLAN_BAD_ARGS, 1,
+     false, judge_bad_args},
+};
+
+const struct lab lab2 = {
+    .name = "lab2",
+    .title = "fork/wait counter (parallelism)",
+    .student_file = "forkcount.c",
+    .program = "forkcount",
+    .usage = "forkcount [NPROCS [ITERATIONS]]",
+    .draw = draw,
+    .time_limit = time_limit,
+    .patterns = patterns,
+    .npatterns = ARRAY_LEN(patterns),
+    .bad_args = bad_args,
+    .nbad = ARRAY_LEN(bad_args),
+    .checks = checks,
+    .nchecks = ARRAY_LEN(checks),
+    .calibration = calibration,
+    .calibrate = calibrate,
+};
