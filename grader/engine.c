@@ -98,6 +98,23 @@ struct engine {
 #define TSAN_OPTIONS "TSAN_OPTIONS=halt_on_error=0 report_signal_unsafe=0 history_size=3"
 
 
+/* True if cmd can follow "exec": no shell operators, no leading NAME=value,
+ * no keyword or exec of its own as the first word. */
+static bool simple_command(const char *cmd)
+{
+    static const char *const keywords[] = {"if", "while", "until", "for", "case", "{", "!", "exec"};
+    if (strpbrk(cmd, ";&|()<>`\n"))
+        return false;
+    const char *first = cmd + strspn(cmd, " \t");
+    size_t len = strcspn(first, " \t");
+    if (len == 0 || memchr(first, '=', len))
+        return false;
+    for (size_t i = 0; i < ARRAY_LEN(keywords); i++)
+        if (strlen(keywords[i]) == len && !strncmp(first, keywords[i], len))
+            return false;
+    return true;
+}
+
 static void argv_for(const struct engine *e, const struct params *p, const char **argv, size_t max,
                      const char *const *prefix)
 {
@@ -105,9 +122,12 @@ static void argv_for(const struct engine *e, const struct params *p, const char 
     for (const char *const *s = prefix; s && *s && n < max - 1; s++)
         argv[n++] = *s;
     if (e->g->opt->exec_cmd) {
-        /* sh -c 'CMD "$@"' sh ARGS...: the arguments reach the program untouched. */
+        /* sh -c 'CMD "$@"' sh ARGS...: the arguments reach the program untouched.
+         * "exec CMD" when CMD is a simple command: dash forks (vfork) to run even
+         * the last command, and the probe would blame that process on the program. */
         static char cmd[4096];
-        snprintf(cmd, sizeof cmd, "%s \"$@\"", e->g->opt->exec_cmd);
+        snprintf(cmd, sizeof cmd, "%s%s \"$@\"", simple_command(e->g->opt->exec_cmd) ? "exec " : "",
+                 e->g->opt->exec_cmd);
         argv[n++] = "/bin/sh";
         argv[n++] = "-c";
         argv[n++] = cmd;
