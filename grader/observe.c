@@ -54,12 +54,21 @@ long obs_calls(const struct observation *o, const char *call)
         const struct call_event *e = &o->events[i];
         if (strcmp(e->call, call) != 0)
             continue;
-        bool latest = true;
-        for (size_t j = i + 1; j < o->nevents && latest; j++)
-            if (o->events[j].pid == e->pid && !strcmp(o->events[j].call, call))
-                latest = false;
-        if (latest)
-            total += e->count;
+        /* Counted once, at the pid's first record; records of two threads can
+         * reach the pipe out of order, so the latest is not always the largest. */
+        bool first = true;
+        long largest = e->count;
+        for (size_t j = 0; j < o->nevents && first; j++) {
+            const struct call_event *f = &o->events[j];
+            if (j == i || f->pid != e->pid || strcmp(f->call, call) != 0)
+                continue;
+            if (j < i)
+                first = false;
+            else if (f->count > largest)
+                largest = f->count;
+        }
+        if (first)
+            total += largest;
     }
     return total;
 }
