@@ -407,7 +407,7 @@ static void run_check(struct engine *e, const struct check *c, struct check_resu
         r->verdict = v;
         r->run = o;
         r->params = p;
-        if (v.status != ST_FAIL)
+        if (v.status == ST_PASS || (v.status == ST_SKIP && !v.retry))
             break;
         /* A crash or a stop at the time limit is not noise: no retry. */
         if (!o->started || o->timed_out || o->output_flood || o->term_signal)

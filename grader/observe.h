@@ -37,6 +37,8 @@ struct observation {
     bool started;            /* false: the program could not be run at all */
     double wall;             /* start to exit of the main process, seconds */
     double cpu_user, cpu_sys;/* whole process tree */
+    double others_cpu;       /* CPU s the rest of the machine used on our CPUs while the
+                              * program ran (a busy machine skews timing); 0: none or unknown */
     bool exited;
     int exit_code;           /* when exited */
     int term_signal;         /* when killed by a signal, else 0 */

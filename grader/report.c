@@ -27,9 +27,12 @@ void report_header(const struct grading *g, const struct report_style *st)
     fprintf(st->out, "   graded: %s   (seed %llu, %d CPU%s)\n", g->student_file,
             (unsigned long long)g->opt->seed, g->cpus, g->cpus == 1 ? "" : "s");
     fprintf(st->out, "   sandbox: %s\n", sandbox_protection());
-    if (g->lab->calibrate)
+    if (g->lab->calibrate && g->calibrated > 0)
         fprintf(st->out, "   calibrated: %lld iterations take about %.2f s of CPU here\n", g->calibrated,
                 CALIBRATE_CPU);
+    else if (g->lab->calibrate)
+        fprintf(st->out, "   calibrated: could not tell (the calibration run failed or used no CPU): "
+                "the lab's default sizes are used\n");
 }
 
 void check_output_text(const struct check_result *r, struct sbuf *out)

@@ -11,6 +11,7 @@
 #include <grp.h>
 #include <limits.h>
 #include <poll.h>
+#include <sched.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -398,6 +399,39 @@ static void flush_partial(struct reader *r, struct observation *obs, double t0)
     sbuf_free(&r->partial);
 }
 
+/* --- Machine load ------------------------------------------------------------------ */
+
+/* Busy seconds so far of the CPUs this process may run on (user, nice,
+ * system, irq, softirq and steal from /proc/stat); -1 if unknown. The
+ * difference over a run, less the run's own CPU, is what others used. */
+static double cpus_busy(void)
+{
+    cpu_set_t set;
+    if (sched_getaffinity(0, sizeof set, &set) < 0)
+        return -1;
+    FILE *f = fopen("/proc/stat", "re");
+    if (!f)
+        return -1;
+    char line[512];
+    unsigned long long busy = 0;
+    bool any = false;
+    while (fgets(line, sizeof line, f)) {
+        int cpu;
+        unsigned long long user, nice, sys, idle, iowait, irq, softirq, steal = 0;
+        if (strncmp(line, "cpu", 3) != 0 || line[3] < '0' || line[3] > '9')
+            continue;
+        if (sscanf(line + 3, "%d %llu %llu %llu %llu %llu %llu %llu %llu", &cpu, &user, &nice, &sys, &idle,
+                   &iowait, &irq, &softirq, &steal) < 8 || cpu < 0 || cpu >= CPU_SETSIZE ||
+            !CPU_ISSET(cpu, &set))
+            continue;
+        busy += user + nice + sys + irq + softirq + steal;
+        any = true;
+    }
+    fclose(f);
+    long hz = sysconf(_SC_CLK_TCK);
+    return any && hz > 0 ? (double)busy / (double)hz : -1;
+}
+
 /* --- Running ------------------------------------------------------------------- */
 
 static int open_pty(int *slave)
@@ -460,6 +494,7 @@ void sandbox_run(const struct run_spec *spec, struct observation *obs)
     char **envp = make_env(spec, probe_path);
     fflush(NULL);
 
+    double busy0 = cpus_busy(), busy1 = -1;
     double t0 = now_mono();
     pid_t pid = fork();
     if (pid < 0)
@@ -536,6 +571,7 @@ void sandbox_run(const struct run_spec *spec, struct observation *obs)
         if (!main_done && wait4(pid, &status, WNOHANG, &ru) == pid) {
             main_done = true;
             exit_time = now_mono();
+            busy1 = cpus_busy();
             obs->wall = exit_time - t0;
             pid_t tmp[1024];
             /* What it left behind: running processes, and children never reaped. */
@@ -551,6 +587,9 @@ void sandbox_run(const struct run_spec *spec, struct observation *obs)
     obs->cpu_user = (double)ru.ru_utime.tv_sec + ru.ru_utime.tv_usec / 1e6;
     obs->cpu_sys = (double)ru.ru_stime.tv_sec + ru.ru_stime.tv_usec / 1e6;
     kill_and_reap(pid, obs);
+    /* What the rest of the machine used meanwhile: all of its busy time, less ours. */
+    if (busy0 >= 0 && busy1 >= 0 && busy1 - busy0 > obs->cpu_user + obs->cpu_sys)
+        obs->others_cpu = busy1 - busy0 - (obs->cpu_user + obs->cpu_sys);
     /* Whatever is still buffered in the pipes. */
     for (int i = 0; i < 3; i++) {
         if (rd[i].fd < 0)

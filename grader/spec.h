@@ -97,6 +97,8 @@ struct verdict {
     struct sbuf detail;      /* more lines: evidence, quoted output */
     const char *hints[4];    /* hint ids (hints.h), most likely first */
     int nhints;
+    bool retry;              /* with ST_SKIP: this run could not tell (a busy machine); a
+                              * best-of-k check tries a fresh run, and skips only if all say so */
 };
 void verdict_fail(struct verdict *v, const char *hint, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));

@@ -8,7 +8,7 @@
  *
  * NPROCS processes made with fork(), all running before the first is reaped,
  * each reaped by the parent. ITERATIONS is sized on this machine (calibration:
- * one child, 5e7 iterations) so each child burns about CALIBRATE_CPU s of CPU;
+ * one child, 1e8 iterations) so each child burns about CALIBRATE_CPU s of CPU;
  * then CPU/wall of the whole tree shows whether the children ran on several
  * CPUs at once. A serial run never exceeds 1.0, so the bar is PARALLEL_MIN.
  *
@@ -35,7 +35,7 @@ static const char *const patterns[] = {
 #define DEFAULT_ITERATIONS 10000000LL
 #define MIN_PROCS 2
 #define MAX_PROCS 4
-#define CAL_ITERATIONS 50000000LL   /* the calibration run: one child */
+#define CAL_ITERATIONS 100000000LL  /* the calibration run: one child */
 #define CAL_MIN_CPU 0.010           /* less than this for CAL_ITERATIONS: nothing was counted */
 #define CAL_MIN 1000000LL
 #define CAL_MAX 20000000000LL
@@ -44,6 +44,7 @@ static const char *const patterns[] = {
 #define LOOP_REMOVED_SHARE 0.15     /* CPU below this share of the expected: the loop is gone */
 #define MIN_JUDGEABLE_CPU 0.05      /* s per child: less is too little work to judge parallelism */
 #define PARALLEL_MIN 1.15           /* CPU/wall a parallel run must reach (serial: <= 1.00) */
+#define BUSY_SHARE 0.25            /* others used more of our CPUs' time than this: a busy machine */
 #define MEMCHECK_ITERATIONS 100000
 
 /* --- Parameters ---------------------------------------------------------------- */
@@ -69,9 +70,10 @@ static void draw(struct rng *r, struct params *p)
         p->count = MIN_PROCS + rng_below(r, 2);
         p->iterations = MEMCHECK_ITERATIONS + rng_below(r, 2 * MEMCHECK_ITERATIONS);
     } else {
-        /* About CALIBRATE_CPU s of CPU per child, plus up to 30%: never a round, replayable number. */
+        /* 1.2-1.5 x CALIBRATE_CPU s of CPU per child (the calibration is short, so noisy): never a
+         * round, replayable number. */
         double base = p->calibrated > 0 ? (double)p->calibrated : (double)FALLBACK_ITERATIONS;
-        p->iterations = (long long)(base * (1.0 + 0.3 * rng_uniform(r))) + rng_below(r, 1000);
+        p->iterations = (long long)(base * (1.2 + 0.3 * rng_uniform(r))) + rng_below(r, 1000);
     }
     set_args(p);
 }
@@ -163,6 +165,17 @@ static void note_intervals(const struct evidence *ev, const struct observation *
     parsed_free(&out);
 }
 
+/* fail_if_crashed, naming the likely cause first when no child was ever created. */
+static bool crashed(const struct observation *o, struct verdict *v)
+{
+    if (ended_well(o))
+        return false;
+    if (o->started && o->nevents > 0 && spawns_of(o) + obs_calls(o, "pthread_create") == 0 &&
+        !o->timed_out && !o->term_signal)
+        verdict_hint(v, "no-fork");
+    return fail_if_crashed(o, v);
+}
+
 /* --- format, order, piped ------------------------------------------------------ */
 
 /* Every line in the contract, each child's two lines exactly once, one of each total.
@@ -212,7 +225,7 @@ static void judge_format(const struct evidence *ev, struct verdict *v)
 {
     const struct observation *o = &ev->runs[0];
     const struct params *p = &ev->params[0];
-    if (fail_if_crashed(o, v))
+    if (crashed(o, v))
         return;
     struct parsed out;
     parse_output(ev->lab, o, &out);
@@ -258,7 +271,7 @@ static void judge_order(const struct evidence *ev, struct verdict *v)
 {
     const struct observation *o = &ev->runs[0];
     const struct params *p = &ev->params[0];
-    if (fail_if_crashed(o, v))
+    if (crashed(o, v))
         return;
     struct parsed out;
     parse_output(ev->lab, o, &out);
@@ -279,7 +292,7 @@ static void judge_piped(const struct evidence *ev, struct verdict *v)
 {
     const struct observation *o = &ev->runs[0];
     const struct params *p = &ev->params[0];
-    if (fail_if_crashed(o, v))
+    if (crashed(o, v))
         return;
     struct parsed out;
     parse_output(ev->lab, o, &out);
@@ -299,7 +312,7 @@ static void judge_correctness(const struct evidence *ev, struct verdict *v)
 {
     const struct observation *o = &ev->runs[0];
     const struct params *p = &ev->params[0];
-    if (fail_if_crashed(o, v))
+    if (crashed(o, v))
         return;
     struct parsed out;
     parse_output(ev->lab, o, &out);
@@ -392,7 +405,7 @@ static bool fail_if_no_work(const struct evidence *ev, struct verdict *v)
 {
     const struct observation *o = &ev->runs[0];
     const struct params *p = &ev->params[0];
-    if (fail_if_crashed(o, v))
+    if (crashed(o, v))
         return true;
     if (o->nevents > 0 && spawns_of(o) + obs_calls(o, "pthread_create") == 0) {
         verdict_fail(v, "no-fork", "no child process ran: there is nothing to measure");
@@ -435,6 +448,15 @@ static void judge_parallel(const struct evidence *ev, struct verdict *v)
                     n <= k ? one : cpu / k, cpu, ratio, ev->cpus);
         return;
     }
+    if (o->others_cpu > BUSY_SHARE * ev->cpus * wall) {
+        /* Not the program's fault: the engine tries a fresh run, and skips if every one is like this. */
+        v->status = ST_SKIP;
+        v->retry = true;
+        sbuf_printf(&v->summary, "skipped: the machine was busy: other programs used %.2f of the %.2f "
+                    "CPU-seconds of this run, so parallelism cannot be judged (CPU/wall %.2f)", o->others_cpu,
+                    ev->cpus * wall, ratio);
+        return;
+    }
     const char *hint = forked_after_wait(o) ? "sequential-fork" : "not-parallel";
     verdict_fail(v, hint, "wall %.2f s ≈ the sum of the children (%.2f s of CPU), not one child (%.2f s): "
                  "CPU/wall %.2f, at least %.2f expected on %d CPUs", wall, cpu, n <= k ? one : cpu / k,
@@ -443,6 +465,8 @@ static void judge_parallel(const struct evidence *ev, struct verdict *v)
         verdict_hint(v, "threads-not-processes");
     describe_params(p, v);
     note_intervals(ev, o, n, v);
+    if (o->others_cpu > 0.05)
+        verdict_note(v, "  other programs used %.2f CPU-seconds meanwhile", o->others_cpu);
 }
 
 static void judge_cpu(const struct evidence *ev, struct verdict *v)
