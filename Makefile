@@ -17,7 +17,7 @@ GRADER_OBJ := $(patsubst %.c,build/%.o,$(GRADER_SRC))
 SUBMISSION ?=
 GRADE_FLAGS ?=
 
-.PHONY: all help grader $(LABS) test test-run test-sanitizers fuzz bench deps deps-run clean
+.PHONY: all help grader $(LABS) test test-run test-sanitizers stress fuzz bench deps deps-run clean
 all: grader
 
 help:
@@ -25,6 +25,7 @@ help:
 	@echo "  make lab1 [SUBMISSION=path]   grade labs/lab1 (or SUBMISSION) and print the report"
 	@echo "  make test                     the kit's own tests (unit, end to end, valgrind)"
 	@echo "  make bench                    timing figures for the reference and the grader"
+	@echo "  make stress                   verdict steadiness: references x30, wrong programs x10, busy loop"
 	@echo "  make fuzz [FUZZ_SECONDS=60]   fuzz the grader's output readers (libFuzzer)"
 	@echo "  make grader                   build grader/grade and its probe"
 	@echo "  make deps                     install what the kit needs (Check, valgrind, pkg-config)"
@@ -67,6 +68,7 @@ test: grader
 	@./tools/need valgrind check pkg-config
 	@$(MAKE) --no-print-directory test-run
 	@$(MAKE) --no-print-directory test-sanitizers
+	@./tools/stress 2 0
 
 CHECK_CFLAGS = $(shell pkg-config --cflags check 2>/dev/null)
 CHECK_LIBS   = $(shell pkg-config --libs check 2>/dev/null)
@@ -111,6 +113,11 @@ test-sanitizers: build/asan/grade build/fuzz/replay
 	    if [ "$$(cat build/asan/$$p.rc)" != 1 ] || grep -q 'Sanitizer' build/asan/$$p.log; then \
 	        cat build/asan/$$p.log; echo "sanitized grader on tests/hostile/$$p.c: exit $$(cat build/asan/$$p.rc)"; exit 1; fi; \
 	done; echo "asan+ubsan grade of hostile flood, forkbomb, escape: clean, each a failing grade"
+
+# Verdicts that do not flicker: every reference 30 times and every wrong program
+# 10 times beside a busy loop; fails unless no false failure and no false pass.
+stress: grader
+	@./tools/stress 30 10
 
 # libFuzzer on the output readers: FUZZ_SECONDS=60 by default. Crashes land in
 # build/fuzz/; once fixed, copy the input to tests/fuzz-corpus/ as a regression.

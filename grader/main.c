@@ -174,7 +174,7 @@ int main(int argc, char **argv)
     struct grade_options opt = {0};
     const char *lab_name = NULL, *json = NULL;
     bool color = isatty(STDOUT_FILENO) && !getenv("NO_COLOR"), verbose = false, have_seed = false;
-    int repeat = 1;
+    int repeat = 0; /* 0: one plain grading; N: --repeat N */
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
         bool has_value = i + 1 < argc;
@@ -255,7 +255,7 @@ int main(int argc, char **argv)
 
     sandbox_init(-1);
     struct report_style st = {.out = stdout, .color = color, .verbose = verbose};
-    if (repeat > 1) {
+    if (repeat > 0) {
         int status = repeat_grading(lab, &opt, repeat, &st);
         free(default_sub);
         return status;
