@@ -38,11 +38,12 @@ build/%.o: %.c $(GRADER_HDR)
 	@mkdir -p $(dir $@)
 	$(CC) $(GRADER_CFLAGS) -c $< -o $@
 
+# Built aside, then renamed: a grader that is running keeps its old file.
 grader/grade: build/grader/main.o $(GRADER_OBJ)
-	$(CC) $(GRADER_CFLAGS) -o $@ $^ -lm
+	$(CC) $(GRADER_CFLAGS) -o $@.new $^ -lm && mv -f $@.new $@
 
 grader/probe.so: grader/probe/probe.c
-	$(CC) $(CFLAGS) -fPIC -shared -o $@ $< -ldl
+	$(CC) $(CFLAGS) -fPIC -shared -o $@.new $< -ldl && mv -f $@.new $@
 
 # CPUS=N pins the grading to the first N CPUs (taskset): parallelism needs cores.
 PIN = $(if $(CPUS),taskset -c 0-$(shell echo $$(($(CPUS)-1))) ,)

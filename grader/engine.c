@@ -303,6 +303,23 @@ struct shared_run {
 };
 
 
+/* The shared first run of (plan, variant), made now if no check made it yet. */
+static struct shared_run *shared_for(struct engine *e, struct shared_run *shared, enum plan plan,
+                                     const char *variant)
+{
+    struct shared_run *sh = shared;
+    while (sh->obs && !(sh->plan == plan && (sh->variant == variant ||
+                                              (sh->variant && variant && !strcmp(sh->variant, variant)))))
+        sh++; /* the table has a free entry per check, plus one */
+    if (!sh->obs) {
+        *sh = (struct shared_run){.plan = plan, .variant = variant};
+        fresh_params(e, plan, variant, &sh->params);
+        sh->obs = new_run(e->g);
+        run_plan(e, plan, &sh->params, sh->obs);
+    }
+    return sh;
+}
+
 static bool wanted(const struct check *c, const char *only)
 {
     if (!only)
@@ -359,6 +376,9 @@ static void run_check(struct engine *e, const struct check *c, struct check_resu
         ev.nruns = lab->nbad;
         ev.params = ps;
         ev.runs = os;
+        /* The control: the same program with good arguments. */
+        struct shared_run *ctl = shared_for(e, shared, PLAN_RUN, lab->variant ? lab->variant(c) : NULL);
+        ev.control = ctl->obs;
         c->judge(&ev, &r->verdict);
         r->attempts = 1;
         for (size_t i = 0; i < lab->nbad; i++)
@@ -369,21 +389,12 @@ static void run_check(struct engine *e, const struct check *c, struct check_resu
     }
     /* Best of k: the first attempt shares the plan's run; retries get fresh ones. */
     const char *variant = lab->variant ? lab->variant(c) : NULL;
-    struct shared_run *sh = shared;
-    while (sh->obs && !(sh->plan == c->plan && (sh->variant == variant ||
-                                                 (sh->variant && variant && !strcmp(sh->variant, variant)))))
-        sh++; /* the table has a free entry per check */
     int attempts = c->attempts > 0 ? c->attempts : 1;
     for (int a = 0; a < attempts; a++) {
         struct params p;
         struct observation *o;
         if (a == 0) {
-            if (!sh->obs) {
-                *sh = (struct shared_run){.plan = c->plan, .variant = variant};
-                fresh_params(e, c->plan, variant, &sh->params);
-                sh->obs = new_run(g);
-                run_plan(e, c->plan, &sh->params, sh->obs);
-            }
+            struct shared_run *sh = shared_for(e, shared, c->plan, variant);
             p = sh->params;
             o = sh->obs;
         } else {
@@ -415,6 +426,31 @@ static void run_check(struct engine *e, const struct check *c, struct check_resu
     }
 }
 
+/* --exec runs in the scratch folder: every word of the command that names a
+ * file under the current folder is copied there, at the same relative path,
+ * so 'python3 handouts/python/x.py' works as typed (and, as root, the sandbox
+ * user can read it). Returns false with *why if a named file cannot be copied. */
+static bool copy_exec_files(const char *dir, const char *cmd, char **why)
+{
+    char *words = xstrdup(cmd), *save = NULL;
+    bool ok = true;
+    for (char *w = strtok_r(words, " \t", &save); w && ok; w = strtok_r(NULL, " \t", &save)) {
+        if (w[0] == '/' || w[0] == '-' || strstr(w, "..") || !is_file(w))
+            continue;
+        char *dst = xasprintf("%s/%s", dir, w);
+        char *slash = strrchr(dst, '/');
+        *slash = '\0';
+        ok = mkdir_p(dst, 0755);
+        *slash = '/';
+        ok = ok && copy_file(w, dst, 0755);
+        if (!ok)
+            *why = xasprintf("cannot copy %s into the scratch folder", w);
+        free(dst);
+    }
+    free(words);
+    return ok;
+}
+
 int grade(const struct lab *lab, const struct grade_options *opt, struct grading *g,
           progress_fn progress, void *ctx, char **why)
 {
@@ -428,6 +464,8 @@ int grade(const struct lab *lab, const struct grade_options *opt, struct grading
             return 2;
     }
     g->dir = sandbox_make_dir();
+    if (opt->exec_cmd && !copy_exec_files(g->dir, opt->exec_cmd, why))
+        return 2;
     struct engine e = {.g = g, .rng = {opt->seed}, .program = xasprintf("./%s", lab->program)};
 
     if (!opt->exec_cmd) {
@@ -445,7 +483,7 @@ int grade(const struct lab *lab, const struct grade_options *opt, struct grading
     if (progress)
         progress(g, NULL, ctx); /* the start: a header */
 
-    struct shared_run *shared = xcalloc(lab->nchecks + 1, sizeof *shared);
+    struct shared_run *shared = xcalloc(lab->nchecks + 2, sizeof *shared); /* + control + end */
     g->results = xcalloc(lab->nchecks, sizeof *g->results);
     for (size_t i = 0; i < lab->nchecks; i++) {
         const struct check *c = &lab->checks[i];

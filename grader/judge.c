@@ -300,6 +300,16 @@ void judge_memory(const struct evidence *ev, struct verdict *v)
 void judge_bad_args(const struct evidence *ev, struct verdict *v)
 {
     int good = 0;
+    const struct observation *ctl = ev->control;
+    if (ctl && !ended_well(ctl)) {
+        /* Exit status 2 means "bad arguments" only from a program that succeeds with good ones. */
+        struct sbuf end = {0};
+        describe_end(ctl, &end);
+        verdict_fail(v, "exit-status", "with good arguments the program %s too, so its answer to bad "
+                     "ones proves nothing", end.data);
+        sbuf_free(&end);
+        return;
+    }
     for (size_t i = 0; i < ev->nruns; i++) {
         const struct observation *o = &ev->runs[i];
         const struct params *p = &ev->params[i];

@@ -85,6 +85,7 @@ struct evidence {
     size_t nruns;
     const struct params *params; /* [nruns] */
     const struct observation *runs; /* [nruns] */
+    const struct observation *control; /* bad-args checks: a run with good arguments */
     int cpus;                    /* CPUs this grading may use */
 };
 
