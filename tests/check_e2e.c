@@ -60,9 +60,9 @@ struct expect {
 /* Longest first, so the pool ends sooner. */
 static const struct expect table[] = {
     {"replay", "tests/lab1/replay.c", false, false, false, 1, "format timing",
-     "build cpu structure memory errors", NULL, "order", "format:delay"},
+     "build cpu structure memory errors", NULL, "order", "format:delay;timing:longer than the sum"},
     {"sequential", "tests/lab1/sequential.c", false, false, false, 1, "order timing",
-     "build format cpu structure memory errors", NULL, NULL, NULL},
+     "build format cpu structure memory errors", NULL, NULL, "timing:one task after another"},
     {"exec_defaults", "solutions/lab1/sleeper.c", true, true, false, 0, NULL,
      "format order timing cpu structure errors", "build memory", NULL, NULL},
     {"reference", "solutions/lab1", false, false, false, 0, NULL, ALL_CHECKS, NULL, NULL, NULL},
