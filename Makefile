@@ -8,7 +8,7 @@
 CC      ?= cc
 CFLAGS  ?= -std=c11 -Wall -Wextra -Werror=implicit-function-declaration -O2 -g
 GRADER_CFLAGS = $(CFLAGS)
-LABS    := lab1 lab2
+LABS    := lab1 lab2 lab3
 
 GRADER_SRC := $(filter-out grader/main.c,$(wildcard grader/*.c)) $(wildcard grader/labs/*.c)
 GRADER_HDR := $(wildcard grader/*.h)

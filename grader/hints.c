@@ -91,6 +91,20 @@ const struct hint hint_catalogue[] = {
     {"partial-total", "The total is not NPROCS x ITERATIONS: each child must send exactly its own count, "
                       "and the parent must read one whole count per child (check read()'s return value) "
                       "and add them all."},
+    /* Lab 3, more */
+    {"mode-missing", "This mode added nothing to the total: write it (see its TODO and the comment "
+                     "above it), or check that its threads add to the same total main prints."},
+    {"wrong-count", "The total is larger than NTHREADS x ITERATIONS: each thread must do exactly "
+                    "ITERATIONS increments, and each local subtotal is added once."},
+    {"total-before-join", "A thread's line came after the total: main printed before every thread was "
+                          "joined. pthread_join every thread, then print the totals."},
+    {"not-joined", "Not every thread was joined: call pthread_join once per thread created, before "
+                   "using the total."},
+    {"total-time", "'Total time' must be the wall time (clock_gettime(CLOCK_MONOTONIC)) from before "
+                   "the first pthread_create to after the last pthread_join, not CPU time (clock())."},
+    {"thread-loop-removed", "The threads used almost no CPU: at -O2 the compiler replaced the counting "
+                            "loop by one addition. Count in a volatile local variable: it is the "
+                            "thread's own, so volatile is all it needs."},
 };
 const size_t nhints = sizeof hint_catalogue / sizeof hint_catalogue[0];
 

@@ -7,10 +7,12 @@
 
 extern const struct lab lab1;
 extern const struct lab lab2;
+extern const struct lab lab3;
 
 const struct lab *const all_labs[] = {
     &lab1,
     &lab2,
+    &lab3,
 };
 const size_t nlabs = sizeof all_labs / sizeof all_labs[0];
 

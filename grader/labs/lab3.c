@@ -1,0 +1,723 @@
+/* lab3.c - Lab 3 as data: the pthread counter (threads share memory).
+ *
+ *   threadcount [NTHREADS [ITERATIONS [MODE]]]     default 2 10000000 local
+ *   Thread t started / Thread t finished       (t = 1..NTHREADS, from each thread)
+ *   Total count: C                              (after every thread is joined)
+ *   Total time: T sec
+ *   MODE: racy (given, broken), mutex, atomic, local.
+ *
+ * The mutex, atomic and local modes are each checked for the exact total and
+ * with a race detector (a racy program fails even when its total is right, as
+ * at -O2 it often is). A check's mode is its run variant: the suffix of its
+ * name ("race-atomic"), else local (lab->variant). The local run is sized on
+ * this machine (calibration: one thread, CAL_ITERATIONS) so each thread burns
+ * about CALIBRATE_CPU s of CPU; it is judged for structure (probe: creates,
+ * joins, no processes), overlap of the threads' lines (timing) and CPU/wall
+ * (cpu: parallel, on two CPUs or more). After the checks, the epilogue runs
+ * all four modes and prints a table of wall, CPU and total.
+ *
+ * See also: handouts/lab3.md, solutions/lab3/threadcount.c, tests/lab3/, spec.h.
+ */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "../judge.h"
+
+enum { P_STARTED, P_FINISHED, P_COUNT, P_TIME };
+static const char *const patterns[] = {
+    [P_STARTED] = "Thread {i} started",
+    [P_FINISHED] = "Thread {i} finished",
+    [P_COUNT] = "Total count: {n}", /* {n}: a count may not fit an int; judged as a whole number below */
+    [P_TIME] = "Total time: {n} sec",
+};
+
+#define DEFAULT_THREADS 2
+#define DEFAULT_ITERATIONS 10000000LL
+#define MIN_THREADS 2
+#define MAX_THREADS 4
+#define CAL_ITERATIONS 100000000LL  /* the calibration run: one thread, local mode */
+#define CAL_MIN_CPU 0.010           /* less CPU than this for CAL_ITERATIONS: nothing was counted */
+#define CAL_MIN 1000000LL
+#define CAL_MAX 50000000000LL
+#define FALLBACK_ITERATIONS 100000000LL /* when calibration could not tell */
+#define FALLBACK_NS 2.0             /* ns per local increment assumed without calibration */
+#define MUTEX_NS 500.0              /* generous ns per locked increment, for time limits */
+#define ATOMIC_NS 200.0             /* generous ns per atomic increment, for time limits */
+#define COUNT_MIN 1000000           /* mutex and atomic runs: increments per thread, drawn */
+#define COUNT_SPAN 1000000
+#define RACE_MIN 20000              /* race-detector runs (TSan ~10x, helgrind ~100x slower) */
+#define RACE_SPAN 30000
+#define MEMCHECK_MIN 50000
+#define MEMCHECK_SPAN 50000
+#define LOOP_REMOVED_SHARE 0.15     /* CPU below this share of the calibrated: the loop is gone */
+#define LOOP_REMOVED_NS 0.05        /* without calibration: no real loop is this fast per increment */
+#define MIN_JUDGEABLE_CPU 0.05      /* s per thread: less is too little work to judge parallelism */
+#define MIN_SPAN 0.05               /* s: threads' work shorter than this cannot show overlap */
+#define OVERLAP_MIN 1.3             /* sum of the threads' intervals / their span (serial: <= 1.0) */
+#define PARALLEL_MIN 1.15           /* CPU/wall a parallel run must reach (serial: <= 1.00) */
+#define TABLE_DIVISOR 40            /* table rows: calibrated / this increments per thread */
+#define TABLE_MIN 1000000LL
+#define TABLE_MAX 10000000LL
+
+static const char *const modes[] = {"racy", "mutex", "atomic", "local"};
+
+/* --- Parameters ---------------------------------------------------------------- */
+
+static void set_args(struct params *p)
+{
+    p->nargs = 3;
+    snprintf(p->arg[0], sizeof p->arg[0], "%d", p->count);
+    snprintf(p->arg[1], sizeof p->arg[1], "%lld", p->iterations);
+    snprintf(p->arg[2], sizeof p->arg[2], "%s", p->mode);
+}
+
+/* A check's mode: the suffix of its name ("race-atomic"), else local. */
+static const char *check_mode(const struct check *c)
+{
+    const char *dash = strrchr(c->name, '-');
+    for (size_t m = 0; dash && m < ARRAY_LEN(modes); m++)
+        if (!strcmp(dash + 1, modes[m]))
+            return modes[m];
+    return "local";
+}
+
+static void draw(struct rng *r, struct params *p)
+{
+    if (p->defaults) {
+        p->count = DEFAULT_THREADS;
+        p->iterations = DEFAULT_ITERATIONS;
+        snprintf(p->mode, sizeof p->mode, "local");
+        p->nargs = 0;
+        return;
+    }
+    snprintf(p->mode, sizeof p->mode, "%s", p->variant ? p->variant : "local");
+    p->count = MIN_THREADS + rng_below(r, MAX_THREADS - MIN_THREADS + 1);
+    if (p->plan == PLAN_RACE) {
+        p->iterations = RACE_MIN + rng_below(r, RACE_SPAN);
+    } else if (p->plan == PLAN_MEMCHECK) {
+        p->count = MIN_THREADS + rng_below(r, 2);
+        p->iterations = MEMCHECK_MIN + rng_below(r, MEMCHECK_SPAN);
+    } else if (!strcmp(p->mode, "local")) {
+        /* Sized so each thread has about CALIBRATE_CPU s of CPU: enough to see parallelism.
+         * 3-4 threads: on a machine shared with other busy programs, more threads get a
+         * bigger share of the CPUs, so a parallel program still shows CPU/wall above 1. */
+        p->count = MIN_THREADS + 1 + rng_below(r, MAX_THREADS - MIN_THREADS);
+        double base = p->calibrated > 0 ? (double)p->calibrated : (double)FALLBACK_ITERATIONS;
+        p->iterations = (long long)(base * (1.0 + 0.3 * rng_uniform(r))) + rng_below(r, 1000);
+    } else {
+        p->iterations = COUNT_MIN + rng_below(r, COUNT_SPAN);
+    }
+    set_args(p);
+}
+
+static void calibration(struct params *p)
+{
+    p->count = 1;
+    p->iterations = CAL_ITERATIONS;
+    snprintf(p->mode, sizeof p->mode, "local");
+    set_args(p);
+}
+
+static long long calibrate(const struct params *p, const struct observation *o)
+{
+    double cpu = obs_cpu(o);
+    if (!ended_well(o) || cpu < CAL_MIN_CPU)
+        return 0; /* crashed, or counted nothing (loop removed, mode not written): draw() falls back */
+    double it = (double)p->iterations * CALIBRATE_CPU / cpu;
+    return it < CAL_MIN ? CAL_MIN : it > CAL_MAX ? CAL_MAX : (long long)it;
+}
+
+/* Seconds one local increment should take here (an estimate). */
+static double local_increment(const struct params *p)
+{
+    return p->calibrated > 0 ? CALIBRATE_CPU / (double)p->calibrated : FALLBACK_NS * 1e-9;
+}
+
+static double time_limit(const struct params *p)
+{
+    double each = !strcmp(p->mode, "mutex") ? MUTEX_NS * 1e-9 : !strcmp(p->mode, "atomic") ? ATOMIC_NS * 1e-9
+                                                                                          : local_increment(p) * 4;
+    int n = p->count > 0 ? p->count : DEFAULT_THREADS;
+    return n * (double)p->iterations * each + 3;
+}
+
+/* --- Reading a run --------------------------------------------------------------- */
+
+static double expected_total(const struct params *p)
+{
+    return (double)p->count * (double)p->iterations;
+}
+
+static void describe_params(const struct params *p, struct verdict *v)
+{
+    if (p->defaults)
+        verdict_note(v, "  arguments: none (the defaults: %d threads, %lld iterations, local)", p->count,
+                     p->iterations);
+    else
+        verdict_note(v, "  arguments: %s %s %s", p->arg[0], p->arg[1], p->arg[2]);
+}
+
+/* The first "Total count" line's value, or -1 if there is none. */
+static double total_count(const struct parsed *out)
+{
+    const struct out_event *e = find_event(out, P_COUNT, -1);
+    return e ? e->m.field[0] : -1;
+}
+
+/* For a judge of a mode other than local under --defaults: that mode never ran. */
+static bool skip_if_defaults(const struct evidence *ev, struct verdict *v)
+{
+    const struct params *p = &ev->params[0];
+    if (!p->defaults || !p->variant || !strcmp(p->variant, "local"))
+        return false;
+    v->status = ST_SKIP;
+    sbuf_printf(&v->summary, "not judged with --defaults: the program then runs in local mode only, not %s",
+                p->variant);
+    return true;
+}
+
+/* Fails v unless the run's total is exactly NTHREADS x ITERATIONS; why says what is then not judged. */
+static bool fail_if_total_wrong(const struct evidence *ev, const struct parsed *out, struct verdict *v,
+                                const char *why)
+{
+    const struct params *p = &ev->params[0];
+    double got = total_count(out), want = expected_total(p);
+    if (got == want)
+        return false;
+    if (got < 0)
+        verdict_fail(v, "format", "%sno \"Total count: C\" line", why);
+    else if (got == 0)
+        verdict_fail(v, "mode-missing", "%sTotal count is 0, expected %.0f: %s mode added nothing", why, want,
+                     p->mode);
+    else
+        verdict_fail(v, got < want ? "lost-updates" : "wrong-count", "%sTotal count is %.0f, expected %.0f", why,
+                     got, want);
+    describe_params(p, v);
+    return true;
+}
+
+/* How the threads' started..finished intervals overlap: sum of their lengths over
+ * the span from the first start to the last finish (serial: <= 1, parallel: ~N).
+ * Returns -1 if some thread lacks a line. */
+static double overlap(const struct parsed *out, int n, double *span, double *sum)
+{
+    double first = INFINITY, last = -INFINITY;
+    *sum = 0;
+    for (int t = 1; t <= n; t++) {
+        const struct out_event *s = find_event(out, P_STARTED, t), *f = find_event(out, P_FINISHED, t);
+        if (!s || !f)
+            return -1;
+        *sum += fmax(f->t - s->t, 0);
+        first = fmin(first, s->t);
+        last = fmax(last, f->t);
+    }
+    *span = last - first;
+    return *span > 0 ? *sum / *span : -1;
+}
+
+/* --- Judges ---------------------------------------------------------------------- */
+
+/* format: exactly the contract's lines for this run's threads. */
+static void judge_format(const struct evidence *ev, struct verdict *v)
+{
+    const struct observation *o = &ev->runs[0];
+    const struct params *p = &ev->params[0];
+    if (fail_if_crashed(o, v))
+        return;
+    struct parsed out;
+    parse_output(ev->lab, o, &out);
+    for (size_t i = 0; i < out.n; i++)
+        if (out.ev[i].pattern < 0) {
+            verdict_fail(v, "format", "line %zu is not in the contract: \"%s\"", i + 1, out.ev[i].text);
+            break;
+        }
+    for (int t = 1; t <= p->count; t++) {
+        size_t s = count_events(&out, P_STARTED, t), f = count_events(&out, P_FINISHED, t);
+        if (s != 1)
+            verdict_fail(v, "format", "\"Thread %d started\" printed %zu times (expected once)", t, s);
+        if (f != 1)
+            verdict_fail(v, "format", "\"Thread %d finished\" printed %zu times (expected once)", t, f);
+    }
+    for (size_t i = 0; i < out.n; i++)
+        if ((out.ev[i].pattern == P_STARTED || out.ev[i].pattern == P_FINISHED) &&
+            (out.ev[i].id < 1 || out.ev[i].id > p->count)) {
+            verdict_fail(v, "replayed-output", "\"%s\": there are only %d threads in this run (numbered from 1)",
+                         out.ev[i].text, p->count);
+            break;
+        }
+    size_t counts = count_events(&out, P_COUNT, -1), times = count_events(&out, P_TIME, -1);
+    if (counts != 1)
+        verdict_fail(v, "format", "\"Total count: C\" printed %zu times (expected once)", counts);
+    const struct out_event *c = find_event(&out, P_COUNT, -1);
+    if (c && strpbrk(c->text, ".eE"))
+        verdict_fail(v, "format", "\"%s\": the count is a whole number (%%lld)", c->text);
+    if (times != 1)
+        verdict_fail(v, "format", "\"Total time: T sec\" printed %zu times (expected once)", times);
+    if (v->status == ST_FAIL) {
+        describe_params(p, v);
+        quote_output(o, v, 12);
+    } else {
+        sbuf_printf(&v->summary, "%d threads: every line as the contract says", p->count);
+    }
+    parsed_free(&out);
+}
+
+/* order: each thread starts before it finishes; the totals come last, count then time. */
+static void judge_order(const struct evidence *ev, struct verdict *v)
+{
+    const struct observation *o = &ev->runs[0];
+    const struct params *p = &ev->params[0];
+    if (fail_if_crashed(o, v))
+        return;
+    struct parsed out;
+    parse_output(ev->lab, o, &out);
+    struct order_rule rules[3 + 64];
+    size_t n = 0;
+    rules[n++] = (struct order_rule){{P_STARTED, -1}, {P_COUNT, -1},
+                                     "every thread's lines come before the total: join them all first"};
+    rules[n++] = (struct order_rule){{P_FINISHED, -1}, {P_COUNT, -1},
+                                     "every thread's lines come before the total: join them all first"};
+    rules[n++] = (struct order_rule){{P_COUNT, -1}, {P_TIME, -1}, "'Total count' comes before 'Total time'"};
+    for (int t = 1; t <= p->count && t <= 64; t++)
+        rules[n++] = (struct order_rule){{P_STARTED, t}, {P_FINISHED, t}, "a thread starts before it finishes"};
+    const struct out_event *late, *early;
+    int broken = check_order(&out, rules, n, &late, &early);
+    if (count_events(&out, P_FINISHED, -1) == 0 || count_events(&out, P_COUNT, -1) == 0) {
+        verdict_fail(v, "format", "no 'Thread t finished' or 'Total count' lines to put in order");
+        quote_output(o, v, 12);
+    } else if (broken >= 0) {
+        verdict_fail(v, broken < 2 ? "total-before-join" : "format", "\"%s\" came before \"%s\": %s", early->text,
+                     late->text, rules[broken].why);
+        describe_params(p, v);
+        quote_output(o, v, 12);
+    } else {
+        sbuf_printf(&v->summary, "each thread started before it finished; totals last (%zu rules)", n);
+    }
+    parsed_free(&out);
+}
+
+/* correctness-MODE: exactly NTHREADS x ITERATIONS. */
+static void judge_correctness(const struct evidence *ev, struct verdict *v)
+{
+    const struct observation *o = &ev->runs[0];
+    const struct params *p = &ev->params[0];
+    if (skip_if_defaults(ev, v) || fail_if_crashed(o, v))
+        return;
+    struct parsed out;
+    parse_output(ev->lab, o, &out);
+    if (fail_if_total_wrong(ev, &out, v, "")) {
+        double got = total_count(&out), want = expected_total(p);
+        if (got > 0 && got < want)
+            verdict_note(v, "  %.0f increments (%.2f%%) were lost", want - got, 100 * (want - got) / want);
+        if (!strcmp(p->mode, "atomic") && got > 0 && got < want)
+            verdict_hint(v, "volatile-not-atomic");
+    } else {
+        sbuf_printf(&v->summary, "%s: %d threads × %lld = %.0f, exact", p->mode, p->count, p->iterations,
+                    expected_total(p));
+    }
+    parsed_free(&out);
+}
+
+/* Quotes one line of a race report (at most 200 bytes), without the grader's
+ * scratch folder: "/tmp/grade.X/threadcount.c:69" becomes "threadcount.c:69". */
+static void quote_report_line(struct verdict *v, const char *line, size_t len)
+{
+    struct sbuf q = {0};
+    const char *pid = len > 2 && !strncmp(line, "==", 2) ? strstr(line + 2, "== ") : NULL;
+    if (pid && (size_t)(pid + 3 - line) <= len) { /* valgrind's "==123== " */
+        len -= (size_t)(pid + 3 - line);
+        line = pid + 3;
+    }
+    if (len > 200)
+        len = 200;
+    for (size_t i = 0; i < len;) {
+        if (line[i] == '/' && (i == 0 || line[i - 1] == ' ' || line[i - 1] == '(')) {
+            size_t end = i, last = i;
+            while (end < len && line[end] != ' ' && line[end] != ':' && line[end] != ')')
+                if (line[end++] == '/')
+                    last = end;
+            if (strncmp(line + last, "prog", 4) != 0 && end > last && line[end] == ':') {
+                i = last; /* a source file: keep only its name */
+                continue;
+            }
+            sbuf_add(&q, line + i, end - i);
+            i = end;
+            continue;
+        }
+        sbuf_add(&q, line + i, 1);
+        i++;
+    }
+    verdict_note(v, "  | %s", q.data ? q.data : "");
+    sbuf_free(&q);
+}
+
+/* Quotes up to max lines of text from the line holding at. */
+static void quote_from(struct verdict *v, const char *at, int max)
+{
+    for (int k = 0; k < max && at && *at; k++) {
+        const char *nl = strchr(at, '\n');
+        size_t len = nl ? (size_t)(nl - at) : strlen(at);
+        if (len > 0)
+            quote_report_line(v, at, len);
+        at = nl ? nl + 1 : NULL;
+    }
+}
+
+/* race-MODE: ThreadSanitizer (or helgrind) reports nothing, and the total is right. */
+static void judge_race(const struct evidence *ev, struct verdict *v)
+{
+    const struct observation *o = &ev->runs[0];
+    const struct params *p = &ev->params[0];
+    if (skip_if_defaults(ev, v))
+        return;
+    bool tsan = o->tool && !strcmp(o->tool, "tsan");
+    int races = 0, others = 0;
+    const char *first_other = NULL;
+    struct sbuf where = {0};
+    if (tsan) {
+        for (size_t i = 0; i < o->nlines; i++) {
+            const char *s = o->lines[i].text;
+            if (o->lines[i].stream != STREAM_ERR)
+                continue;
+            if (strstr(s, "WARNING: ThreadSanitizer: data race"))
+                races++;
+            else if (strstr(s, "WARNING: ThreadSanitizer:") && !others++)
+                first_other = strstr(s, "ThreadSanitizer:") + 17;
+            if (strstr(s, "SUMMARY: ThreadSanitizer:") && where.len < 600)
+                sbuf_printf(&where, "%s\n", s);
+        }
+    } else if (o->valgrind_log) {
+        for (const char *s = o->valgrind_log; (s = strstr(s, "Possible data race")); s++)
+            races++;
+    }
+    const char *tool = tsan ? "ThreadSanitizer" : "helgrind";
+    if (races > 0) {
+        verdict_fail(v, "data-race", "%s saw %d data race%s in %s mode", tool, races, races == 1 ? "" : "s",
+                     p->mode);
+        if (!strcmp(p->mode, "atomic"))
+            verdict_hint(v, "volatile-not-atomic");
+        quote_from(v, where.data, 4);
+        if (tsan) {
+            for (size_t i = 0; i < o->nlines; i++)
+                if (strstr(o->lines[i].text, "WARNING: ThreadSanitizer: data race")) {
+                    for (size_t k = i; k < o->nlines && k < i + 8; k++)
+                        quote_report_line(v, o->lines[k].text, strlen(o->lines[k].text));
+                    break;
+                }
+        } else {
+            const char *at = strstr(o->valgrind_log, "Possible data race");
+            while (at > o->valgrind_log && at[-1] != '\n')
+                at--;
+            quote_from(v, at, 8);
+        }
+    } else if (others > 0) {
+        verdict_fail(v, strstr(first_other, "thread leak") ? "not-joined" : NULL, "ThreadSanitizer warned: %s",
+                     first_other);
+        quote_from(v, where.data, 4);
+    }
+    if (v->status == ST_FAIL) {
+        verdict_note(v, "  (a race fails even when the total comes out right: the next run, another machine "
+                     "or -O0 can lose updates)");
+        describe_params(p, v);
+        sbuf_free(&where);
+        return;
+    }
+    sbuf_free(&where);
+    if (fail_if_crashed(o, v))
+        return;
+    struct parsed out;
+    parse_output(ev->lab, o, &out);
+    if (!fail_if_total_wrong(ev, &out, v, "no race seen, but that says nothing of a mode that is not right: "))
+        sbuf_printf(&v->summary, "%s saw no data race: %d threads × %lld increments, total right", tool, p->count,
+                    p->iterations);
+    parsed_free(&out);
+}
+
+static const char *const process_calls[] = {"fork", "vfork", "posix_spawn", "system"};
+
+/* structure: NTHREADS threads created, then all joined; one process. From the probe. */
+static void judge_structure(const struct evidence *ev, struct verdict *v)
+{
+    const struct observation *o = &ev->runs[0];
+    const struct params *p = &ev->params[0];
+    if (!o->started) {
+        fail_if_crashed(o, v);
+        return;
+    }
+    if (o->nevents == 0) {
+        verdict_fail(v, "cannot-start", "the grader's probe saw no calls at all (a statically linked "
+                     "program cannot be observed)");
+        return;
+    }
+    long procs = 0;
+    for (size_t i = 0; i < ARRAY_LEN(process_calls); i++)
+        procs += obs_calls(o, process_calls[i]);
+    long creates = obs_calls(o, "pthread_create"), joins = obs_calls(o, "pthread_join");
+    int n = p->count;
+    if (procs > 0) {
+        struct sbuf s = {0};
+        describe_calls(o, process_calls, ARRAY_LEN(process_calls), &s);
+        verdict_fail(v, "processes-not-threads", "called %s: this lab runs its work in threads, one process",
+                     s.data);
+        sbuf_free(&s);
+    }
+    if (creates == 0)
+        verdict_fail(v, "no-threads", "pthread_create was never called, for NTHREADS = %d", n);
+    else if (creates != n)
+        verdict_fail(v, "no-threads", "pthread_create was called %ld time%s for NTHREADS = %d", creates,
+                     creates == 1 ? "" : "s", n);
+    if (creates > 0 && joins != creates)
+        verdict_fail(v, "not-joined", "pthread_join returned %ld time%s for %ld thread%s created", joins,
+                     joins == 1 ? "" : "s", creates, creates == 1 ? "" : "s");
+    double last_create = creates > 0 ? obs_call_time(o, "pthread_create", creates) : -1;
+    double first_join = obs_call_time(o, "pthread_join", 1);
+    if (creates > 1 && first_join >= 0 && last_create > first_join)
+        verdict_fail(v, "sequential-join", "a pthread_join returned (at %.4f s) before the last pthread_create "
+                     "(at %.4f s): a thread was waited for before the others were started", first_join,
+                     last_create);
+    if (v->status == ST_FAIL)
+        describe_params(p, v);
+    else
+        sbuf_printf(&v->summary, "one process; %d threads created with pthread_create, then all %ld joined", n,
+                    joins);
+}
+
+/* Fails v for a run that cannot be timed: crashed, wrong total, or a thread's lines missing. */
+static bool untimeable(const struct evidence *ev, const struct parsed *out, struct verdict *v)
+{
+    if (fail_if_crashed(&ev->runs[0], v))
+        return true;
+    return fail_if_total_wrong(ev, out, v, "not timed, the answer is wrong: ");
+}
+
+/* timing: the threads ran at the same time (their lines overlap), and Total time is wall time. */
+static void judge_timing(const struct evidence *ev, struct verdict *v)
+{
+    const struct observation *o = &ev->runs[0];
+    const struct params *p = &ev->params[0];
+    struct parsed out;
+    parse_output(ev->lab, o, &out);
+    if (untimeable(ev, &out, v)) {
+        parsed_free(&out);
+        return;
+    }
+    double span, sum, ratio = overlap(&out, p->count, &span, &sum);
+    if (ratio < 0) {
+        verdict_fail(v, "format", "some thread has no 'started' or 'finished' line to time");
+    } else if (span < MIN_SPAN && p->defaults) {
+        v->status = ST_SKIP;
+        sbuf_printf(&v->summary, "too little work to time at the defaults (%.3f s): run with arguments",
+                    span);
+    } else if (span < MIN_SPAN) {
+        verdict_fail(v, "thread-loop-removed", "the threads' work took only %.3f s for %lld increments each: there is "
+                     "nothing to overlap (did the compiler remove the counting loop?)", span, p->iterations);
+    } else if (p->count >= 2 && ratio < OVERLAP_MIN) {
+        verdict_fail(v, "sequential-join", "the threads ran one after another: their work adds up to %.2f s "
+                     "within a span of %.2f s (×%.2f; at the same time it would be ×%d)", sum, span, ratio,
+                     p->count);
+        for (int t = 1; t <= p->count; t++)
+            verdict_note(v, "  thread %d: started at %.3f s, finished at %.3f s", t,
+                         find_event(&out, P_STARTED, t)->t, find_event(&out, P_FINISHED, t)->t);
+    }
+    const struct out_event *tt = find_event(&out, P_TIME, -1);
+    if (v->status != ST_SKIP && tt && (tt->m.field[0] > o->wall + 0.05 || tt->m.field[0] < 0.8 * o->wall - 0.03))
+        verdict_fail(v, "total-time", "the program says \"%s\", the grader measured %.3f s of wall time "
+                     "(and %.3f s of CPU)", tt->text, o->wall, obs_cpu(o));
+    if (v->status == ST_FAIL)
+        describe_params(p, v);
+    else if (v->status == ST_PASS)
+        sbuf_printf(&v->summary, "%d threads at the same time: %.2f s of work within %.2f s (×%.2f); "
+                    "Total time ≈ %.2f s measured", p->count, sum, span, ratio, o->wall);
+    parsed_free(&out);
+}
+
+/* cpu: the threads ran on several CPUs at once: CPU/wall well above 1. */
+static void judge_cpu(const struct evidence *ev, struct verdict *v)
+{
+    const struct observation *o = &ev->runs[0];
+    const struct params *p = &ev->params[0];
+    struct parsed out;
+    parse_output(ev->lab, o, &out);
+    if (untimeable(ev, &out, v)) {
+        parsed_free(&out);
+        return;
+    }
+    double cpu = obs_cpu(o), work = expected_total(p);
+    double want = p->calibrated > 0 ? work * CALIBRATE_CPU / (double)p->calibrated : 0;
+    bool removed = want > 0 ? cpu < LOOP_REMOVED_SHARE * want : cpu < work * LOOP_REMOVED_NS * 1e-9;
+    double span, sum, lines = overlap(&out, p->count, &span, &sum);
+    if (removed && !p->defaults) {
+        verdict_fail(v, "thread-loop-removed", "%d threads used %.3f s of CPU for %lld increments each (%.3f ns per "
+                     "increment): the counting loop did not run", p->count, cpu, p->iterations, cpu / work * 1e9);
+        if (want > 0)
+            verdict_note(v, "  calibrated: about %.2f s of CPU expected", want);
+    } else if (ev->cpus < 2) {
+        v->status = ST_SKIP;
+        sbuf_printf(&v->summary, "cannot judge: only 1 CPU here, so threads cannot run in parallel (CPU %.2f s, "
+                    "wall %.2f s)", cpu, o->wall);
+        verdict_hint(v, "cannot-judge-parallel");
+    } else if (cpu / p->count < MIN_JUDGEABLE_CPU) {
+        v->status = ST_SKIP;
+        sbuf_printf(&v->summary, "cannot judge: %.3f s of CPU per thread is too little work%s", cpu / p->count,
+                    p->defaults ? " (the defaults): run with arguments" : "");
+    } else {
+        int k = p->count < ev->cpus ? p->count : ev->cpus;
+        double ratio = o->wall > 0 ? cpu / o->wall : 0;
+        if (ratio < PARALLEL_MIN) {
+            const char *hint = ratio < 0.8 ? "not-parallel" : lines >= OVERLAP_MIN ? "lock-around-loop"
+                               : lines >= 0 ? "sequential-join" : "not-parallel";
+            verdict_fail(v, hint, "CPU %.2f s over wall %.2f s = ×%.2f: one thread ran at a time (at least ×%.2f "
+                         "expected; up to ×%d with %d threads on %d CPUs)", cpu, o->wall, ratio, PARALLEL_MIN, k,
+                         p->count, ev->cpus);
+            if (ratio < 0.8)
+                verdict_note(v, "  below ×1: one busy thread alone reaches ×1, so the program slept or waited "
+                             "for a CPU. If the machine was busy with other programs, grade again when it is idle");
+            else if (lines >= OVERLAP_MIN)
+                verdict_note(v, "  the threads' lines overlap (×%.2f), so they were alive together, yet "
+                             "only one used a CPU: they waited for each other", lines);
+            describe_params(p, v);
+        } else {
+            sbuf_printf(&v->summary, "CPU %.2f s over wall %.2f s = ×%.2f: %d threads in parallel on %d CPUs", cpu,
+                        o->wall, ratio, p->count, ev->cpus);
+        }
+    }
+    parsed_free(&out);
+}
+
+/* --- The table of modes (epilogue) --------------------------------------------------- */
+
+struct row {
+    const char *mode;
+    int threads;
+    long long iterations;
+};
+
+static void table_row(const struct runner *rn, const struct params *base, const struct row *r, double *baseline,
+                      struct sbuf *out)
+{
+    struct params p = {.plan = PLAN_RUN_PIPE, .calibrated = base->calibrated, .count = r->threads,
+                       .iterations = r->iterations};
+    snprintf(p.mode, sizeof p.mode, "%s", r->mode);
+    set_args(&p);
+    const struct observation *o = rn->run(rn->engine, PLAN_RUN_PIPE, &p);
+    double want = expected_total(&p), got = -1;
+    for (size_t i = 0; i < o->nlines; i++) {
+        struct match m;
+        if (o->lines[i].stream == STREAM_OUT && match_line(patterns[P_COUNT], o->lines[i].text, &m)) {
+            got = m.field[0];
+            break;
+        }
+    }
+    sbuf_printf(out, "  %-7s %7d %8.3f s %8.3f s  %7.1f ns  ", r->mode, r->threads, o->wall, obs_cpu(o),
+                o->wall / want * 1e9);
+    if (!ended_well(o)) {
+        struct sbuf end = {0};
+        describe_end(o, &end);
+        sbuf_printf(out, "%12s  -      it %s\n", "-", end.data);
+        sbuf_free(&end);
+        return;
+    }
+    if (got < 0) {
+        sbuf_printf(out, "%12s  -      no 'Total count' line\n", "-");
+        return;
+    }
+    sbuf_printf(out, "%12.0f  %-6s ", got, got == want ? "right" : "WRONG");
+    if (got == 0 && want > 0)
+        sbuf_puts(out, "counted nothing: this mode is not written yet?");
+    else if (got < want)
+        sbuf_printf(out, "%.0f increments lost", want - got);
+    else if (got > want)
+        sbuf_printf(out, "%.0f too many", got - want);
+    else if (!strcmp(r->mode, "racy"))
+        sbuf_puts(out, "by luck: nothing was lost this time (a race is still a bug)");
+    else if (r->threads == 1)
+        sbuf_puts(out, "one thread doing all the work: the baseline");
+    else if (*baseline > 0)
+        sbuf_printf(out, "%.1f× the baseline's wall time", o->wall / *baseline);
+    if (r->threads == 1 && got == want)
+        *baseline = o->wall;
+    sbuf_puts(out, "\n");
+}
+
+static void epilogue(const struct runner *rn, const struct params *base, int cpus, struct sbuf *out)
+{
+    if (base->defaults) {
+        sbuf_puts(out, "\n(no table of modes with --defaults: it needs NTHREADS, ITERATIONS and MODE)\n");
+        return;
+    }
+    long long it = base->calibrated > 0 ? base->calibrated / TABLE_DIVISOR : TABLE_MIN;
+    it = it < TABLE_MIN ? TABLE_MIN : it > TABLE_MAX ? TABLE_MAX : it;
+    int n = cpus < 2 ? 2 : cpus > MAX_THREADS ? MAX_THREADS : cpus;
+    sbuf_printf(out, "\nThe four modes on this machine (%d CPU%s; %d threads × %lld increments, and one thread "
+                "doing all %lld):\n", cpus, cpus == 1 ? "" : "s", n, it, n * it);
+    sbuf_printf(out, "  %-7s %7s %10s %10s  %10s  %12s  %s\n", "mode", "threads", "wall", "CPU", "wall/inc",
+                "total", "");
+    const struct row rows[] = {
+        {"local", 1, n * it}, {"racy", n, it}, {"mutex", n, it}, {"atomic", n, it}, {"local", n, it},
+    };
+    double baseline = -1;
+    for (size_t i = 0; i < ARRAY_LEN(rows); i++)
+        table_row(rn, base, &rows[i], &baseline, out);
+    sbuf_puts(out, "  (wall/inc: wall time over all the increments. A lock per increment makes the threads take "
+                   "turns,\n   each turn costing a lock and an unlock, and the counter's cache line bounces between "
+                   "CPUs;\n   local mode touches shared memory once per thread.)\n");
+}
+
+/* --- The lab ------------------------------------------------------------------------ */
+
+static const char *const bad_args[][MAX_ARGS + 1] = {
+    {"abc", NULL},
+    {"0", NULL},
+    {"2", "-5", NULL},
+    {"2", "1000x", NULL},
+    {"2", "1000", "fast", NULL},
+};
+
+static const struct check checks[] = {
+    {"build", "compiles with -Wall -Wextra -pthread", TAG_BUILD, 1, PLAN_BUILD, 1, true, judge_build},
+    {"format", "prints exactly the contract's lines for fresh random arguments", TAG_FORMAT, 1, PLAN_RUN, 1, false,
+     judge_format},
+    {"order", "each thread's started line before its finished line; the totals last", TAG_ORDER, 1, PLAN_RUN, 1,
+     false, judge_order},
+    {"correctness-mutex", "mutex mode: the exact total, NTHREADS × ITERATIONS", TAG_CORRECTNESS, 2, PLAN_RUN, 1,
+     false, judge_correctness},
+    {"correctness-atomic", "atomic mode: the exact total", TAG_CORRECTNESS, 2, PLAN_RUN, 1, false,
+     judge_correctness},
+    {"correctness-local", "local mode: the exact total", TAG_CORRECTNESS, 2, PLAN_RUN, 1, false, judge_correctness},
+    {"race-mutex", "mutex mode: a race detector (ThreadSanitizer, or helgrind) reports nothing", TAG_RACE, 2,
+     PLAN_RACE, 1, true, judge_race},
+    {"race-atomic", "atomic mode: the race detector reports nothing", TAG_RACE, 2, PLAN_RACE, 1, true, judge_race},
+    {"race-local", "local mode: the race detector reports nothing", TAG_RACE, 2, PLAN_RACE, 1, true, judge_race},
+    {"structure", "NTHREADS threads created, then all joined; one process (local mode)", TAG_STRUCTURE, 2,
+     PLAN_RUN, 1, false, judge_structure},
+    {"timing", "local mode: the threads run at the same time; Total time is the wall time (best of 3)",
+     TAG_TIMING, 2, PLAN_RUN, 3, false, judge_timing},
+    {"cpu", "local mode: CPU/wall well above 1, the threads run in parallel (best of 5)", TAG_CPU, 2, PLAN_RUN, 5,
+     false, judge_cpu},
+    {"memory", "valgrind: no invalid access, no leak, no descriptor left open", TAG_MEMORY, 1, PLAN_MEMCHECK, 1,
+     true, judge_memory},
+    {"errors", "bad arguments or an unknown mode: a message, exit status 2, no normal output", TAG_ERRORS, 1,
+     PLAN_BAD_ARGS, 1, false, judge_bad_args},
+};
+
+const struct lab lab3 = {
+    .name = "lab3",
+    .title = "pthread counter: racy, mutex, atomic, local (threads share memory)",
+    .student_file = "threadcount.c",
+    .program = "threadcount",
+    .usage = "threadcount [NTHREADS [ITERATIONS [racy|mutex|atomic|local]]]",
+    .draw = draw,
+    .time_limit = time_limit,
+    .patterns = patterns,
+    .npatterns = ARRAY_LEN(patterns),
+    .bad_args = bad_args,
+    .nbad = ARRAY_LEN(bad_args),
+    .checks = checks,
+    .nchecks = ARRAY_LEN(checks),
+    .calibration = calibration,
+    .calibrate = calibrate,
+    .epilogue = epilogue,
+    .variant = check_mode,
+};
