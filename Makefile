@@ -17,7 +17,7 @@ GRADER_OBJ := $(patsubst %.c,build/%.o,$(GRADER_SRC))
 SUBMISSION ?=
 GRADE_FLAGS ?=
 
-.PHONY: all help grader $(LABS) test test-run test-sanitizers stress fuzz bench deps deps-run clean
+.PHONY: all help grader $(LABS) test test-run test-valgrind test-sanitizers stress fuzz bench deps deps-run clean
 all: grader
 
 help:
@@ -64,12 +64,18 @@ bench: grader deps-run
 
 # --- The kit's own tests (tests/*.c use Check) ----------------------------------
 # 'test' installs what is missing first, then runs 'test-run' in a fresh make so
-# that pkg-config is asked only once Check is there.
+# that pkg-config is asked only once Check is there. Its last line says PASSED
+# or FAILED; the first failure is printed above it.
 test: grader
 	@./tools/need valgrind check pkg-config
-	@$(MAKE) --no-print-directory test-run
-	@$(MAKE) --no-print-directory test-sanitizers
-	@./tools/stress 2 0
+	@t0=$$(date +%s); \
+	if $(MAKE) --no-print-directory test-run && \
+	   $(MAKE) --no-print-directory test-sanitizers && \
+	   ./tools/stress 2 0; then \
+	    echo "make test: PASSED (Check tests, valgrind, sanitizers, stress) in $$(( $$(date +%s) - t0 )) s"; \
+	else \
+	    echo "make test: FAILED after $$(( $$(date +%s) - t0 )) s (the first failure is above)"; exit 1; \
+	fi
 
 CHECK_CFLAGS = $(shell pkg-config --cflags check 2>/dev/null)
 CHECK_LIBS   = $(shell pkg-config --libs check 2>/dev/null)
@@ -80,8 +86,19 @@ tests/bin/%: tests/%.c $(GRADER_OBJ) $(GRADER_HDR)
 
 TEST_PROGRAMS := $(patsubst tests/%.c,tests/bin/%,$(wildcard tests/check_*.c))
 
-test-run: $(TEST_PROGRAMS)
-	@for t in $(TEST_PROGRAMS); do echo "== $$t"; $$t || exit 1; done
+# Every tests/check_*.c program, then valgrind.
+test-run: $(TEST_PROGRAMS) grader
+	@for t in $(TEST_PROGRAMS); do echo "== $$t"; $$t || { echo "== $$t: FAILED"; exit 1; }; done
+	@$(MAKE) --no-print-directory test-valgrind
+
+# valgrind memcheck on the grader itself (a build, runs in pty and pipe, the
+# probe, a memcheck run, bad arguments) and on the unit tests in one process;
+# any error or definite leak, also in a forked child, fails (tools/vgrun).
+test-valgrind: grader tests/bin/check_unit
+	@echo "== valgrind on the grader (logs in build/vg/)"
+	@./tools/vgrun grade-format ./grader/grade lab1 solutions/lab1 --only format --no-color
+	@VG_OK="0 1" ./tools/vgrun grade-lab1 ./grader/grade lab1 solutions/lab1 --no-color
+	@CK_FORK=no ./tools/vgrun check_unit tests/bin/check_unit
 
 # --- Sanitizers and fuzzing (issue: a grader that survives anything) -------------
 # The grader built with ASan+UBSan (its probe stays plain: it lives in student code).

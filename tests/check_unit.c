@@ -898,6 +898,7 @@ static int alive_with_arg(const char *arg)
             continue;
         size_t len = fread(buf, 1, sizeof buf - 1, f);
         fclose(f);
+        buf[len] = '\0'; /* a long command line is cut: end its last argument */
         for (size_t i = 0; i < len;) { /* NUL-separated arguments */
             if (!strcmp(buf + i, arg))
                 n++;
