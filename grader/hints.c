@@ -34,8 +34,9 @@ const struct hint hint_catalogue[] = {
     {"sequential-wait", "Total time is about the SUM of the delays: the tasks ran one after another. "
                         "Wait for all of them in ONE select() loop: each turn, sleep until the "
                         "nearest deadline, then finish every task that is due."},
-    {"busy-wait", "CPU time is close to wall time: the program spins instead of sleeping. Give "
-                  "select() a timeout until the next deadline so the process sleeps in the kernel."},
+    {"busy-wait", "The program was busy (on a CPU, or ready and waiting for one) nearly the whole "
+                  "time: it spins instead of sleeping. Give select() a timeout until the next deadline "
+                  "so the process sleeps in the kernel."},
     {"wrong-wait-call", "The program waits with sleep/usleep/nanosleep (or threads/processes). The "
                         "lab's point is one thread waiting in select()/pselect() for the nearest "
                         "deadline."},

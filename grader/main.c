@@ -14,6 +14,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "batch.h"
 #include "engine.h"
 #include "hints.h"
 #include "report.h"
@@ -32,6 +33,7 @@ static void print_help(void)
         "SYNOPSIS\n"
         "    grade LAB [SUBMISSION] [--json FILE] [--exec CMD [--defaults]]\n"
         "          [--only CHECK|TAG] [--seed N] [--repeat N] [--keep] [--verbose] [--no-color]\n"
+        "    grade LAB --batch DIR [--csv FILE] [--json-dir DIR] [--jobs N]\n"
         "    grade --list | --list-hints | --help\n"
         "\n"
         "DESCRIPTION\n"
@@ -64,6 +66,18 @@ static void print_help(void)
         "    --repeat N    grade N times (seeds N+1...), one line a run, then say which\n"
         "                  checks changed verdict: a flickering verdict is a grader bug.\n"
         "    --keep        keep the scratch folder and print where it is.\n"
+        "\n"
+        "BATCH GRADING (instructors)\n"
+        "    --batch DIR   grade every entry of DIR: a folder, a .c file, or a .tar.gz,\n"
+        "                  .tgz or .zip of a folder, named by the entry (alice.zip is\n"
+        "                  alice). A broken submission is a row with its reason; the\n"
+        "                  batch always goes on. Progress: done/total, rate, time left.\n"
+        "    --csv FILE    the gradebook: student, score, max_score, one column per\n"
+        "                  check, note.\n"
+        "    --json-dir D  D/STUDENT.json (results.json format) and D/STUDENT.txt.\n"
+        "    --jobs N      gradings at a time. Default: 4 for wait-bound labs (lab1),\n"
+        "                  1 for CPU-bound ones (lab2, lab3), whose timing checks need\n"
+        "                  the CPUs to themselves.\n"
         "    --verbose     show the evidence under passing checks too.\n"
         "    --no-color    plain output (also when NO_COLOR is set or not a terminal).\n"
         "    --list        list the labs and their checks.\n"
@@ -174,7 +188,8 @@ int main(int argc, char **argv)
     struct grade_options opt = {0};
     const char *lab_name = NULL, *json = NULL;
     bool color = isatty(STDOUT_FILENO) && !getenv("NO_COLOR"), verbose = false, have_seed = false;
-    int repeat = 0; /* 0: one plain grading; N: --repeat N */
+    int repeat = 0;
+    struct batch_options bo = {0}; /* 0: one plain grading; N: --repeat N */
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
         bool has_value = i + 1 < argc;
@@ -188,7 +203,8 @@ int main(int argc, char **argv)
             list_hints();
             return 0;
         } else if (!strcmp(a, "--json") || !strcmp(a, "--exec") || !strcmp(a, "--only") ||
-                   !strcmp(a, "--seed") || !strcmp(a, "--repeat")) {
+                   !strcmp(a, "--seed") || !strcmp(a, "--repeat") || !strcmp(a, "--batch") ||
+                   !strcmp(a, "--csv") || !strcmp(a, "--json-dir") || !strcmp(a, "--jobs")) {
             if (!has_value)
                 bad_usage("%s needs a value", a);
             const char *v = argv[++i];
@@ -198,6 +214,19 @@ int main(int argc, char **argv)
                 opt.exec_cmd = v;
             else if (!strcmp(a, "--only"))
                 opt.only = v;
+            else if (!strcmp(a, "--batch"))
+                bo.dir = v;
+            else if (!strcmp(a, "--csv"))
+                bo.csv = v;
+            else if (!strcmp(a, "--json-dir"))
+                bo.json_dir = v;
+            else if (!strcmp(a, "--jobs")) {
+                char *end;
+                long j = strtol(v, &end, 10);
+                if (end == v || *end || j < 1 || j > 64)
+                    bad_usage("--jobs takes a count from 1 to 64, not '%s'", v);
+                bo.jobs = (int)j;
+            }
             else if (!strcmp(a, "--repeat")) {
                 char *end;
                 long r = strtol(v, &end, 10);
@@ -237,6 +266,12 @@ int main(int argc, char **argv)
         bad_usage("unknown lab '%s' (grade --list shows the labs)", lab_name);
     if (opt.exec_cmd && opt.submission)
         bad_usage("give either a SUBMISSION or --exec, not both (%s)", opt.submission);
+    if (bo.dir && (opt.submission || opt.exec_cmd || repeat))
+        bad_usage("%s", "--batch grades a folder of submissions: no SUBMISSION, --exec or --repeat with it");
+    if ((bo.csv || bo.json_dir || bo.jobs) && !bo.dir)
+        bad_usage("%s", "--csv, --json-dir and --jobs go with --batch DIR");
+    if (bo.dir && json)
+        bad_usage("%s", "with --batch, use --json-dir DIR (one results file per student)");
     if (opt.only) {
         bool found = false;
         for (size_t c = 0; c < lab->nchecks && !found; c++) {
@@ -253,8 +288,12 @@ int main(int argc, char **argv)
     if (!have_seed)
         opt.seed = (uint64_t)time(NULL) ^ ((uint64_t)getpid() << 32);
 
-    sandbox_init(-1);
     struct report_style st = {.out = stdout, .color = color, .verbose = verbose};
+    if (bo.dir) {
+        free(default_sub);
+        return batch_grade(lab, &opt, &bo, &st); /* each grading claims its own sandbox */
+    }
+    sandbox_init(-1);
     if (repeat > 0) {
         int status = repeat_grading(lab, &opt, repeat, &st);
         free(default_sub);

@@ -37,6 +37,7 @@ struct observation {
     bool started;            /* false: the program could not be run at all */
     double wall;             /* start to exit of the main process, seconds */
     double cpu_user, cpu_sys;/* whole process tree */
+    double run_delay;        /* main process: s ready to run but waiting for a CPU; -1 unknown */
     double others_cpu;       /* CPU s the rest of the machine used on our CPUs while the
                               * program ran (a busy machine skews timing); 0: none or unknown */
     bool exited;

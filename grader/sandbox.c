@@ -404,6 +404,23 @@ static void flush_partial(struct reader *r, struct observation *obs, double t0)
 /* Busy seconds so far of the CPUs this process may run on (user, nice,
  * system, irq, softirq and steal from /proc/stat); -1 if unknown. The
  * difference over a run, less the run's own CPU, is what others used. */
+/* Seconds the process spent ready to run but waiting for a CPU
+ * (/proc/PID/schedstat, second field), or -1 if unknown. On a crowded machine
+ * a busy-waiting program gets little CPU time but waits for it all the rest:
+ * CPU + this delay ≈ wall, however many others share the CPUs. */
+static double run_delay_of(pid_t pid)
+{
+    char path[64];
+    snprintf(path, sizeof path, "/proc/%d/schedstat", (int)pid);
+    struct sbuf b = {0};
+    unsigned long long on_cpu, waiting;
+    double d = -1;
+    if (read_file(path, &b, 128) && b.data && sscanf(b.data, "%llu %llu", &on_cpu, &waiting) == 2)
+        d = (double)waiting / 1e9;
+    sbuf_free(&b);
+    return d;
+}
+
 static double cpus_busy(void)
 {
     cpu_set_t set;
@@ -471,7 +488,7 @@ static char *probe_copy(const char *dir)
 
 void sandbox_run(const struct run_spec *spec, struct observation *obs)
 {
-    *obs = (struct observation){.time_limit = spec->time_limit};
+    *obs = (struct observation){.time_limit = spec->time_limit, .run_delay = -1};
     obs->protection = xstrdup(protection);
     int out_r, out_w, err_p[2], probe_p[2] = {-1, -1}, status_p[2];
     if (spec->pty) {
@@ -568,7 +585,11 @@ void sandbox_run(const struct run_spec *spec, struct observation *obs)
             obs->output_flood = true;
             break;
         }
-        if (!main_done && wait4(pid, &status, WNOHANG, &ru) == pid) {
+        siginfo_t si = {0};
+        if (!main_done && waitid(P_PID, pid, &si, WEXITED | WNOHANG | WNOWAIT) == 0 && si.si_pid == pid) {
+            obs->run_delay = run_delay_of(pid); /* a zombie still has its scheduler figures */
+        }
+        if (!main_done && si.si_pid == pid && wait4(pid, &status, WNOHANG, &ru) == pid) {
             main_done = true;
             exit_time = now_mono();
             busy1 = cpus_busy();

@@ -1,0 +1,346 @@
+/* batch.c - grade every submission in a folder, a process per submission.
+ * See also: batch.h.
+ */
+#define _GNU_SOURCE
+#include "batch.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "judge.h"
+#include "sandbox.h"
+
+
+struct entry {
+    char *student;   /* the entry's name without its extension */
+    char *path;      /* DIR/entry */
+    char *row;       /* the CSV row, once graded */
+    char *shown;     /* "12/14" or "not graded: why", for the progress line */
+    pid_t pid;
+    double started, seconds;
+    double score, max;
+};
+
+static const char *const archive_ext[] = {".tar.gz", ".tgz", ".zip", ".c"};
+
+static char *student_name(const char *entry)
+{
+    size_t n = strlen(entry);
+    for (size_t i = 0; i < ARRAY_LEN(archive_ext); i++) {
+        size_t k = strlen(archive_ext[i]);
+        if (n > k && !strcmp(entry + n - k, archive_ext[i]))
+            return xstrndup(entry, n - k);
+    }
+    return xstrdup(entry);
+}
+
+static int by_student(const void *a, const void *b)
+{
+    return strcmp(((const struct entry *)a)->student, ((const struct entry *)b)->student);
+}
+
+/* CSV field: quoted when it holds a comma, a quote or a newline. */
+static void csv_field(struct sbuf *out, const char *s)
+{
+    if (!strpbrk(s, ",\"\n\r")) {
+        sbuf_puts(out, s);
+        return;
+    }
+    sbuf_puts(out, "\"");
+    for (; *s; s++) {
+        if (*s == '"')
+            sbuf_puts(out, "\"\"");
+        else if (*s == '\n' || *s == '\r')
+            sbuf_puts(out, " ");
+        else
+            sbuf_add(out, s, 1);
+    }
+    sbuf_puts(out, "\"");
+}
+
+/* Finds the lab's student file at most three folders deep. */
+static char *find_deep(const char *dir, const char *file, int depth)
+{
+    char *here = xasprintf("%s/%s", dir, file);
+    if (is_file(here))
+        return here;
+    free(here);
+    if (depth == 0)
+        return NULL;
+    DIR *d = opendir(dir);
+    struct dirent *e;
+    char *found = NULL;
+    while (d && !found && (e = readdir(d))) {
+        if (e->d_name[0] == '.' || !strcmp(e->d_name, "__MACOSX"))
+            continue;
+        char *sub = xasprintf("%s/%s", dir, e->d_name);
+        if (is_dir(sub))
+            found = find_deep(sub, file, depth - 1);
+        free(sub);
+    }
+    if (d)
+        closedir(d);
+    return found;
+}
+
+/* Unpacks an archive into a fresh folder, as the sandbox user, under limits. */
+static char *unpack(const char *archive, char **why)
+{
+    char *dir = sandbox_make_dir();
+    const char *base = strrchr(archive, '/');
+    base = base ? base + 1 : archive;
+    char *copy = xasprintf("%s/%s", dir, base);
+    if (!copy_file(archive, copy, 0644)) {
+        *why = xasprintf("cannot read %s", archive);
+        free(copy);
+        return dir;
+    }
+    sandbox_chown(copy);
+    size_t n = strlen(base);
+    bool zip = n > 4 && !strcmp(base + n - 4, ".zip");
+    char *unpacked = xasprintf("%s/unpacked", dir);
+    mkdir_p(unpacked, 0755);
+    sandbox_chown(unpacked);
+    const char *zip_argv[] = {"unzip", "-q", "-o", base, "-d", "unpacked", NULL};
+    const char *tar_argv[] = {"tar", "-xzf", base, "-C", "unpacked", "--no-same-owner", NULL};
+    struct run_spec spec = {.argv = (char *const *)(zip ? zip_argv : tar_argv), .dir = dir, .time_limit = 30};
+    struct observation o;
+    sandbox_run(&spec, &o);
+    if (!ended_well(&o)) {
+        /* The tool's last line says why (unzip's first is just "[name]"). */
+        const char *said = o.nlines ? o.lines[o.nlines - 1].text : "";
+        while (*said == ' ')
+            said++;
+        *why = xasprintf("could not unpack %s: %s", base,
+                         *said ? said : o.started ? "not a valid archive" : "no unzip or tar here");
+    }
+    obs_free(&o);
+    free(copy);
+    free(unpacked);
+    return dir;
+}
+
+/* In the child: grade one submission, write its report, JSON and CSV row. */
+static _Noreturn void grade_one(const struct lab *lab, const struct grade_options *base,
+                                const struct batch_options *bo, struct entry *en, const char *rows)
+{
+    sandbox_init(-1); /* a sandbox uid of its own */
+    struct grade_options opt = *base;
+    opt.seed = base->seed ^ (uint64_t)(size_t)en->student[0] << 17 ^ (uint64_t)strlen(en->student);
+    char *report = bo->json_dir ? xasprintf("%s/%s.txt", bo->json_dir, en->student) : xstrdup("/dev/null");
+    FILE *out = fopen(report, "w");
+    if (!out)
+        out = fopen("/dev/null", "w");
+    struct report_style st = {.out = out, .color = false};
+    struct sbuf row = {0};
+    csv_field(&row, en->student);
+
+    char *why = NULL, *tmp = NULL, *file = NULL;
+    size_t n = strlen(en->path);
+    bool archive = (n > 7 && !strcmp(en->path + n - 7, ".tar.gz")) || (n > 4 && !strcmp(en->path + n - 4, ".tgz")) ||
+                   (n > 4 && !strcmp(en->path + n - 4, ".zip"));
+    if (archive) {
+        tmp = unpack(en->path, &why);
+        if (!why) {
+            char *where = xasprintf("%s/unpacked", tmp);
+            file = find_deep(where, lab->student_file, 3);
+            free(where);
+        }
+    } else if (is_dir(en->path)) {
+        file = find_deep(en->path, lab->student_file, 3);
+    } else {
+        file = xstrdup(en->path);
+    }
+    if (!why && !file)
+        why = xasprintf("no %s in the submission", lab->student_file);
+
+    int status = 1;
+    struct grading g = {0};
+    if (!why) {
+        opt.submission = file;
+        if (grade(lab, &opt, &g, report_progress, &st, &why) == 0) {
+            report_summary(&g, &st);
+            sbuf_printf(&row, ",%g,%g", g.score, g.max);
+            for (size_t c = 0; c < lab->nchecks; c++) {
+                const struct check_result *r = NULL;
+                for (size_t k = 0; k < g.nresults; k++)
+                    if (g.results[k].check == &lab->checks[c])
+                        r = &g.results[k];
+                if (r)
+                    sbuf_printf(&row, ",%g", r->verdict.score);
+                else
+                    sbuf_puts(&row, ",");
+            }
+            sbuf_puts(&row, ",");
+            if (bo->json_dir) {
+                char *json = xasprintf("%s/%s.json", bo->json_dir, en->student);
+                report_json(&g, json);
+                free(json);
+            }
+            status = g.score >= g.max ? 0 : 1;
+        }
+    }
+    if (why) {
+        double max = 0;
+        for (size_t c = 0; c < lab->nchecks; c++)
+            max += lab->checks[c].points;
+        sbuf_printf(&row, ",0,%g", max);
+        for (size_t c = 0; c < lab->nchecks; c++)
+            sbuf_puts(&row, ",");
+        sbuf_puts(&row, ",");
+        csv_field(&row, why);
+        fprintf(out, "%s: not graded: %s\n", en->student, why);
+    }
+    /* Line 1: the CSV row; line 2: what the progress line shows. */
+    sbuf_puts(&row, "\n");
+    if (why)
+        sbuf_printf(&row, "not graded: %s\n", why);
+    else
+        sbuf_printf(&row, "%g/%g\n", g.score, g.max);
+    char *row_file = xasprintf("%s/%s", rows, en->student);
+    write_file(row_file, row.data, row.len, 0644);
+    fclose(out);
+    if (g.lab)
+        grading_free(&g);
+    if (tmp)
+        remove_tree(tmp);
+    _exit(status);
+}
+
+static void progress_line(const struct report_style *st, const struct entry *en, size_t done, size_t total,
+                          double t0)
+{
+    double elapsed = now_mono() - t0, rate = done / (elapsed > 0 ? elapsed : 1);
+    double left = rate > 0 ? (double)(total - done) / rate : 0;
+    fprintf(st->out, "[%3zu/%zu] %-20s %s  (%.1fs)   %.2f/s, about %.0fs left\n", done, total, en->student,
+            en->shown ? en->shown : "?", en->seconds, rate, left);
+    fflush(st->out);
+}
+
+int batch_grade(const struct lab *lab, const struct grade_options *opt, const struct batch_options *bo,
+                const struct report_style *st)
+{
+    DIR *d = opendir(bo->dir);
+    if (!d) {
+        fprintf(stderr, "grade: --batch %s: %s\n", bo->dir, strerror(errno));
+        return EXIT_CANNOT_GRADE;
+    }
+    struct entry *ens = NULL;
+    size_t n = 0;
+    struct dirent *e;
+    while ((e = readdir(d))) {
+        if (e->d_name[0] == '.')
+            continue;
+        ens = xrealloc(ens, (n + 1) * sizeof *ens);
+        ens[n++] = (struct entry){.student = student_name(e->d_name),
+                                  .path = xasprintf("%s/%s", bo->dir, e->d_name)};
+    }
+    closedir(d);
+    qsort(ens, n, sizeof *ens, by_student);
+    if (bo->json_dir && !mkdir_p(bo->json_dir, 0755)) {
+        fprintf(stderr, "grade: --json-dir %s: %s\n", bo->json_dir, strerror(errno));
+        return EXIT_CANNOT_GRADE;
+    }
+    /* CPU-bound labs (they calibrate) get the machine to themselves. */
+    int jobs = bo->jobs > 0 ? bo->jobs : lab->calibrate ? 1 : 4;
+    char *rows = xasprintf("%s/grade-rows.XXXXXX", getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp");
+    if (!mkdtemp(rows))
+        die("mkdtemp %s", rows);
+    fprintf(st->out, "== %s: %zu submission%s in %s, %d at a time\n", lab->name, n, n == 1 ? "" : "s", bo->dir,
+            jobs);
+    fflush(st->out);
+
+    double t0 = now_mono();
+    size_t next = 0, done = 0, running = 0, full = 0;
+    while (done < n) {
+        while (running < (size_t)jobs && next < n) {
+            struct entry *en = &ens[next++];
+            en->started = now_mono();
+            fflush(NULL);
+            pid_t pid = fork();
+            if (pid < 0)
+                die("fork");
+            if (pid == 0)
+                grade_one(lab, opt, bo, en, rows);
+            en->pid = pid;
+            running++;
+        }
+        int status;
+        pid_t pid = waitpid(-1, &status, 0);
+        if (pid < 0) {
+            if (errno == EINTR)
+                continue;
+            break;
+        }
+        for (size_t i = 0; i < n; i++) {
+            struct entry *en = &ens[i];
+            if (en->pid != pid)
+                continue;
+            en->pid = 0;
+            en->seconds = now_mono() - en->started;
+            running--;
+            done++;
+            char *row_file = xasprintf("%s/%s", rows, en->student);
+            struct sbuf row = {0};
+            if (read_file(row_file, &row, 1 << 16) && row.len) {
+                en->row = sbuf_take(&row);
+            } else {
+                /* The grading process itself died: still a row, with the reason. */
+                struct sbuf r = {0};
+                csv_field(&r, en->student);
+                sbuf_printf(&r, ",0,0");
+                for (size_t c = 0; c < lab->nchecks; c++)
+                    sbuf_puts(&r, ",");
+                sbuf_printf(&r, ",grader process ended with status %d\nnot graded: the grading process "
+                            "ended with status %d\n", status, status);
+                en->row = sbuf_take(&r);
+                sbuf_free(&row);
+            }
+            char *nl = strchr(en->row, '\n');
+            en->shown = xstrdup(nl ? nl + 1 : "");
+            if (nl)
+                nl[1] = '\0';
+            en->shown[strcspn(en->shown, "\n")] = '\0';
+            full += WIFEXITED(status) && WEXITSTATUS(status) == 0;
+            unlink(row_file);
+            free(row_file);
+            progress_line(st, en, done, n, t0);
+        }
+    }
+    rmdir(rows);
+    free(rows);
+
+    int rc = full == n ? 0 : 1;
+    if (bo->csv) {
+        struct sbuf csv = {0};
+        sbuf_puts(&csv, "student,score,max_score");
+        for (size_t c = 0; c < lab->nchecks; c++)
+            sbuf_printf(&csv, ",%s", lab->checks[c].name);
+        sbuf_puts(&csv, ",note\n");
+        for (size_t i = 0; i < n; i++)
+            sbuf_puts(&csv, ens[i].row ? ens[i].row : "");
+        if (!write_file(bo->csv, csv.data, csv.len, 0644)) {
+            fprintf(stderr, "grade: cannot write %s: %s\n", bo->csv, strerror(errno));
+            rc = EXIT_CANNOT_GRADE;
+        }
+        sbuf_free(&csv);
+    }
+    fprintf(st->out, "== %zu graded in %.1fs: %zu with full marks%s%s\n", n, now_mono() - t0, full,
+            bo->csv ? "; gradebook: " : "", bo->csv ? bo->csv : "");
+    for (size_t i = 0; i < n; i++) {
+        free(ens[i].student);
+        free(ens[i].path);
+        free(ens[i].row);
+        free(ens[i].shown);
+    }
+    free(ens);
+    return rc;
+}
