@@ -3,7 +3,9 @@
  * Each thread counts in its own variable (right), then does total += mine
  * with no lock (wrong): two threads finishing together can lose a subtotal.
  * That is rare, so the total is usually right, but a race detector sees it.
- * Expected: race-local fails (data-race).
+ * Must fail: race-local (data-race).
+ * Must pass: build, format, order, correctness-mutex, correctness-atomic, race-mutex, race-atomic, structure, timing, cpu, memory, errors.
+ * (correctness-local may fail, on the rare run where two subtotals collide.)
  *
  * See also: tests/check_lab3.c, solutions/lab3/threadcount.c.
  */

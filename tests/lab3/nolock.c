@@ -4,7 +4,9 @@
  * is as racy as "racy". At -O2 the compiler often turns the loop into one
  * addition and the total comes out right; the race detector still sees two
  * threads write the total unsynchronised.
- * Expected: race-mutex fails (data-race); correctness-mutex may pass or fail.
+ * Must fail: race-mutex (data-race).
+ * Must pass: build, format, order, correctness-atomic, correctness-local, race-atomic, race-local, structure, timing, cpu, memory, errors.
+ * (correctness-mutex may pass or fail.)
  *
  * See also: tests/check_lab3.c, solutions/lab3/threadcount.c.
  */

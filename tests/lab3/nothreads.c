@@ -2,7 +2,8 @@
  *
  * main calls each "thread's" function itself, one after another, and prints
  * the same lines. The totals are right, but nothing runs at the same time.
- * Expected: structure (no-threads), timing and cpu fail.
+ * Must fail: structure, timing, cpu (no-threads; one after another).
+ * Must pass: build, format, order, correctness-mutex, correctness-atomic, correctness-local, race-mutex, race-atomic, race-local, memory, errors.
  *
  * See also: tests/check_lab3.c, solutions/lab3/threadcount.c.
  */

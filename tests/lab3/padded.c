@@ -4,7 +4,7 @@
  * local:  each thread counts in its own slot of an array, one slot per cache
  *         line (alignas(64): no false sharing), and main adds the slots up
  *         after joining every thread (the join is the synchronisation).
- * Expected: full marks, like the reference.
+ * Must pass every check (full marks), like the reference.
  *
  * See also: tests/check_lab3.c, solutions/lab3/threadcount.c.
  */

@@ -2,7 +2,8 @@
  *
  * main creates thread 1, joins it, creates thread 2, joins it, ...: only one
  * thread ever runs, so the threads buy nothing. The totals are right.
- * Expected: structure (sequential-join), timing and cpu fail.
+ * Must fail: structure, timing, cpu (sequential-join).
+ * Must pass: build, format, order, correctness-mutex, correctness-atomic, correctness-local, race-mutex, race-atomic, race-local, memory, errors.
  *
  * See also: tests/check_lab3.c, solutions/lab3/threadcount.c.
  */
