@@ -389,7 +389,8 @@ static void run_check(struct engine *e, const struct check *c, struct check_resu
     }
     /* Best of k: the first attempt shares the plan's run; retries get fresh ones. */
     const char *variant = lab->variant ? lab->variant(c) : NULL;
-    int attempts = c->attempts > 0 ? c->attempts : 1;
+    bool every = c->attempts < 0; /* k runs, every one must pass */
+    int attempts = every ? -c->attempts : c->attempts > 0 ? c->attempts : 1;
     for (int a = 0; a < attempts; a++) {
         struct params p;
         struct observation *o;
@@ -418,7 +419,9 @@ static void run_check(struct engine *e, const struct check *c, struct check_resu
         r->verdict = v;
         r->run = o;
         r->params = p;
-        if (v.status == ST_PASS || (v.status == ST_SKIP && !v.retry))
+        if (every && v.status == ST_PASS)
+            continue;
+        if (every || v.status == ST_PASS || (v.status == ST_SKIP && !v.retry))
             break;
         /* A crash or a stop at the time limit is not noise: no retry. */
         if (!o->started || o->timed_out || o->output_flood || o->term_signal)

@@ -120,7 +120,8 @@ struct check {
     unsigned tags;
     int points;
     enum plan plan;
-    int attempts;            /* best of k: retried only while failing */
+    int attempts;            /* best of k: retried only while failing; -k: k runs, every one
+                              * must pass (a wrong total is never noise) */
     bool c_only;             /* cannot apply to a program given with --exec */
     judge_fn judge;
 };
