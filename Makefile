@@ -25,6 +25,9 @@ help:
 	@echo "  make lab1 [SUBMISSION=path]   grade labs/lab1 (or SUBMISSION) and print the report"
 	@echo "  make test                     the kit's own tests (unit, end to end, valgrind)"
 	@echo "  make bench                    timing figures for the reference and the grader"
+	@echo "  make dist                     the students' tarball (no solutions, no tests)"
+	@echo "  make gradescope LAB=lab1      a Gradescope autograder zip for one lab"
+	@echo "  make classroom                a GitHub Classroom workflow (prints it)"
 	@echo "  make stress                   verdict steadiness: references x30, wrong programs x10, busy loop"
 	@echo "  make fuzz [FUZZ_SECONDS=60]   fuzz the grader's output readers (libFuzzer)"
 	@echo "  make grader                   build grader/grade and its probe"
@@ -67,7 +70,7 @@ bench: grader deps-run
 # that pkg-config is asked only once Check is there. Its last line says PASSED
 # or FAILED; the first failure is printed above it.
 test: grader
-	@./tools/need valgrind check pkg-config
+	@./tools/need valgrind check pkg-config zip unzip
 	@t0=$$(date +%s); \
 	if $(MAKE) --no-print-directory test-run && \
 	   $(MAKE) --no-print-directory test-sanitizers && \
@@ -131,6 +134,21 @@ test-sanitizers: build/asan/grade build/fuzz/replay
 	    if [ "$$(cat build/asan/$$p.rc)" != 1 ] || grep -q 'Sanitizer' build/asan/$$p.log; then \
 	        cat build/asan/$$p.log; echo "sanitized grader on tests/hostile/$$p.c: exit $$(cat build/asan/$$p.rc)"; exit 1; fi; \
 	done; echo "asan+ubsan grade of hostile flood, forkbomb, escape: clean, each a failing grade"
+
+# --- Instructors: the student copy, Gradescope, GitHub Classroom ---------------------
+# build/kit-student.tar.gz: labs, handouts, grader; no solutions, no tests.
+dist: grader
+	@./tools/dist
+
+# build/gradescope-LAB.zip: setup.sh + run_autograder + the student kit.
+LAB ?= lab1
+gradescope: grader
+	@./tools/need zip
+	@./tools/gradescope/make-zip $(LAB)
+
+# A GitHub Classroom workflow, one autograding step per check of every lab.
+classroom: grader
+	@./tools/classroom/workflow $(LABS)
 
 # Verdicts that do not flicker: every reference 30 times and every wrong program
 # 10 times beside a busy loop; fails unless no false failure and no false pass.
