@@ -19,6 +19,7 @@
 #include "hints.h"
 #include "report.h"
 #include "sandbox.h"
+#include "timeline.h"
 
 static const char usage_text[] =
     "usage: grade LAB [SUBMISSION] [--json FILE] [--exec CMD [--defaults]] [options]\n"
@@ -288,7 +289,7 @@ int main(int argc, char **argv)
     if (!have_seed)
         opt.seed = (uint64_t)time(NULL) ^ ((uint64_t)getpid() << 32);
 
-    struct report_style st = {.out = stdout, .color = color, .verbose = verbose};
+    struct report_style st = {.out = stdout, .color = color, .verbose = verbose, .utf8 = terminal_utf8()};
     if (bo.dir) {
         free(default_sub);
         return batch_grade(lab, &opt, &bo, &st); /* each grading claims its own sandbox */

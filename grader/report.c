@@ -10,6 +10,7 @@
 
 #include "hints.h"
 #include "sandbox.h"
+#include "timeline.h"
 
 static const char *status_word(enum status s)
 {
@@ -83,6 +84,14 @@ void report_progress(const struct grading *g, const struct check_result *r, void
         s = nl ? nl + 1 : s + len;
     }
     sbuf_free(&text);
+    /* After a timing check, the picture of the run it judged. */
+    struct timeline tl;
+    if ((r->check->tags & TAG_TIMING) && r->run && timeline_of(g->lab, r->run, &r->params, &tl)) {
+        struct sbuf chart = {0};
+        timeline_text(g->lab, &tl, st->utf8, &chart);
+        fputs(chart.data, st->out);
+        sbuf_free(&chart);
+    }
     fflush(st->out);
 }
 

@@ -19,6 +19,7 @@ struct report_style {
     FILE *out;
     bool color;
     bool verbose;  /* details under passing checks too */
+    bool utf8;     /* the timeline may use block characters */
 };
 
 void report_header(const struct grading *g, const struct report_style *st);

@@ -153,6 +153,14 @@ struct lab {
      * string or NULL. It reaches draw() as params.variant; checks share a run
      * only when both their plan and their variant are the same. */
     const char *(*variant)(const struct check *c);
+    /* Optional: the timeline (timeline.h) draws one bar per worker, from its
+     * bar_from line to its bar_to line with the same number ("Task 2 started"
+     * to "Task 2 finished"); bar_label names the rows. NULL: no timeline. */
+    const char *bar_label;
+    int bar_from, bar_to;
+    /* Optional: the work behind the bars when the lab knows it better than
+     * the bars' lengths (lab 1: the delays): the longest and the sum. */
+    void (*bar_work)(const struct params *p, double *longest, double *sum);
 };
 
 /* The lab table (labs.c). */

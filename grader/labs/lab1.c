@@ -75,6 +75,13 @@ static double max_of(const struct params *p)
     return m;
 }
 
+/* The timeline's marks: the work is the delays themselves. */
+static void delays_work(const struct params *p, double *longest, double *sum)
+{
+    *longest = max_of(p);
+    *sum = sum_of(p);
+}
+
 static double time_limit(const struct params *p)
 {
     return sum_of(p) + 3.0;
@@ -366,4 +373,8 @@ const struct lab lab1 = {
     .nbad = ARRAY_LEN(bad_args),
     .checks = checks,
     .nchecks = ARRAY_LEN(checks),
+    .bar_label = "Task",
+    .bar_from = P_STARTED,
+    .bar_to = P_FINISHED,
+    .bar_work = delays_work,
 };

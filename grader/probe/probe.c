@@ -111,22 +111,27 @@ __attribute__((constructor)) static void probe_init(void)
             abort();                                                                               \
     }
 
-pid_t fork(void)
+/* fork() and vfork() both: one record in the parent, one in the child. */
+static pid_t probed_fork(enum call c)
 {
     REAL(pid_t, fork, void);
     pid_t pid = real_fork();
     if (pid > 0)
-        record(C_FORK, pid);
+        record(c, pid);
     else if (pid == 0)
         record(C_EXEC, (long)getppid()); /* the child announces itself */
     return pid;
 }
 
+pid_t fork(void)
+{
+    return probed_fork(C_FORK);
+}
+
 pid_t vfork(void)
 {
     /* vfork's child may not return from this wrapper; a plain fork is a safe stand-in. */
-    record(C_VFORK, 0);
-    return fork();
+    return probed_fork(C_VFORK);
 }
 
 int posix_spawn(pid_t *pid, const char *path, const posix_spawn_file_actions_t *fa,
