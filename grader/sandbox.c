@@ -226,7 +226,11 @@ static void free_env(char **env)
 
 /* --- Process tree ----------------------------------------------------------- */
 
-/* Parent pid and state of a process, from /proc; false if it is gone. */
+#define PF_EXITING 0x4 /* linux/sched.h: the task is in exit(), not yet a zombie */
+
+/* Parent pid and state of a process, from /proc; false if it is gone. A
+ * process already in exit() counts as a zombie ('Z'): it has ended, it is
+ * only not yet reaped (so a child that exits as its parent does is steady). */
 static bool proc_stat(pid_t pid, pid_t *ppid, char *state)
 {
     char path[64], buf[512];
@@ -241,8 +245,11 @@ static bool proc_stat(pid_t pid, pid_t *ppid, char *state)
     buf[n] = '\0';
     char *rp = strrchr(buf, ')'); /* the command name may hold spaces and ')' */
     int pp;
-    if (!rp || sscanf(rp + 1, " %c %d", state, &pp) != 2)
+    unsigned flags;
+    if (!rp || sscanf(rp + 1, " %c %d %*d %*d %*d %*d %u", state, &pp, &flags) != 3)
         return false;
+    if (flags & PF_EXITING)
+        *state = 'Z';
     *ppid = pp;
     return true;
 }

@@ -186,19 +186,31 @@ static void check_lines(const struct evidence *ev, struct verdict *v, const stru
 {
     const struct observation *o = &ev->runs[0];
     const struct params *p = &ev->params[0];
+    size_t counts = count_events(out, P_COUNT, -1), times = count_events(out, P_TIME, -1);
+    bool dup = counts > 1 || times > 1;
+    for (int k = 1; k <= p->count; k++)
+        dup = dup || count_events(out, P_STARTED, k) > 1 || count_events(out, P_FINISHED, k) > 1;
+    /* Repeated lines: more processes than asked, or (through a pipe) stdio buffers copied by fork. */
+    if (dup) {
+        long forks = spawns_of(o);
+        if (forks > p->count)
+            verdict_fail(v, "child-continues", "%ld processes were created for NPROCS = %d, and lines were "
+                         "repeated", forks, p->count);
+        else if (piped)
+            verdict_fail(v, "fork-duplicates", "lines were repeated with stdout a pipe (block-buffered): "
+                         "text still in the stdio buffer at fork() was printed again by a child");
+    }
     for (size_t i = 0; i < out->n; i++)
         if (out->ev[i].pattern < 0) {
             verdict_fail(v, "format", "line %zu is not in the contract: \"%s\"", i + 1, out->ev[i].text);
             break;
         }
-    bool dup = false;
     for (int k = 1; k <= p->count; k++) {
         size_t s = count_events(out, P_STARTED, k), f = count_events(out, P_FINISHED, k);
         if (s != 1)
             verdict_fail(v, "format", "\"Process %d started\" printed %zu times (expected once)", k, s);
         if (f != 1)
             verdict_fail(v, "format", "\"Process %d finished\" printed %zu times (expected once)", k, f);
-        dup = dup || s > 1 || f > 1;
     }
     for (size_t i = 0; i < out->n; i++)
         if ((out->ev[i].pattern == P_STARTED || out->ev[i].pattern == P_FINISHED) &&
@@ -207,20 +219,10 @@ static void check_lines(const struct evidence *ev, struct verdict *v, const stru
                          out->ev[i].text, p->count);
             break;
         }
-    size_t counts = count_events(out, P_COUNT, -1), times = count_events(out, P_TIME, -1);
     if (counts != 1)
         verdict_fail(v, "format", "\"Total count: C\" printed %zu times (expected once)", counts);
     if (times != 1)
         verdict_fail(v, "format", "\"Total time: T sec\" (two decimals) printed %zu times (expected once)", times);
-    dup = dup || counts > 1 || times > 1;
-    if (dup) {
-        long forks = spawns_of(o);
-        if (forks > p->count)
-            verdict_fail(v, "child-continues", "%ld processes were created for NPROCS = %d", forks, p->count);
-        else if (piped)
-            verdict_fail(v, "fork-duplicates", "lines were repeated with stdout a pipe (block-buffered): "
-                         "text still in the stdio buffer at fork() was printed again by the child");
-    }
 }
 
 static void judge_format(const struct evidence *ev, struct verdict *v)
