@@ -1,7 +1,7 @@
 /* alternative.c - a RIGHT lab-2 program in another style than the
  * reference: one pipe per child, every pid kept, reaped with waitpid() in
  * order, the count sent as text, children ended with exit() after fflush.
- * Expected: full marks.
+ * Must pass every check (full marks).
  * See also: tests/check_lab2.c, solutions/lab2/forkcount.c.
  */
 #define _POSIX_C_SOURCE 200809L

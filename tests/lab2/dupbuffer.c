@@ -2,7 +2,8 @@
  * just before fork() and never flushes. On a terminal stdout is
  * line-buffered and all looks right; through a pipe the unflushed lines are
  * copied into every child and printed again when the child calls exit().
- * Expected: piped FAIL (fork-duplicates); the rest pass.
+ * Must fail: piped (lines repeated through a pipe, hint fork-duplicates).
+ * Must pass: build, format, order, correctness, structure, parallel, cpu, memory, errors.
  * See also: tests/check_lab2.c, solutions/lab2/forkcount.c.
  */
 #define _POSIX_C_SOURCE 200809L

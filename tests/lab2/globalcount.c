@@ -1,7 +1,8 @@
 /* globalcount.c - WRONG lab-2 program: the children add to a global
  * counter, as threads would; but each child has its own copy of memory, so
  * the parent's counter stays 0.
- * Expected: correctness FAIL (global-counter); the rest pass.
+ * Must fail: correctness (Total count: 0, hint global-counter).
+ * Must pass: build, format, order, piped, structure, parallel, cpu, memory, errors.
  * See also: tests/check_lab2.c, solutions/lab2/forkcount.c.
  */
 #define _POSIX_C_SOURCE 200809L

@@ -1,7 +1,8 @@
 /* nowait.c - WRONG lab-2 program: reads every child's count but never
  * reaps a child. The output is right; the children are left behind as
  * zombies or orphans when the parent exits.
- * Expected: structure FAIL (zombie/orphan); the rest pass.
+ * Must fail: structure (no wait: zombies or orphans).
+ * Must pass: build, format, order, piped, correctness, parallel, cpu, memory, errors.
  * See also: tests/check_lab2.c, solutions/lab2/forkcount.c.
  */
 #define _POSIX_C_SOURCE 200809L

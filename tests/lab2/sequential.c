@@ -1,7 +1,8 @@
 /* sequential.c - WRONG lab-2 program: forks one child, waits for it, then
  * forks the next. Every line and the total are right, but the children never
  * run at the same time: wall ≈ the sum of the children.
- * Expected: structure FAIL (sequential-fork), parallel FAIL; the rest pass.
+ * Must fail: structure, parallel (fork, wait, fork, wait: one child at a time).
+ * Must pass: build, format, order, piped, correctness, cpu, memory, errors.
  * See also: tests/check_lab2.c, solutions/lab2/forkcount.c.
  */
 #define _POSIX_C_SOURCE 200809L

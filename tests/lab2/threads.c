@@ -1,7 +1,8 @@
 /* threads.c - WRONG lab-2 program: threads instead of processes. The lines,
  * the total and the parallel speed-up are all right, but the lab is about
  * fork(): no process is ever created.
- * Expected: structure FAIL (threads-not-processes); the rest pass.
+ * Must fail: structure (threads, no fork: hint threads-not-processes).
+ * Must pass: build, format, order, piped, correctness, parallel, cpu, memory, errors.
  * See also: tests/check_lab2.c, solutions/lab2/forkcount.c.
  */
 #define _POSIX_C_SOURCE 200809L

@@ -1,7 +1,8 @@
 /* zombie.c - WRONG lab-2 program: reaps all children but the last one
  * (an off-by-one in the wait loop), so that child stays a zombie until the
  * parent exits.
- * Expected: structure FAIL (zombie); the rest pass.
+ * Must fail: structure (one child never reaped: a zombie).
+ * Must pass: build, format, order, piped, correctness, parallel, cpu, memory, errors.
  * See also: tests/check_lab2.c, solutions/lab2/forkcount.c.
  */
 #define _POSIX_C_SOURCE 200809L
