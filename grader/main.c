@@ -17,12 +17,13 @@
 #include "batch.h"
 #include "engine.h"
 #include "hints.h"
+#include "html.h"
 #include "report.h"
 #include "sandbox.h"
 #include "timeline.h"
 
 static const char usage_text[] =
-    "usage: grade LAB [SUBMISSION] [--json FILE] [--exec CMD [--defaults]] [options]\n"
+    "usage: grade LAB [SUBMISSION] [--json FILE] [--html FILE] [--exec CMD [--defaults]] [options]\n"
     "Try 'grade --help' for more.\n";
 
 static void print_help(void)
@@ -32,7 +33,7 @@ static void print_help(void)
         "    grade - build, run and judge a lab submission of the concurrency/parallelism kit\n"
         "\n"
         "SYNOPSIS\n"
-        "    grade LAB [SUBMISSION] [--json FILE] [--exec CMD [--defaults]]\n"
+        "    grade LAB [SUBMISSION] [--json FILE] [--html FILE] [--exec CMD [--defaults]]\n"
         "          [--only CHECK|TAG] [--seed N] [--repeat N] [--keep] [--verbose] [--no-color]\n"
         "    grade LAB --batch DIR [--csv FILE] [--json-dir DIR] [--jobs N]\n"
         "    grade --list | --list-hints | --help\n"
@@ -56,6 +57,8 @@ static void print_help(void)
         "\n"
         "OPTIONS\n"
         "    --json FILE   also write the results as Gradescope's results.json.\n"
+        "    --html FILE   also write a self-contained web page: the checks, their\n"
+        "                  output and hints, and an SVG timeline of each run.\n"
         "    --exec CMD    grade an already-built program in any language instead of\n"
         "                  building one (e.g. 'python3 sleeper.py'); the arguments are\n"
         "                  appended. Checks that only apply to C are skipped and say so.\n"
@@ -187,7 +190,7 @@ static _Noreturn void bad_usage(const char *fmt, const char *arg)
 int main(int argc, char **argv)
 {
     struct grade_options opt = {0};
-    const char *lab_name = NULL, *json = NULL;
+    const char *lab_name = NULL, *json = NULL, *html = NULL;
     bool color = isatty(STDOUT_FILENO) && !getenv("NO_COLOR"), verbose = false, have_seed = false;
     int repeat = 0;
     struct batch_options bo = {0}; /* 0: one plain grading; N: --repeat N */
@@ -203,7 +206,7 @@ int main(int argc, char **argv)
         } else if (!strcmp(a, "--list-hints")) {
             list_hints();
             return 0;
-        } else if (!strcmp(a, "--json") || !strcmp(a, "--exec") || !strcmp(a, "--only") ||
+        } else if (!strcmp(a, "--json") || !strcmp(a, "--html") || !strcmp(a, "--exec") || !strcmp(a, "--only") ||
                    !strcmp(a, "--seed") || !strcmp(a, "--repeat") || !strcmp(a, "--batch") ||
                    !strcmp(a, "--csv") || !strcmp(a, "--json-dir") || !strcmp(a, "--jobs")) {
             if (!has_value)
@@ -211,6 +214,8 @@ int main(int argc, char **argv)
             const char *v = argv[++i];
             if (!strcmp(a, "--json"))
                 json = v;
+            else if (!strcmp(a, "--html"))
+                html = v;
             else if (!strcmp(a, "--exec"))
                 opt.exec_cmd = v;
             else if (!strcmp(a, "--only"))
@@ -313,6 +318,10 @@ int main(int argc, char **argv)
     int status = g.score >= g.max ? 0 : 1;
     if (json && !report_json(&g, json)) {
         fprintf(stderr, "grade: cannot write %s: %s\n", json, strerror(errno));
+        status = EXIT_CANNOT_GRADE;
+    }
+    if (html && !report_html(&g, html)) {
+        fprintf(stderr, "grade: cannot write %s: %s\n", html, strerror(errno));
         status = EXIT_CANNOT_GRADE;
     }
     if (opt.keep)

@@ -44,6 +44,9 @@ void sbuf_free(struct sbuf *b);
 /* Returns the text ("" if empty) and hands ownership to the caller. */
 char *sbuf_take(struct sbuf *b);
 
+/* Length of the valid UTF-8 character at s (1-4), or 0 if the bytes there are not one. */
+size_t utf8_char_len(const unsigned char *s);
+
 /* Files and folders. */
 bool read_file(const char *path, struct sbuf *out, size_t max);
 bool write_file(const char *path, const char *data, size_t len, int mode);
