@@ -452,15 +452,17 @@ static void judge_parallel(const struct evidence *ev, struct verdict *v)
     }
     if (ev->cpus < 2) {
         v->status = ST_SKIP;
-        sbuf_printf(&v->summary, "skipped: 1 CPU here, so parallelism cannot be judged: wall %.2f s ≈ the "
-                    "sum of the %d children (%.2f s of CPU, one child %.2f s); CPU/wall %.2f", wall, n, cpu,
-                    one, ratio);
+        sbuf_printf(&v->summary, "skipped: 1 CPU here, so parallelism cannot be judged; the %d children took "
+                    "turns: wall %.2f s ≥ the sum of their CPU, %.2f s (one child %.2f s); CPU/wall %.2f", n,
+                    wall, cpu, one, ratio);
+        if (o->others_cpu > 0.05)
+            sbuf_printf(&v->summary, "; other programs used %.2f s of this CPU meanwhile", o->others_cpu);
         return;
     }
     if (ratio >= PARALLEL_MIN) {
-        sbuf_printf(&v->summary, "wall %.2f s ≈ %s (%.2f s of CPU), not the sum (%.2f s): CPU/wall %.2f "
-                    "on %d CPUs", wall, n <= k ? "one child" : "the children shared out over the CPUs",
-                    n <= k ? one : cpu / k, cpu, ratio, ev->cpus);
+        sbuf_printf(&v->summary, "CPU/wall %.2f on %d CPUs: the children ran in parallel (wall %.2f s; %s "
+                    "%.2f s of CPU, all %d together %.2f s)", ratio, ev->cpus, wall,
+                    n <= k ? "one child" : "their share per CPU", n <= k ? one : cpu / k, n, cpu);
         return;
     }
     if (o->others_cpu > BUSY_SHARE * ev->cpus * wall) {
