@@ -51,6 +51,7 @@ struct expect {
     const char *name;     /* shown in messages; also the result files' name */
     const char *source;   /* SUBMISSION, or with exec: the .c the test builds first */
     bool exec;            /* grade the built program with --exec */
+    const char *command;  /* grade this --exec command as is (source: the file it needs) */
     bool defaults;        /* --defaults */
     bool optional;        /* skip (not fail) when source does not exist yet */
     int exit_status;      /* 0 full marks, 1 not */
@@ -112,6 +113,15 @@ static const struct expect table[] = {
     {.name = "exec_nanosleep", .source = "tests/lab1/nanosleep.c", .exec = true, .exit_status = 1,
      .fail = "structure", .pass = "format order timing cpu errors", .skipped = "build memory",
      .clues = "structure:nanosleep"},
+    /* The handout's Python pair (skipped where /usr/bin/python3 is missing): asyncio.sleep
+     * passes what applies to it; time.sleep in the coroutine fails order, timing, structure. */
+    {.name = "python_asyncio", .source = "/usr/bin/python3", .optional = true,
+     .command = "/usr/bin/python3 handouts/python/asyncio_sleeper.py",
+     .pass = "format order timing cpu structure errors", .skipped = "build memory"},
+    {.name = "python_blocking", .source = "/usr/bin/python3", .optional = true, .exit_status = 1,
+     .command = "/usr/bin/python3 handouts/python/asyncio_blocking.py",
+     .fail = "order timing structure", .pass = "format cpu errors", .skipped = "build memory",
+     .clues = "timing:one task after another;structure:clock_nanosleep"},
 };
 #define NJOBS (sizeof table / sizeof table[0])
 
@@ -196,7 +206,10 @@ static void start_job(size_t i)
     int n = 0;
     argv[n++] = GRADER;
     argv[n++] = "lab1";
-    if (e->exec) {
+    if (e->command) {
+        argv[n++] = "--exec";
+        argv[n++] = (char *)e->command;
+    } else if (e->exec) {
         argv[n++] = "--exec";
         argv[n++] = bin;
         if (e->defaults)
