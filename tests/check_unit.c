@@ -598,6 +598,15 @@ START_TEST(test_lab1_busy)
     expect(&f, "cpu", ST_FAIL, "busy-wait");
     expect(&f, "timing", ST_PASS, NULL);
     fake_free(&f);
+    /* Spinning on a crowded machine: little CPU time, but never asleep. */
+    fake_init(&f, 3, d3);
+    right_run(&f, on_time, 0.51);
+    f.o.cpu_user = 0.08;
+    f.o.run_delay = 0.40;
+    expect(&f, "cpu", ST_FAIL, "busy-wait");
+    f.o.run_delay = 0.01; /* the same CPU time, asleep the rest of the run */
+    expect(&f, "cpu", ST_PASS, NULL);
+    fake_free(&f);
     /* Spinning on select() with a zero timeout: the second hint says why. */
     fake_init(&f, 3, d3);
     right_run(&f, on_time, 0.51);
@@ -630,6 +639,20 @@ START_TEST(test_lab1_noisy_but_right)
     expect(&f, "timing", ST_PASS, NULL);
     expect(&f, "order", ST_PASS, NULL);
     expect(&f, "cpu", ST_PASS, NULL);
+    fake_free(&f);
+}
+END_TEST
+
+START_TEST(test_lab1_slow_start)
+{
+    /* An interpreter that starts up for 0.2 s: lines and wall timed from the first 'started'. */
+    struct fake f;
+    fake_init(&f, 3, d3);
+    right_run(&f, on_time, 0.51);
+    for (size_t i = 0; i < f.o.nlines; i++)
+        f.o.lines[i].t += 0.2;
+    f.o.wall += 0.2;
+    expect(&f, "timing", ST_PASS, NULL);
     fake_free(&f);
 }
 END_TEST
@@ -1682,6 +1705,7 @@ static Suite *lab1_suite(void)
     tcase_add_test(tc, test_lab1_slow_not_sequential);
     tcase_add_test(tc, test_lab1_busy);
     tcase_add_test(tc, test_lab1_noisy_but_right);
+    tcase_add_test(tc, test_lab1_slow_start);
     tcase_add_test(tc, test_lab1_early_line);
     tcase_add_test(tc, test_lab1_replayed);
     tcase_add_test(tc, test_lab1_format_extra_line);
