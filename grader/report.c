@@ -44,9 +44,11 @@ void check_output_text(const struct check_result *r, struct sbuf *out)
     if (v->detail.len && (v->status == ST_FAIL))
         sbuf_puts(out, v->detail.data);
     if (r->check && r->check->attempts < 0)
-        sbuf_printf(out, "(%d run%s, every one must pass: %s)\n", -r->check->attempts,
-                    r->check->attempts == -1 ? "" : "s", v->status == ST_PASS ? "all did"
-                    : "a run failed");
+        if (v->status == ST_FAIL)
+            sbuf_printf(out, "(%d runs, every one must pass: run %d failed)\n", -r->check->attempts,
+                        r->attempts);
+        else
+            sbuf_printf(out, "(%d runs, every one must pass: all did)\n", -r->check->attempts);
     else if (r->attempts > 1)
         sbuf_printf(out, "(best of %d runs: %s)\n", r->attempts,
                     v->status == ST_PASS ? "the earlier runs failed" : "every run failed");

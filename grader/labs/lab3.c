@@ -410,6 +410,12 @@ static void judge_race(const struct evidence *ev, struct verdict *v)
                 if (strstr(o->lines[i].text, "WARNING: ThreadSanitizer: data race")) {
                     for (size_t k = i; k < o->nlines && k < i + 8; k++)
                         quote_report_line(v, o->lines[k].text, strlen(o->lines[k].text));
+                    /* Which variable: "Location is global 'total' of size 8 ..." */
+                    for (size_t k = i + 8; k < o->nlines && k < i + 40; k++)
+                        if (strstr(o->lines[k].text, "Location is")) {
+                            quote_report_line(v, o->lines[k].text, strlen(o->lines[k].text));
+                            break;
+                        }
                     break;
                 }
         } else {
