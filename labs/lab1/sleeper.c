@@ -14,7 +14,7 @@
  * program compiles and runs, but nothing waits and no task finishes.
  *
  * Grade it:              make lab1          (or ./grader/grade lab1)
- * Compare:               make lab1 SUBMISSION=solutions/lab1
+ * Compare:               make lab1 SUBMISSION=solutions/lab1   (if your kit has solutions/)
  * See also: handouts/lab1.md (read it first), handouts/hints.md.
  */
 #define _POSIX_C_SOURCE 200809L
