@@ -70,7 +70,7 @@ static const struct expect table[] = {
      "correctness:Total count is 0;correctness:own copy of memory"},
     {"dupbuffer", "tests/lab2/dupbuffer.c", DIRECT, 1, "piped",
      "build format order correctness structure parallel cpu memory errors", NULL,
-     "piped:printed again by the child;piped:fflush(stdout) before fork()"},
+     "piped:printed again by a child;piped:fflush(stdout) before fork()"},
     {"threads", "tests/lab2/threads.c", DIRECT, 1, "structure",
      "build format order piped correctness parallel cpu memory errors", NULL,
      "structure:thread;structure:about processes"},

@@ -45,6 +45,7 @@ static const char *const patterns[] = {
 #define MIN_JUDGEABLE_CPU 0.05      /* s per child: less is too little work to judge parallelism */
 #define PARALLEL_MIN 1.15           /* CPU/wall a parallel run must reach (serial: <= 1.00) */
 #define BUSY_SHARE 0.25            /* others used more of our CPUs' time than this: a busy machine */
+#define IDLE_ROOM 0.30             /* CPUs idle this long (x wall) were there to use: not too busy */
 #define MEMCHECK_ITERATIONS 100000
 
 /* --- Parameters ---------------------------------------------------------------- */
@@ -465,13 +466,16 @@ static void judge_parallel(const struct evidence *ev, struct verdict *v)
                     n <= k ? "one child" : "their share per CPU", n <= k ? one : cpu / k, n, cpu);
         return;
     }
-    if (o->others_cpu > BUSY_SHARE * ev->cpus * wall) {
-        /* Not the program's fault: the engine tries a fresh run, and skips if every one is like this. */
+    /* Others took a good share of our CPUs and left none idle: the run could not show parallelism,
+     * not the program's fault. (A CPU left idle while the children ran one at a time is.) The
+     * engine tries a fresh run, and skips only if every one is like this. */
+    double idle = ev->cpus * wall - cpu - o->others_cpu;
+    if (o->others_cpu > BUSY_SHARE * ev->cpus * wall && idle < IDLE_ROOM * wall) {
         v->status = ST_SKIP;
         v->retry = true;
         sbuf_printf(&v->summary, "skipped: the machine was busy: other programs used %.2f of the %.2f "
-                    "CPU-seconds of this run, so parallelism cannot be judged (CPU/wall %.2f)", o->others_cpu,
-                    ev->cpus * wall, ratio);
+                    "CPU-seconds of this run, the children %.2f, so parallelism cannot be judged (CPU/wall "
+                    "%.2f)", o->others_cpu, ev->cpus * wall, cpu, ratio);
         return;
     }
     const char *hint = forked_after_wait(o) ? "sequential-fork" : "not-parallel";
@@ -483,7 +487,8 @@ static void judge_parallel(const struct evidence *ev, struct verdict *v)
     describe_params(p, v);
     note_intervals(ev, o, n, v);
     if (o->others_cpu > 0.05)
-        verdict_note(v, "  other programs used %.2f CPU-seconds meanwhile", o->others_cpu);
+        verdict_note(v, "  other programs used %.2f CPU-seconds meanwhile; %.2f were left idle", o->others_cpu,
+                     idle > 0 ? idle : 0);
 }
 
 static void judge_cpu(const struct evidence *ev, struct verdict *v)
