@@ -17,7 +17,7 @@ GRADER_OBJ := $(patsubst %.c,build/%.o,$(GRADER_SRC))
 SUBMISSION ?=
 GRADE_FLAGS ?=
 
-.PHONY: all help grader $(LABS) test test-run test-valgrind test-sanitizers stress fuzz bench deps deps-run clean
+.PHONY: all help grader $(LABS) test test-run test-valgrind test-sanitizers test-docs hints stress fuzz bench deps deps-run clean dist gradescope classroom
 all: grader
 
 help:
@@ -72,7 +72,8 @@ bench: grader deps-run
 test: grader
 	@./tools/need valgrind check pkg-config zip unzip
 	@t0=$$(date +%s); \
-	if $(MAKE) --no-print-directory test-run && \
+	if $(MAKE) --no-print-directory test-docs && \
+	   $(MAKE) --no-print-directory test-run && \
 	   $(MAKE) --no-print-directory test-sanitizers && \
 	   ./tools/stress 2 0; then \
 	    echo "make test: PASSED (Check tests, valgrind, sanitizers, stress) in $$(( $$(date +%s) - t0 )) s"; \
@@ -149,6 +150,18 @@ gradescope: grader
 # A GitHub Classroom workflow, one autograding step per check of every lab.
 classroom: grader
 	@./tools/classroom/workflow $(LABS)
+
+# handouts/hints.md is the grader's hint catalogue (grade --list-hints) under a
+# hand-written head; 'make hints' rewrites it, 'make test' fails when it is stale.
+hints: grader
+	@mkdir -p build
+	@(sed '/^```text$$/q' handouts/hints.md; ./grader/grade --list-hints; echo '```') >build/hints.md
+	@mv build/hints.md handouts/hints.md && echo "handouts/hints.md regenerated"
+
+test-docs: grader
+	@(sed '/^```text$$/q' handouts/hints.md; ./grader/grade --list-hints; echo '```') | \
+	    cmp -s - handouts/hints.md || { echo "handouts/hints.md is stale: run 'make hints'"; exit 1; }
+	@echo "handouts/hints.md matches the grader's hint catalogue"
 
 # Verdicts that do not flicker: every reference 30 times and every wrong program
 # 10 times beside a busy loop; fails unless no false failure and no false pass.

@@ -40,6 +40,8 @@ const struct hint hint_catalogue[] = {
     {"wrong-wait-call", "The program waits with sleep/usleep/nanosleep (or threads/processes). The "
                         "lab's point is one thread waiting in select()/pselect() for the nearest "
                         "deadline."},
+    {"no-select", "The program never waited in select()/pselect(): the event loop's one waiting call is "
+                  "select() with a timeout until the nearest deadline."},
     {"timeout-not-rebuilt", "select() may change its timeout and fd_sets: rebuild both before every "
                             "call, from the deadline that is now nearest."},
     {"eintr", "select() can return -1 with errno == EINTR when a signal arrives: retry the loop, "

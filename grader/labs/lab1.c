@@ -328,7 +328,7 @@ static void judge_structure(const struct evidence *ev, struct verdict *v)
         if (others > 0)
             verdict_fail(v, "wrong-wait-call", "waited in %s: this lab waits in select() or pselect()", seen.data);
         else if (selects == 0)
-            verdict_fail(v, "wrong-wait-call", "never called select() or pselect()");
+            verdict_fail(v, "no-select", "never called select() or pselect()");
         if (v->status != ST_FAIL)
             sbuf_printf(&v->summary, "1 process, 1 thread; called %s; no sleep calls", seen.data);
     }
