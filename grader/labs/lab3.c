@@ -8,8 +8,9 @@
  *
  * The mutex, atomic and local modes are each checked for the exact total and
  * with a race detector (a racy program fails even when its total is right, as
- * at -O2 it often is). A check's mode is its run variant: the suffix of its
- * name ("race-atomic"), else local (lab->variant). The local run is sized on
+ * at -O2 it often is); mutex and atomic get 3 runs, each of which must be
+ * exact (check.attempts = -3). A check's mode is its run variant: the suffix
+ * of its name ("race-atomic"), else local (lab->variant). The local run is sized on
  * this machine (calibration: one thread, CAL_ITERATIONS) so each thread burns
  * about CALIBRATE_CPU s of CPU; it is judged for structure (probe: creates,
  * joins, no processes), overlap of the threads' lines (timing) and CPU/wall
