@@ -62,6 +62,7 @@ static const char *const patterns[] = {
 #define OVERLAP_MIN 1.3             /* sum of the threads' intervals / their span (serial: <= 1.0) */
 #define PARALLEL_MIN 1.15           /* CPU/wall a parallel run must reach (serial: <= 1.00) */
 #define BUSY_SHARE 0.25             /* others used more of our CPUs' time than this: a busy machine */
+#define IDLE_ROOM 0.30              /* CPUs idle this long (x wall) were there to use: not too busy */
 #define TABLE_DIVISOR 40            /* table rows: calibrated / this increments per thread */
 #define TABLE_MIN 1000000LL
 #define TABLE_MAX 10000000LL
@@ -578,13 +579,16 @@ static void judge_cpu(const struct evidence *ev, struct verdict *v)
     } else {
         int k = p->count < ev->cpus ? p->count : ev->cpus;
         double ratio = o->wall > 0 ? cpu / o->wall : 0;
-        if (ratio < PARALLEL_MIN && o->others_cpu > BUSY_SHARE * ev->cpus * o->wall) {
-            /* Not the program's fault: the engine tries a fresh run, and skips if every one is like this. */
+        /* Others took a good share of our CPUs and left none idle: the run could not show parallelism,
+         * not the program's fault (a CPU left idle while one thread ran at a time is). The engine
+         * tries a fresh run, and skips only if every one is like this. */
+        double idle = ev->cpus * o->wall - cpu - o->others_cpu;
+        if (ratio < PARALLEL_MIN && o->others_cpu > BUSY_SHARE * ev->cpus * o->wall && idle < IDLE_ROOM * o->wall) {
             v->status = ST_SKIP;
             v->retry = true;
             sbuf_printf(&v->summary, "skipped: the machine was busy: other programs used %.2f of the %.2f "
-                        "CPU-seconds of this run, so parallelism cannot be judged (CPU/wall ×%.2f)",
-                        o->others_cpu, ev->cpus * o->wall, ratio);
+                        "CPU-seconds of this run, the threads %.2f, so parallelism cannot be judged (CPU/wall "
+                        "×%.2f)", o->others_cpu, ev->cpus * o->wall, cpu, ratio);
         } else if (ratio < PARALLEL_MIN) {
             const char *hint = ratio < 0.8 ? "not-parallel" : lines >= OVERLAP_MIN ? "lock-around-loop"
                                : lines >= 0 ? "sequential-join" : "not-parallel";
@@ -598,6 +602,9 @@ static void judge_cpu(const struct evidence *ev, struct verdict *v)
                 verdict_note(v, "  the threads' lines overlap (×%.2f), so they were alive together, yet "
                              "only one used a CPU: they waited for each other", lines);
             describe_params(p, v);
+            if (o->others_cpu > 0.05)
+                verdict_note(v, "  other programs used %.2f CPU-seconds meanwhile; %.2f were left idle",
+                             o->others_cpu, idle > 0 ? idle : 0);
         } else {
             sbuf_printf(&v->summary, "CPU %.2f s over wall %.2f s = ×%.2f: %d threads in parallel on %d CPUs", cpu,
                         o->wall, ratio, p->count, ev->cpus);
