@@ -124,7 +124,7 @@ test-sanitizers: build/asan/grade build/fuzz/replay
 	@./build/fuzz/replay tests/fuzz-corpus/*
 	@for lab in $(LABS); do \
 	    ASAN_OPTIONS=detect_leaks=1 ./build/asan/grade $$lab solutions/$$lab --no-color >build/asan/$$lab.log 2>&1; \
-	    rc=$$?; if [ $$rc -gt 1 ] || grep -q 'Sanitizer' build/asan/$$lab.log; then \
+	    rc=$$?; if [ $$rc -gt 1 ] || grep -qE 'ERROR: (Address|Leak)Sanitizer|runtime error:' build/asan/$$lab.log; then \
 	        cat build/asan/$$lab.log; echo "sanitized grader failed on $$lab (exit $$rc)"; exit 1; fi; \
 	    echo "asan+ubsan grade $$lab solutions/$$lab: clean (exit $$rc)"; \
 	done
@@ -132,7 +132,7 @@ test-sanitizers: build/asan/grade build/fuzz/replay
 	    (./build/asan/grade lab1 tests/hostile/$$p.c --only format --no-color >build/asan/$$p.log 2>&1; \
 	     echo $$? >build/asan/$$p.rc) & \
 	done; wait; for p in flood forkbomb escape; do \
-	    if [ "$$(cat build/asan/$$p.rc)" != 1 ] || grep -q 'Sanitizer' build/asan/$$p.log; then \
+	    if [ "$$(cat build/asan/$$p.rc)" != 1 ] || grep -qE 'ERROR: (Address|Leak)Sanitizer|runtime error:' build/asan/$$p.log; then \
 	        cat build/asan/$$p.log; echo "sanitized grader on tests/hostile/$$p.c: exit $$(cat build/asan/$$p.rc)"; exit 1; fi; \
 	done; echo "asan+ubsan grade of hostile flood, forkbomb, escape: clean, each a failing grade"
 
