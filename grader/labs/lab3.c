@@ -747,4 +747,7 @@ const struct lab lab3 = {
     .calibrate = calibrate,
     .epilogue = epilogue,
     .variant = check_mode,
+    .bar_label = "Thread",
+    .bar_from = P_STARTED,
+    .bar_to = P_FINISHED,
 };
