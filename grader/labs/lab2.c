@@ -554,4 +554,7 @@ const struct lab lab2 = {
     .nchecks = ARRAY_LEN(checks),
     .calibration = calibration,
     .calibrate = calibrate,
+    .bar_label = "Process",
+    .bar_from = P_STARTED,
+    .bar_to = P_FINISHED,
 };
