@@ -481,9 +481,10 @@ static void judge_parallel(const struct evidence *ev, struct verdict *v)
         return;
     }
     const char *hint = forked_after_wait(o) ? "sequential-fork" : "not-parallel";
-    verdict_fail(v, hint, "wall %.2f s ≈ the sum of the children (%.2f s of CPU), not one child (%.2f s): "
-                 "CPU/wall %.2f, at least %.2f expected on %d CPUs", wall, cpu, n <= k ? one : cpu / k,
-                 ratio, PARALLEL_MIN, ev->cpus);
+    verdict_fail(v, hint, "wall %.2f s ≈ the sum of the children (%.2f s of CPU), not %s (%.2f s): "
+                 "CPU/wall %.2f, at least %.2f expected on %d CPUs", wall, cpu,
+                 n <= k ? "one child" : "their share per CPU", n <= k ? one : cpu / k, ratio, PARALLEL_MIN,
+                 ev->cpus);
     if (obs_calls(o, "pthread_create") > 0 && forks_of(o) == 0)
         verdict_hint(v, "threads-not-processes");
     describe_params(p, v);
