@@ -64,6 +64,9 @@ deps-run:
 # RUNS=, GRADINGS=, SEED= change the number of runs, of gradings, the delays.
 bench: grader deps-run
 	@CC="$(CC)" ./tools/bench/run
+	@echo; ./tools/bench/lab2
+	@echo; ./tools/bench/lab3
+	@echo; ./tools/bench/batch
 
 # --- The kit's own tests (tests/*.c use Check) ----------------------------------
 # 'test' installs what is missing first, then runs 'test-run' in a fresh make so

@@ -325,7 +325,7 @@ void judge_bad_args(const struct evidence *ev, struct verdict *v)
         describe_end(o, &end);
         size_t normal = out.n - out.unknown;
         if (!o->exited || o->exit_code != 2) {
-            verdict_fail(v, o->term_signal ? "crash" : "bad-args", "with arguments %s the program %s (expected exit status 2)",
+            verdict_fail(v, o->timed_out ? "time-limit" : o->term_signal ? "crash" : "bad-args", "with arguments %s the program %s (expected exit status 2)",
                          args.data, end.data);
         } else if (err_lines == 0) {
             verdict_fail(v, "bad-args", "with arguments %s there was no message on stderr", args.data);

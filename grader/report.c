@@ -51,7 +51,8 @@ void check_output_text(const struct check_result *r, struct sbuf *out)
             sbuf_printf(out, "(%d runs, every one must pass: all did)\n", -r->check->attempts);
     else if (r->attempts > 1)
         sbuf_printf(out, "(best of %d runs: %s)\n", r->attempts,
-                    v->status == ST_PASS ? "the earlier runs failed" : "every run failed");
+                    v->status == ST_PASS ? "the earlier runs failed"
+                    : v->status == ST_SKIP ? "none could be judged" : "every run failed");
     for (int i = 0; i < v->nhints && v->status == ST_FAIL; i++) {
         const struct hint *h = hint_find(v->hints[i]);
         if (h)
