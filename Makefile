@@ -23,6 +23,7 @@ all: grader
 help:
 	@echo "Targets:"
 	@echo "  make lab1 [SUBMISSION=path]   grade labs/lab1 (or SUBMISSION) and print the report"
+	@echo "  make lab2, make lab3          the same for labs 2 and 3; CPUS=1 pins a grading to one CPU"
 	@echo "  make test                     the kit's own tests (unit, end to end, valgrind)"
 	@echo "  make bench                    timing figures for the reference and the grader"
 	@echo "  make dist                     the students' tarball (no solutions, no tests)"
