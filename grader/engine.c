@@ -412,6 +412,8 @@ static void run_check(struct engine *e, const struct check *c, struct check_resu
         ev.params = &p;
         ev.runs = o;
         c->judge(&ev, &v);
+        if (v.status == ST_FAIL)
+            note_failed_waits(o, &v);
         r->attempts = a + 1;
         /* Keep this attempt's verdict and run. */
         sbuf_free(&r->verdict.summary);

@@ -5,6 +5,7 @@
 #define _GNU_SOURCE
 #include "judge.h"
 
+#include <errno.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -137,6 +138,29 @@ void describe_end(const struct observation *o, struct sbuf *out)
                     ? sigabbrev_np(o->term_signal) : "?");
     else
         sbuf_printf(out, "exited with status %d", o->exit_code);
+}
+
+void note_failed_waits(const struct observation *o, struct verdict *v)
+{
+    long eintr = 0, other = 0, other_errno = 0;
+    for (size_t i = 0; i < o->nevents; i++) {
+        if (strcmp(o->events[i].call, "wait_failed") != 0)
+            continue;
+        if (o->events[i].arg == EINTR)
+            eintr++;
+        else {
+            other++;
+            other_errno = o->events[i].arg;
+        }
+    }
+    if (eintr) {
+        verdict_note(v, "  the probe saw select()/poll() return -1 with errno EINTR %ld time%s (a signal)", eintr,
+                     eintr == 1 ? "" : "s");
+        verdict_hint(v, "eintr");
+    }
+    if (other)
+        verdict_note(v, "  the probe saw select()/poll() fail %ld time%s (%s)", other, other == 1 ? "" : "s",
+                     strerror((int)other_errno));
 }
 
 bool ended_well(const struct observation *o)

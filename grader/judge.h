@@ -53,6 +53,9 @@ void judge_bad_args(const struct evidence *ev, struct verdict *v);
 
 /* How the run ended, in words ("exited with status 0", "killed by SIGSEGV"). */
 void describe_end(const struct observation *o, struct sbuf *out);
+/* Notes event-loop calls that failed (the probe's "wait_failed"), with the
+ * EINTR hint when a signal interrupted them. The engine adds it to failures. */
+void note_failed_waits(const struct observation *o, struct verdict *v);
 /* True for a run that ended normally with status 0. */
 bool ended_well(const struct observation *o);
 /* A verdict for a run that did not end well; returns true if it failed v. */

@@ -14,7 +14,8 @@
  * Watched: process and thread creation (fork, vfork, posix_spawn, system,
  * pthread_create, clone is left to fork's wrappers), reaping (wait family,
  * pthread_join) and every way of waiting for time (sleep family, select,
- * pselect, poll, ppoll, epoll_wait, epoll_pwait).
+ * pselect, poll, ppoll, epoll_wait, epoll_pwait), and when one of those
+ * event-loop calls fails ("wait_failed", with its errno: EINTR is a signal).
  *
  * See also: grader/observe.c (reads these records), grader/sandbox.c.
  */
@@ -41,12 +42,12 @@
 enum call {
     C_FORK, C_VFORK, C_POSIX_SPAWN, C_SYSTEM, C_PTHREAD_CREATE, C_PTHREAD_JOIN, C_THREAD_START,
     C_WAIT, C_SLEEP, C_USLEEP, C_NANOSLEEP, C_CLOCK_NANOSLEEP, C_SELECT, C_PSELECT, C_POLL,
-    C_PPOLL, C_EPOLL_WAIT, C_EXEC, C_EXIT, C_NCALLS
+    C_PPOLL, C_EPOLL_WAIT, C_EXEC, C_EXIT, C_WAIT_FAILED, C_NCALLS
 };
 static const char *const call_name[C_NCALLS] = {
     "fork", "vfork", "posix_spawn", "system", "pthread_create", "pthread_join", "thread_start",
     "wait", "sleep", "usleep", "nanosleep", "clock_nanosleep", "select", "pselect", "poll",
-    "ppoll", "epoll_wait", "exec", "exit",
+    "ppoll", "epoll_wait", "exec", "exit", "wait_failed",
 };
 
 static int probe_fd = -1;
@@ -250,6 +251,18 @@ static long ts_us(const struct timespec *ts)
     return ts ? (long)ts->tv_sec * 1000000L + ts->tv_nsec / 1000 : -1;
 }
 
+/* An event-loop call that failed: recorded with its errno (EINTR: a signal
+ * arrived), and errno kept for the program. */
+static int failed_if(int r)
+{
+    if (r < 0) {
+        int e = errno;
+        record(C_WAIT_FAILED, e);
+        errno = e;
+    }
+    return r;
+}
+
 unsigned int sleep(unsigned int s)
 {
     REAL(unsigned int, sleep, unsigned int);
@@ -282,40 +295,40 @@ int select(int n, fd_set *r, fd_set *w, fd_set *e, struct timeval *tv)
 {
     REAL(int, select, int, fd_set *, fd_set *, fd_set *, struct timeval *);
     record(C_SELECT, tv_us(tv));
-    return real_select(n, r, w, e, tv);
+    return failed_if(real_select(n, r, w, e, tv));
 }
 
 int pselect(int n, fd_set *r, fd_set *w, fd_set *e, const struct timespec *ts, const sigset_t *m)
 {
     REAL(int, pselect, int, fd_set *, fd_set *, fd_set *, const struct timespec *, const sigset_t *);
     record(C_PSELECT, ts_us(ts));
-    return real_pselect(n, r, w, e, ts, m);
+    return failed_if(real_pselect(n, r, w, e, ts, m));
 }
 
 int poll(struct pollfd *fds, nfds_t n, int timeout)
 {
     REAL(int, poll, struct pollfd *, nfds_t, int);
     record(C_POLL, timeout < 0 ? -1 : (long)timeout * 1000L);
-    return real_poll(fds, n, timeout);
+    return failed_if(real_poll(fds, n, timeout));
 }
 
 int ppoll(struct pollfd *fds, nfds_t n, const struct timespec *ts, const sigset_t *m)
 {
     REAL(int, ppoll, struct pollfd *, nfds_t, const struct timespec *, const sigset_t *);
     record(C_PPOLL, ts_us(ts));
-    return real_ppoll(fds, n, ts, m);
+    return failed_if(real_ppoll(fds, n, ts, m));
 }
 
 int epoll_wait(int epfd, struct epoll_event *ev, int max, int timeout)
 {
     REAL(int, epoll_wait, int, struct epoll_event *, int, int);
     record(C_EPOLL_WAIT, timeout < 0 ? -1 : (long)timeout * 1000L);
-    return real_epoll_wait(epfd, ev, max, timeout);
+    return failed_if(real_epoll_wait(epfd, ev, max, timeout));
 }
 
 int epoll_pwait(int epfd, struct epoll_event *ev, int max, int timeout, const sigset_t *m)
 {
     REAL(int, epoll_pwait, int, struct epoll_event *, int, int, const sigset_t *);
     record(C_EPOLL_WAIT, timeout < 0 ? -1 : (long)timeout * 1000L);
-    return real_epoll_pwait(epfd, ev, max, timeout, m);
+    return failed_if(real_epoll_pwait(epfd, ev, max, timeout, m));
 }
