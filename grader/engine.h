@@ -57,7 +57,10 @@ void grading_free(struct grading *g);
 
 /* CPUs this process may use: affinity mask and cgroup CPU quota. */
 int cpus_available(void);
-/* True if a program is on PATH (valgrind). */
+/* True if a program is on PATH (valgrind) and not withheld. */
 bool have_program(const char *name);
+/* GRADE_WITHOUT=valgrind,tsan makes the grader act as if those tools were
+ * missing: how the kit's tests check that a missing tool means "skipped". */
+bool tool_withheld(const char *name);
 
 #endif
