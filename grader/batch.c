@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -134,7 +135,11 @@ static _Noreturn void grade_one(const struct lab *lab, const struct grade_option
 {
     sandbox_init(-1); /* a sandbox uid of its own */
     struct grade_options opt = *base;
-    opt.seed = base->seed ^ (uint64_t)(size_t)en->student[0] << 17 ^ (uint64_t)strlen(en->student);
+    /* FNV-1a of the whole name: every student gets parameters of their own. */
+    uint64_t h = 1469598103934665603ull;
+    for (const char *c = en->student; *c; c++)
+        h = (h ^ (unsigned char)*c) * 1099511628211ull;
+    opt.seed = base->seed ^ h;
     char *report = bo->json_dir ? xasprintf("%s/%s.txt", bo->json_dir, en->student) : xstrdup("/dev/null");
     FILE *out = fopen(report, "w");
     if (!out)
@@ -245,6 +250,20 @@ int batch_grade(const struct lab *lab, const struct grade_options *opt, const st
     }
     closedir(d);
     qsort(ens, n, sizeof *ens, by_student);
+    /* bob.zip and bob/ are two entries: name them by the whole entry then. */
+    for (size_t i = 0; i + 1 < n; i++) {
+        if (strcmp(ens[i].student, ens[i + 1].student) != 0)
+            continue;
+        for (size_t k = i; k < n && !strcmp(ens[k].student, ens[i].student); k++) {
+            const char *base = strrchr(ens[k].path, '/');
+            char *whole = xstrdup(base ? base + 1 : ens[k].path);
+            free(ens[k].student);
+            ens[k].student = whole;
+        }
+    }
+    qsort(ens, n, sizeof *ens, by_student);
+    /* A grading process that dies leaves its programs to us, not to init. */
+    prctl(PR_SET_CHILD_SUBREAPER, 1);
     if (bo->json_dir && !mkdir_p(bo->json_dir, 0755)) {
         fprintf(stderr, "grade: --json-dir %s: %s\n", bo->json_dir, strerror(errno));
         return EXIT_CANNOT_GRADE;
@@ -317,6 +336,7 @@ int batch_grade(const struct lab *lab, const struct grade_options *opt, const st
     }
     rmdir(rows);
     free(rows);
+    sandbox_kill_strays(); /* anything a dead grading process left behind */
 
     int rc = full == n ? 0 : 1;
     if (bo->csv) {

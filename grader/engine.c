@@ -5,6 +5,8 @@
 #include "engine.h"
 
 #include <dirent.h>
+#include <sys/stat.h>
+#include <fcntl.h>
 #include <math.h>
 #include <sched.h>
 #include <stdio.h>
@@ -102,14 +104,51 @@ static struct observation *new_run(struct grading *g)
     return g->runs[g->nruns++] = xcalloc(1, sizeof(struct observation));
 }
 
+/* A grading's scratch folder, as root (each part's owner in brackets):
+ *   top/        [grader]  what only the grader writes
+ *   top/src/    [sandbox while building, then grader] the copy and the build
+ *   top/tsan/   [same]    the ThreadSanitizer build (lab 3)
+ *   top/run/    [sandbox] the program's working directory
+ *   top/vg/     [sandbox] valgrind's logs
+ * A program can write only in run/ and vg/: it cannot rewrite itself, its
+ * build or the probe for the runs that come after it. */
 struct engine {
     struct grading *g;
     struct rng rng;
-    char *program;             /* "./sleeper" */
+    char *program;             /* top/src/<program> */
+    char *work, *vg;           /* the folders above */
+    char *vg_log;              /* --log-file=top/vg/vg.%p */
+    char *tsan_program;        /* top/tsan/<program>, once built */
     int tsan;                  /* ThreadSanitizer build: 0 not tried, 1 built, -1 unusable */
 };
 
-#define TSAN_PROGRAM "prog-tsan"
+/* top/NAME, a folder the sandbox user owns. */
+static char *sandbox_subdir(const char *top, const char *name)
+{
+    char *dir = xasprintf("%s/%s", top, name);
+    if (mkdir(dir, 0755) < 0)
+        die("mkdir %s", dir);
+    sandbox_chown(dir);
+    return dir;
+}
+
+/* Copies the student file into a fresh top/NAME and builds it there as the
+ * sandbox user, then seals the folder. */
+static void build_in(struct engine *e, const char *name, const char *const *flags, struct build_result *b)
+{
+    struct grading *g = e->g;
+    char *dir = sandbox_subdir(g->dir, name);
+    char *dst = xasprintf("%s/%s", dir, g->lab->student_file);
+    if (!copy_file(g->student_file, dst, 0644))
+        die("cannot copy %s", g->student_file);
+    sandbox_chown(dst);
+    build_program(dir, g->lab->student_file, g->lab->program, flags, b);
+    sandbox_seal(dir);
+    free(dst);
+    free(dir);
+}
+
+#define TSAN_DIR "tsan"
 #define TSAN_OPTIONS "TSAN_OPTIONS=halt_on_error=0 report_signal_unsafe=0 history_size=3"
 
 
@@ -155,7 +194,9 @@ static void argv_for(const struct engine *e, const struct params *p, const char 
     argv[n] = NULL;
 }
 
-/* Joins every vg.<pid> log valgrind wrote into one text, then removes them. */
+/* Joins every vg.<pid> log valgrind wrote into one text, then removes them.
+ * The program can write in that folder too: only regular files are read
+ * (no links, FIFOs or devices), without blocking, at most 4 MiB in all. */
 static char *collect_valgrind_logs(const char *dir)
 {
     struct sbuf all = {0};
@@ -164,11 +205,18 @@ static char *collect_valgrind_logs(const char *dir)
     while (d && (ent = readdir(d))) {
         if (strncmp(ent->d_name, "vg.", 3) != 0)
             continue;
-        char *path = xasprintf("%s/%s", dir, ent->d_name);
-        read_file(path, &all, (size_t)4 << 20);
-        sbuf_puts(&all, "\n");
-        unlink(path);
-        free(path);
+        int fd = openat(dirfd(d), ent->d_name, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
+        struct stat st;
+        if (fd >= 0 && fstat(fd, &st) == 0 && S_ISREG(st.st_mode)) {
+            char buf[8192];
+            ssize_t n;
+            while (all.len < ((size_t)4 << 20) && (n = read(fd, buf, sizeof buf)) > 0)
+                sbuf_add(&all, buf, (size_t)n);
+            sbuf_puts(&all, "\n");
+        }
+        if (fd >= 0)
+            close(fd);
+        unlinkat(dirfd(d), ent->d_name, 0);
     }
     if (d)
         closedir(d);
@@ -199,13 +247,14 @@ static void run_race(struct engine *e, const struct params *p, struct run_spec *
     if (!g->opt->exec_cmd && e->tsan == 0) {
         struct build_result b;
         static const char *const flags[] = {"-fsanitize=thread", NULL};
-        build_program(g->dir, g->lab->student_file, TSAN_PROGRAM, flags, &b);
+        build_in(e, TSAN_DIR, flags, &b);
         e->tsan = b.ok ? 1 : -1;
+        e->tsan_program = xasprintf("%s/%s/%s", g->dir, TSAN_DIR, g->lab->program);
         build_result_free(&b);
     }
     if (e->tsan == 1) {
-        static const char *const direct[] = {"./" TSAN_PROGRAM, NULL};
-        static const char *const norand[] = {"setarch", "-R", "./" TSAN_PROGRAM, NULL};
+        const char *const direct[] = {e->tsan_program, NULL};
+        const char *const norand[] = {"setarch", "-R", e->tsan_program, NULL};
         for (int way = 0; way < 2; way++) {
             const char *const *prefix = way == 0 ? direct : norand;
             size_t n = 0;
@@ -229,12 +278,12 @@ static void run_race(struct engine *e, const struct params *p, struct run_spec *
         *o = (struct observation){0};
         return; /* tool == NULL: no race detector here */
     }
-    static const char *const helgrind[] = {"valgrind", "--tool=helgrind", "--log-file=vg.%p", NULL};
+    const char *const helgrind[] = {"valgrind", "--tool=helgrind", e->vg_log, NULL};
     spec->env = NULL;
     spec->time_limit = limit * 100 + 20;
     argv_for(e, p, argv, max, helgrind);
     sandbox_run(spec, o);
-    o->valgrind_log = collect_valgrind_logs(g->dir);
+    o->valgrind_log = collect_valgrind_logs(e->vg);
     o->tool = "helgrind";
 }
 
@@ -242,10 +291,10 @@ static void run_plan(struct engine *e, enum plan plan, const struct params *p, s
 {
     const struct lab *lab = e->g->lab;
     const char *argv[64];
-    struct run_spec spec = {.argv = (char *const *)argv, .dir = e->g->dir, .time_limit = lab->time_limit(p)};
-    static const char *const memcheck[] = {
+    struct run_spec spec = {.argv = (char *const *)argv, .dir = e->work, .time_limit = lab->time_limit(p)};
+    const char *const memcheck[] = {
         "valgrind", "--tool=memcheck", "--leak-check=full", "--errors-for-leak-kinds=definite",
-        "--track-fds=yes", "--log-file=vg.%p", NULL};
+        "--track-fds=yes", e->vg_log, NULL};
     switch (plan) {
     case PLAN_RUN:
         spec.pty = true;
@@ -274,7 +323,7 @@ static void run_plan(struct engine *e, enum plan plan, const struct params *p, s
     }
     sandbox_run(&spec, o);
     if (plan == PLAN_MEMCHECK) {
-        o->valgrind_log = collect_valgrind_logs(e->g->dir);
+        o->valgrind_log = collect_valgrind_logs(e->vg);
         o->tool = "memcheck";
     }
 }
@@ -473,6 +522,25 @@ static bool copy_exec_files(const char *dir, const char *cmd, char **why)
     return ok;
 }
 
+/* The top of a grading's scratch folder: ours, readable by the sandbox user. */
+static char *make_top_dir(void)
+{
+    const char *tmp = getenv("TMPDIR");
+    char *dir = xasprintf("%s/grade.XXXXXX", tmp && *tmp ? tmp : "/tmp");
+    if (!mkdtemp(dir) || chmod(dir, 0755) < 0)
+        die("mkdtemp %s", dir);
+    return dir;
+}
+
+static void engine_free(struct engine *e)
+{
+    free(e->program);
+    free(e->work);
+    free(e->vg);
+    free(e->vg_log);
+    free(e->tsan_program);
+}
+
 int grade(const struct lab *lab, const struct grade_options *opt, struct grading *g,
           progress_fn progress, void *ctx, char **why)
 {
@@ -485,19 +553,17 @@ int grade(const struct lab *lab, const struct grade_options *opt, struct grading
         if (!g->student_file)
             return 2;
     }
-    g->dir = sandbox_make_dir();
-    if (opt->exec_cmd && !copy_exec_files(g->dir, opt->exec_cmd, why))
+    g->dir = make_top_dir();
+    struct engine e = {.g = g, .rng = {opt->seed}, .program = xasprintf("%s/src/%s", g->dir, lab->program),
+                       .work = sandbox_subdir(g->dir, "run"), .vg = sandbox_subdir(g->dir, "vg")};
+    e.vg_log = xasprintf("--log-file=%s/vg.%%p", e.vg);
+    if (opt->exec_cmd && !copy_exec_files(e.work, opt->exec_cmd, why)) {
+        engine_free(&e);
         return 2;
-    struct engine e = {.g = g, .rng = {opt->seed}, .program = xasprintf("./%s", lab->program)};
-
+    }
     if (!opt->exec_cmd) {
-        char *dst = xasprintf("%s/%s", g->dir, lab->student_file);
-        if (!copy_file(g->student_file, dst, 0644))
-            die("cannot copy %s", g->student_file);
-        sandbox_chown(dst);
-        free(dst);
         double t0 = now_mono();
-        build_program(g->dir, lab->student_file, lab->program, NULL, &g->build);
+        build_in(&e, "src", NULL, &g->build);
         g->build.seconds = now_mono() - t0;
     }
 
@@ -507,7 +573,7 @@ int grade(const struct lab *lab, const struct grade_options *opt, struct grading
 
     struct shared_run *shared = xcalloc(lab->nchecks + 2, sizeof *shared); /* + control + end */
     g->results = xcalloc(lab->nchecks, sizeof *g->results);
-    for (size_t i = 0; i < lab->nchecks; i++) {
+    for (size_t i = 0; i < lab->nchecks && !sandbox_interrupted(); i++) {
         const struct check *c = &lab->checks[i];
         if (!wanted(c, opt->only) && c->plan != PLAN_BUILD)
             continue;
@@ -515,6 +581,10 @@ int grade(const struct lab *lab, const struct grade_options *opt, struct grading
         r->check = c;
         double t0 = now_mono();
         run_check(&e, c, r, shared);
+        if (sandbox_interrupted()) { /* judged from a run we stopped: say nothing */
+            g->nresults--;
+            break;
+        }
         r->seconds = now_mono() - t0 + (c->plan == PLAN_BUILD ? g->build.seconds : 0);
         if (r->verdict.status == ST_SKIP)
             r->max = 0; /* a judge that cannot judge here (one CPU, no tool) */
@@ -524,13 +594,13 @@ int grade(const struct lab *lab, const struct grade_options *opt, struct grading
         if (progress)
             progress(g, r, ctx);
     }
-    if (lab->epilogue && (opt->exec_cmd || g->build.ok) && !opt->only) {
+    if (lab->epilogue && (opt->exec_cmd || g->build.ok) && !opt->only && !sandbox_interrupted()) {
         struct runner rn = {.engine = &e, .run = epilogue_run};
         struct params base = {.calibrated = g->calibrated, .defaults = opt->defaults};
         lab->epilogue(&rn, &base, g->cpus, &g->epilogue);
     }
     free(shared);
-    free(e.program);
+    engine_free(&e);
     g->seconds = now_mono() - t_start;
     return 0;
 }

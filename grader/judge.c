@@ -200,12 +200,29 @@ void describe_calls(const struct observation *o, const char *const *calls, size_
         sbuf_puts(out, "none of them");
 }
 
+/* The line as it can be shown on a terminal: control bytes (escape
+ * sequences, \r) as \xNN, so a program cannot repaint the report. */
+static char *printable(const char *s)
+{
+    struct sbuf b = {0};
+    for (; *s; s++) {
+        unsigned char c = (unsigned char)*s;
+        if (c < 0x20 || c == 0x7F)
+            sbuf_printf(&b, "\\x%02x", c);
+        else
+            sbuf_add(&b, s, 1);
+    }
+    return sbuf_take(&b);
+}
+
 void quote_output(const struct observation *o, struct verdict *v, size_t max)
 {
     size_t shown = 0;
-    for (size_t i = 0; i < o->nlines && shown < max; i++, shown++)
-        verdict_note(v, "  %6.3fs %s| %s", o->lines[i].t, o->lines[i].stream == STREAM_ERR ? "err" : "out",
-                     o->lines[i].text);
+    for (size_t i = 0; i < o->nlines && shown < max; i++, shown++) {
+        char *text = printable(o->lines[i].text);
+        verdict_note(v, "  %6.3fs %s| %s", o->lines[i].t, o->lines[i].stream == STREAM_ERR ? "err" : "out", text);
+        free(text);
+    }
     if (o->nlines > max)
         verdict_note(v, "  ... %zu more line(s)", o->nlines - max);
     if (o->dropped_lines)
@@ -354,8 +371,9 @@ void judge_bad_args(const struct evidence *ev, struct verdict *v)
         } else if (err_lines == 0) {
             verdict_fail(v, "bad-args", "with arguments %s there was no message on stderr", args.data);
         } else if (normal > 0) {
+            const struct out_event *first = find_event(&out, -1, -1); /* the first contract line */
             verdict_fail(v, "bad-args", "with arguments %s the program still printed %zu normal line%s (\"%s\")",
-                         args.data, normal, normal == 1 ? "" : "s", out.ev[0].text);
+                         args.data, normal, normal == 1 ? "" : "s", first ? first->text : "");
         } else {
             good++;
         }

@@ -319,6 +319,12 @@ int main(int argc, char **argv)
         grading_free(&g);
         return EXIT_CANNOT_GRADE;
     }
+    if (sandbox_interrupted()) {
+        fprintf(stderr, "grade: interrupted: the run in progress was stopped and its processes killed\n");
+        grading_free(&g);
+        free(default_sub);
+        return 130;
+    }
     report_summary(&g, &st);
     int status = g.score >= g.max ? 0 : 1;
     if (json && !report_json(&g, json)) {

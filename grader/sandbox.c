@@ -41,6 +41,7 @@
 #define MAX_SLOTS 256
 
 static int sbx_uid = -1;
+static volatile sig_atomic_t interrupted; /* SIGINT/SIGTERM/SIGHUP reached the grader */
 static int own_procs;          /* processes (and threads) of our uid, when not root */
 static char protection[320];
 
@@ -83,11 +84,28 @@ static int claim_slot(void)
     die("no free sandbox slot in %s (%d graders running?)", SLOT_DIR, MAX_SLOTS);
 }
 
+static void on_interrupt(int sig)
+{
+    (void)sig;
+    interrupted = 1;
+}
+
+bool sandbox_interrupted(void)
+{
+    return interrupted;
+}
+
 void sandbox_init(int slot)
 {
     if (prctl(PR_SET_CHILD_SUBREAPER, 1) < 0)
         die("prctl(PR_SET_CHILD_SUBREAPER)");
     signal(SIGPIPE, SIG_IGN);
+    /* Ctrl-C or a CI time-out: stop the run in progress, clean up, then exit. */
+    struct sigaction sa = {.sa_handler = on_interrupt};
+    sigemptyset(&sa.sa_mask);
+    sigaction(SIGINT, &sa, NULL);
+    sigaction(SIGTERM, &sa, NULL);
+    sigaction(SIGHUP, &sa, NULL);
     if (geteuid() == 0)
         sbx_uid = SANDBOX_UID_BASE + (slot >= 0 ? slot : claim_slot());
     else
@@ -123,6 +141,33 @@ char *sandbox_make_dir(void)
     return dir;
 }
 
+void sandbox_seal(const char *path)
+{
+    if (sbx_uid < 0)
+        return;
+    struct stat st;
+    if (lstat(path, &st) < 0)
+        return;
+    if (lchown(path, getuid(), getgid()) < 0)
+        die("chown %s", path);
+    if (S_ISLNK(st.st_mode))
+        return;
+    chmod(path, st.st_mode & ~(mode_t)022);
+    if (S_ISDIR(st.st_mode)) {
+        DIR *d = opendir(path);
+        struct dirent *e;
+        while (d && (e = readdir(d))) {
+            if (!strcmp(e->d_name, ".") || !strcmp(e->d_name, ".."))
+                continue;
+            char *sub = xasprintf("%s/%s", path, e->d_name);
+            sandbox_seal(sub);
+            free(sub);
+        }
+        if (d)
+            closedir(d);
+    }
+}
+
 void sandbox_chown(const char *path)
 {
     if (sbx_uid >= 0 && chown(path, (uid_t)sbx_uid, (gid_t)sbx_uid) < 0)
@@ -138,18 +183,27 @@ static void set_limit(int resource, rlim_t soft, rlim_t hard)
 }
 
 /* Only async-signal-safe work after fork: report failures through err_fd. */
+/* Writes "<errno> <what>" with plain write(): snprintf and strerror are not
+ * async-signal-safe. The parent turns it into "what: reason". */
 static _Noreturn void child_fail(int err_fd, const char *what)
 {
     int e = errno;
-    char buf[256];
-    int n = snprintf(buf, sizeof buf, "%s: %s", what, strerror(e));
-    if (n > 0)
-        (void)!write(err_fd, buf, (size_t)n);
+    char buf[256], digits[12];
+    size_t n = 0, k = 0;
+    do
+        digits[k++] = (char)('0' + e % 10);
+    while ((e /= 10) > 0 && k < sizeof digits);
+    while (k > 0)
+        buf[n++] = digits[--k];
+    buf[n++] = ' ';
+    for (const char *w = what; *w && n < sizeof buf; w++)
+        buf[n++] = *w;
+    (void)!write(err_fd, buf, n);
     _exit(127);
 }
 
 static _Noreturn void exec_child(const struct run_spec *spec, int out_fd, int err_fd, int probe_fd,
-                                 int status_fd, char **envp)
+                                 int status_fd, char **envp, pid_t parent)
 {
     if (setsid() < 0)
         child_fail(status_fd, "setsid");
@@ -177,7 +231,6 @@ static _Noreturn void exec_child(const struct run_spec *spec, int out_fd, int er
     long long data = spec->max_data ? spec->max_data : DEFAULT_DATA;
     if (data > 0)
         set_limit(RLIMIT_DATA, (rlim_t)data, (rlim_t)data);
-    prctl(PR_SET_PDEATHSIG, SIGKILL);
     int procs = spec->max_procs ? spec->max_procs : DEFAULT_PROCS;
     if (sbx_uid < 0) {
         /* Our own uid: the limit counts every process we already have too. */
@@ -188,6 +241,10 @@ static _Noreturn void exec_child(const struct run_spec *spec, int out_fd, int er
             setresuid((uid_t)sbx_uid, (uid_t)sbx_uid, (uid_t)sbx_uid) < 0)
             child_fail(status_fd, "drop privileges");
     }
+    /* After the uid change, which clears it: die with the grader. */
+    prctl(PR_SET_PDEATHSIG, SIGKILL);
+    if (getppid() != parent)
+        _exit(127); /* the grader died before the death signal was armed */
     prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0);
     if (chdir(spec->dir) < 0)
         child_fail(status_fd, "chdir");
@@ -329,6 +386,22 @@ static void kill_and_reap(pid_t pgid, struct observation *obs)
             break;
         if (round > 0)
             usleep(2000);
+    }
+}
+
+void sandbox_kill_strays(void)
+{
+    pid_t pids[1024];
+    for (int round = 0; round < 50; round++) {
+        int alive, zombies;
+        size_t n = descendants(pids, ARRAY_LEN(pids), &alive, &zombies);
+        for (size_t i = 0; i < n; i++)
+            kill(pids[i], SIGKILL);
+        while (waitpid(-1, NULL, WNOHANG) > 0)
+            ;
+        if (n == 0)
+            return;
+        usleep(2000);
     }
 }
 
@@ -480,15 +553,33 @@ static int open_pty(int *slave)
     return master;
 }
 
-static char *probe_copy(const char *dir)
+/* The probe the programs load: as root, a copy in a folder of our own that
+ * the sandbox user can read but not change (the kit's folder may be private
+ * to root, and a program must not swap the probe for later runs). */
+static char probe_dir[64];
+static pid_t probe_owner;
+
+static void remove_probe_copy(void)
+{
+    if (probe_dir[0] && getpid() == probe_owner)
+        remove_tree(probe_dir);
+}
+
+static char *probe_path_for_runs(void)
 {
     char *src = xasprintf("%s/probe.so", self_dir());
-    char *dst = xasprintf("%s/.grade-probe.so", dir);
-    if (!is_file(dst)) {
-        if (!copy_file(src, dst, 0755))
-            die("cannot copy the probe %s (run 'make grader')", src);
-        sandbox_chown(dst);
+    if (sbx_uid < 0)
+        return src;
+    if (!probe_dir[0]) {
+        snprintf(probe_dir, sizeof probe_dir, "/tmp/grade-probe.XXXXXX");
+        if (!mkdtemp(probe_dir) || chmod(probe_dir, 0755) < 0)
+            die("mkdtemp %s", probe_dir);
+        probe_owner = getpid();
+        atexit(remove_probe_copy);
     }
+    char *dst = xasprintf("%s/probe.so", probe_dir);
+    if (!is_file(dst) && !copy_file(src, dst, 0755))
+        die("cannot copy the probe %s (run 'make grader')", src);
     free(src);
     return dst;
 }
@@ -513,19 +604,20 @@ void sandbox_run(const struct run_spec *spec, struct observation *obs)
     if (spec->probe) {
         if (pipe2(probe_p, O_CLOEXEC) < 0)
             die("pipe");
-        probe_path = probe_copy(spec->dir);
+        probe_path = probe_path_for_runs();
     }
     char **envp = make_env(spec, probe_path);
     fflush(NULL);
 
     double busy0 = cpus_busy(), busy1 = -1;
     double t0 = now_mono();
+    pid_t parent = getpid();
     pid_t pid = fork();
     if (pid < 0)
         die("fork");
     if (pid == 0) {
         /* dup2 clears close-on-exec on the copies the program keeps. */
-        exec_child(spec, out_w, err_p[1], probe_p[1], status_p[1], envp);
+        exec_child(spec, out_w, err_p[1], probe_p[1], status_p[1], envp, parent);
     }
     free_env(envp);
     free(probe_path);
@@ -543,7 +635,10 @@ void sandbox_run(const struct run_spec *spec, struct observation *obs)
     close(status_p[0]);
     if (wn > 0) {
         why[wn] = '\0';
-        obs_add_line(obs, 0, STREAM_ERR, why, strlen(why));
+        char *what = strchr(why, ' ');
+        char *msg = xasprintf("%s: %s", what ? what + 1 : why, strerror(atoi(why)));
+        obs_add_line(obs, 0, STREAM_ERR, msg, strlen(msg));
+        free(msg);
     } else {
         obs->started = true;
     }
@@ -577,6 +672,8 @@ void sandbox_run(const struct run_spec *spec, struct observation *obs)
                 obs->timed_out = true;
             break;
         }
+        if (interrupted)
+            break; /* the grader was asked to stop: kill the tree below */
         if (main_done && rd[0].eof && rd[1].eof)
             break;
         int ms = (int)((until - now) * 1000) + 1;

@@ -44,6 +44,14 @@ int sandbox_uid(void);
 char *sandbox_make_dir(void);
 /* Gives a file or folder to the sandbox user (no-op when not root). */
 void sandbox_chown(const char *path);
+/* Takes a folder tree back from the sandbox user and makes it read-only to
+ * it (no-op when not root): a built program cannot rewrite itself for later runs. */
+void sandbox_seal(const char *path);
+/* True once SIGINT, SIGTERM or SIGHUP reached the grader: the run in progress
+ * was stopped; the caller should clean up and exit. */
+bool sandbox_interrupted(void);
+/* Kills and reaps every process below this one (batch grading's clean-up). */
+void sandbox_kill_strays(void);
 /* One line on what protection is in force, for reports. */
 const char *sandbox_protection(void);
 

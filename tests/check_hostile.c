@@ -38,6 +38,7 @@ static const struct hostile cases[] = {
     {"hog", "exited with status 1", false},
     {"escape", "printed 0 times", false},
     {"readstdin", "not in the contract: \\\"read 0 bytes\\\"", false},
+    {"nohup", "time limit", false},
 };
 #define NCASES (sizeof cases / sizeof cases[0])
 
@@ -167,6 +168,32 @@ START_TEST(test_hostile)
 }
 END_TEST
 
+/* The grader killed outright (kill -9) while a program that ignores SIGHUP
+ * runs: the program must not outlive it. */
+START_TEST(test_grader_killed)
+{
+    pid_t pid = fork();
+    if (pid == 0) {
+        int null = open("/dev/null", O_WRONLY);
+        dup2(null, 1);
+        dup2(null, 2);
+        execl("./grader/grade", "grade", "lab1", "tests/hostile/nohup.c", "--only", "format", (char *)NULL);
+        _exit(127);
+    }
+    /* Wait until the program runs, then kill the grader. */
+    double until = now() + 20;
+    while (hostile_left() == 0 && now() < until)
+        usleep(20000);
+    ck_assert_msg(hostile_left() > 0, "the nohup program never started");
+    kill(pid, SIGKILL);
+    waitpid(pid, NULL, 0);
+    until = now() + 3;
+    while (hostile_left() > 0 && now() < until)
+        usleep(20000);
+    ck_assert_msg(hostile_left() == 0, "a program outlived the grader that was killed");
+}
+END_TEST
+
 START_TEST(test_nothing_left)
 {
     ck_assert_int_eq(hostile_left(), 0);
@@ -184,6 +211,7 @@ int main(void)
     TCase *tc = tcase_create("contained");
     tcase_add_loop_test(tc, test_hostile, 0, (int)NCASES);
     tcase_add_test(tc, test_nothing_left);
+    tcase_add_test(tc, test_grader_killed);
     suite_add_tcase(s, tc);
     SRunner *sr = srunner_create(s);
     srunner_run_all(sr, CK_ENV);

@@ -11,10 +11,10 @@
  * cannot flood the pipe, yet the grader still learns the true count.
  * Records are shorter than PIPE_BUF, so writes from many processes never mix.
  *
- * Watched: process and thread creation (fork, vfork, posix_spawn, system,
- * pthread_create, clone is left to fork's wrappers), reaping (wait family,
- * pthread_join) and every way of waiting for time (sleep family, select,
- * pselect, poll, ppoll, epoll_wait, epoll_pwait), and when one of those
+ * Watched: process and thread creation (fork, _Fork, vfork, posix_spawn,
+ * system, pthread_create, thrd_create), reaping (wait family, pthread_join,
+ * thrd_join) and every way of waiting for time (sleep family, select,
+ * pselect, poll, ppoll, epoll_wait, epoll_pwait, thrd_sleep), and when one of those
  * event-loop calls fails ("wait_failed", with its errno: EINTR is a signal).
  *
  * See also: grader/observe.c (reads these records), grader/sandbox.c.
@@ -36,6 +36,7 @@
 #include <sys/syscall.h>
 #include <sys/types.h>
 #include <sys/wait.h>
+#include <threads.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -49,6 +50,8 @@ static const char *const call_name[C_NCALLS] = {
     "wait", "sleep", "usleep", "nanosleep", "clock_nanosleep", "select", "pselect", "poll",
     "ppoll", "epoll_wait", "exec", "exit", "wait_failed",
 };
+
+static long ts_us(const struct timespec *ts);
 
 static int probe_fd = -1;
 static long counts[C_NCALLS];
@@ -129,6 +132,18 @@ pid_t fork(void)
     return probed_fork(C_FORK);
 }
 
+/* glibc's async-signal-safe fork (2.34+). */
+pid_t _Fork(void)
+{
+    REAL(pid_t, _Fork, void);
+    pid_t pid = real__Fork();
+    if (pid > 0)
+        record(C_FORK, pid);
+    else if (pid == 0)
+        record(C_EXEC, (long)getppid());
+    return pid;
+}
+
 pid_t vfork(void)
 {
     /* vfork's child may not return from this wrapper; a plain fork is a safe stand-in. */
@@ -187,6 +202,53 @@ int pthread_create(pthread_t *t, const pthread_attr_t *attr, void *(*fn)(void *)
     else
         free(s);
     return rc;
+}
+
+/* C11 threads: glibc's thrd_* call its pthread code internally, past the
+ * wrappers above, so they are watched here and counted as the pthread calls. */
+struct c11_start {
+    thrd_start_t fn;
+    void *arg;
+};
+
+static int c11_trampoline(void *p)
+{
+    struct c11_start s = *(struct c11_start *)p;
+    free(p);
+    record(C_THREAD_START, 0);
+    return s.fn(s.arg);
+}
+
+int thrd_create(thrd_t *t, thrd_start_t fn, void *arg)
+{
+    REAL(int, thrd_create, thrd_t *, thrd_start_t, void *);
+    struct c11_start *s = malloc(sizeof *s);
+    if (!s)
+        return thrd_nomem;
+    s->fn = fn;
+    s->arg = arg;
+    int rc = real_thrd_create(t, c11_trampoline, s);
+    if (rc == thrd_success)
+        record(C_PTHREAD_CREATE, 0);
+    else
+        free(s);
+    return rc;
+}
+
+int thrd_join(thrd_t t, int *res)
+{
+    REAL(int, thrd_join, thrd_t, int *);
+    int rc = real_thrd_join(t, res);
+    if (rc == thrd_success)
+        record(C_PTHREAD_JOIN, 0);
+    return rc;
+}
+
+int thrd_sleep(const struct timespec *req, struct timespec *rem)
+{
+    REAL(int, thrd_sleep, const struct timespec *, struct timespec *);
+    record(C_NANOSLEEP, ts_us(req));
+    return real_thrd_sleep(req, rem);
 }
 
 int pthread_join(pthread_t t, void **ret)
