@@ -88,9 +88,15 @@ test: grader
 CHECK_CFLAGS = $(shell pkg-config --cflags check 2>/dev/null)
 CHECK_LIBS   = $(shell pkg-config --libs check 2>/dev/null)
 
-tests/bin/%: tests/%.c $(GRADER_OBJ) $(GRADER_HDR)
+# tests/e2e.c: the end-to-end tests' pool, results reader and assertions (tests/e2e.h).
+TEST_LIB_OBJ := build/tests/e2e.o
+$(TEST_LIB_OBJ): tests/e2e.c tests/e2e.h
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) $(CHECK_CFLAGS) -c $< -o $@
+
+tests/bin/%: tests/%.c $(TEST_LIB_OBJ) tests/e2e.h $(GRADER_OBJ) $(GRADER_HDR)
 	@mkdir -p tests/bin
-	$(CC) $(CFLAGS) $(CHECK_CFLAGS) -Igrader -o $@ $< $(GRADER_OBJ) $(CHECK_LIBS) -lm
+	$(CC) $(CFLAGS) $(CHECK_CFLAGS) -Igrader -o $@ $< $(TEST_LIB_OBJ) $(GRADER_OBJ) $(CHECK_LIBS) -lm
 
 TEST_PROGRAMS := $(patsubst tests/%.c,tests/bin/%,$(wildcard tests/check_*.c))
 

@@ -1,0 +1,134 @@
+/* e2e.h - the end-to-end test kit: the real grader on real programs, for Check.
+ *
+ * What the end-to-end tests (tests/check_e2e.c for lab 1, check_lab2.c,
+ * check_lab3.c) share, so that each keeps only its table and its own tests:
+ *   - struct e2e_case, a table row: how to grade one program and what to expect;
+ *   - struct e2e_pool, which runs every row's
+ *         ./grader/grade LAB PROGRAM --json FILE --no-color
+ *     before the tests, N at a time, each under a watchdog, into a scratch
+ *     folder /tmp/check_TAG.XXXXXX;
+ *   - e2e_check_case(), the test of one row: the grader's exit status, a valid
+ *     results.json that adds up, and per check the verdict the row expects
+ *     (fail, pass, skipped, either, ...) and the words its text must contain;
+ *   - a reader of results.json as report_json writes it: one test per line.
+ *
+ * How to use it (see tests/check_lab2.c for a whole one):
+ *     static const struct e2e_case table[] = {
+ *         {.name = "reference", .source = "solutions/lab2", .pass = "build format ..."}, ...};
+ *     static struct e2e_pool pool = {.tag = "lab2", .lab = "lab2", .cases = table,
+ *                                    .n = sizeof table / sizeof table[0], .timeout = 80};
+ *     static void gradings(void)   // an unchecked fixture: the tests only read results
+ *     {
+ *         if (e2e_pool_open(&pool))
+ *             e2e_pool_run(&pool, false, e2e_jobs_wanted(&pool, 1));
+ *     }
+ *     static void cleanup(void) { e2e_pool_close(&pool); }
+ *     START_TEST(test_grading) { e2e_check_case(&pool, _i); } END_TEST
+ *     ... tcase_add_unchecked_fixture(tc, gradings, cleanup);
+ *         tcase_add_loop_test(tc, test_grading, 0, (int)pool.n);
+ * and in main, e2e_chdir_to_root(argv[0]) first.
+ * Env: TAG_JOBS=N (E2E_JOBS, LAB2_JOBS, ...) gradings at a time, 1-8;
+ *      TAG_KEEP=1 keeps the scratch folder (results, outputs, built binaries).
+ * The Makefile compiles tests/e2e.c into every tests/bin/check_* program.
+ *
+ * See also: tests/e2e.c, tests/check_e2e.c, tests/check_lab2.c, tests/check_lab3.c,
+ *           grader/report.c (report_json writes one test per line; the reader needs it).
+ */
+#ifndef E2E_H
+#define E2E_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <sys/types.h>
+
+#define E2E_GRADER "./grader/grade"
+#define E2E_PATH 4096 /* PATH_MAX on Linux, without asking for POSIX */
+
+/* One grading and what it must give. Lists are check names separated by spaces. */
+struct e2e_case {
+    const char *name;     /* shown in messages; also the result files' name */
+    /* How: ./grader/grade LAB SOURCE, or cc SOURCE then --exec the binary, or --exec COMMAND. */
+    const char *source;   /* SUBMISSION; with exec: the .c built first; with command: the file it needs */
+    bool exec;            /* build source (cc -std=c11 -O2 -pthread ... -lm), grade it with --exec */
+    bool defaults;        /* with exec: --defaults */
+    const char *command;  /* grade this --exec command as is */
+    bool one_cpu;         /* under taskset -c 0 */
+    const char *only;     /* --only this, or NULL */
+    bool optional;        /* skip (not fail) when source does not exist yet */
+    bool alone;           /* graded by e2e_pool_run(pool, true, ...), not by (pool, false, ...) */
+    /* What it must give. */
+    int exit_status;      /* 0 full marks, 1 not; -1: 0 or 1 (a busy machine may skip a check) */
+    const char *fail;     /* checks that must fail: 0 points of more than 0, and say something */
+    const char *pass;     /* checks that must pass with full points */
+    const char *skipped;  /* checks that must be skipped: 0 of 0 points */
+    const char *either;   /* checks that may go either way ("*": all not named) */
+    const char *passskip; /* checks that must pass, or be skipped for any reason */
+    const char *cputime;  /* must pass (a row without fail list) or fail, or be skipped for a busy machine */
+    const char *clues;    /* "check:words;..." that check's output must contain */
+    double at_most;       /* if > 0: the score is at most this share of the maximum */
+};
+
+/* One grading as it ran. */
+struct e2e_job {
+    bool skipped;           /* an optional source is missing */
+    char why[2 * E2E_PATH]; /* set when the grading could not be run */
+    pid_t pid;
+    double started, seconds;
+    bool timed_out;         /* killed by the watchdog */
+    int status;             /* wait status */
+    char json[E2E_PATH], out[E2E_PATH]; /* its results.json, its output (stdout and stderr) */
+};
+
+struct e2e_pool {
+    /* Set by the caller. */
+    const char *tag;               /* "lab2": log prefix, /tmp/check_lab2.XXXXXX, LAB2_JOBS, LAB2_KEEP */
+    const char *lab;               /* graded as ./grader/grade LAB */
+    const struct e2e_case *cases;
+    size_t n;
+    double timeout;                /* s: the watchdog of one grading */
+    const char *busy;              /* checks that, in the fail or pass lists, may instead say
+                                      "skipped: the machine was busy" (then their clues are not asked) */
+    /* Set by e2e_pool_open. */
+    struct e2e_job *jobs;          /* n of them, in the order of cases */
+    char scratch[64];
+    bool opened;
+    int busy_skips;                /* checks skipped for a busy machine (all of them when tests do not fork) */
+};
+
+/* Makes the scratch folder (exits on failure); false when the pool was already opened. */
+bool e2e_pool_open(struct e2e_pool *p);
+/* Runs the gradings of the rows whose .alone is alone, max at a time, and logs each. */
+void e2e_pool_run(struct e2e_pool *p, bool alone, int max);
+/* Says how many checks a busy machine skipped, removes the scratch folder unless TAG_KEEP. */
+void e2e_pool_close(struct e2e_pool *p);
+/* TAG_JOBS, or fallback, within 1-8. */
+int e2e_jobs_wanted(const struct e2e_pool *p, int fallback);
+
+/* Inside a test: asserts everything row i of the pool expects of its grading. */
+void e2e_check_case(struct e2e_pool *p, size_t i);
+
+/* results.json as report_json writes it. */
+struct e2e_test {
+    char name[32], status[16];
+    double score, max;
+    char *output; /* the escaped JSON string's contents */
+};
+struct e2e_results {
+    double score, max;
+    bool have_score, have_max;
+    struct e2e_test t[32];
+    int n;
+};
+/* Inside a test: reads path into r (asserts it has a total and tests); then e2e_free_results. */
+void e2e_read_results(const char *path, struct e2e_results *r);
+void e2e_free_results(struct e2e_results *r);
+const struct e2e_test *e2e_find_test(const struct e2e_results *r, const char *name);
+/* Inside a test: python3 -m json.tool accepts path (not checked, and said, without python3). */
+void e2e_assert_valid_json(const char *path);
+
+/* Runs argv (PATH searched) with stdout+stderr to out_path; returns the wait status, or -1. */
+int e2e_run_to(char *const argv[], const char *out_path);
+/* Goes to the repository root (from ROOT/tests/bin/PROGRAM) unless already there; exits if no grader. */
+void e2e_chdir_to_root(const char *argv0);
+
+#endif
