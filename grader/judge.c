@@ -6,6 +6,7 @@
 #include "judge.h"
 
 #include <errno.h>
+#include <limits.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -67,7 +68,7 @@ void parse_output(const struct lab *lab, const struct observation *o, struct par
         e->text = l->text;
         e->pattern = match_any(lab->patterns, lab->npatterns, l->text, &e->m);
         e->id = e->pattern >= 0 && e->m.nfields > 0 && strstr(lab->patterns[e->pattern], "{i}")
-                    ? (int)e->m.field[0]
+                    ? (e->m.field[0] > INT_MAX ? INT_MAX : (int)e->m.field[0]) /* huge: no worker has it */
                     : -1;
         if (e->pattern < 0)
             out->unknown++;

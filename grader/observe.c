@@ -131,8 +131,6 @@ static size_t scan_decimal(const char *s, bool integer_only, int *decimals, doub
     memcpy(buf, s, i);
     buf[i] = '\0';
     *value = strtod(buf, NULL);
-    if (integer_only && *value > 2147483647.0)
-        return 0; /* not a task number: it would not fit an int */
     return i;
 }
 

@@ -606,7 +606,9 @@ void sandbox_run(const struct run_spec *spec, struct observation *obs)
             die("pipe");
         probe_path = probe_path_for_runs();
     }
-    char **envp = make_env(spec, probe_path);
+    /* Kept in a static too: a child whose exec fails exits with it still reachable. */
+    static char **envp;
+    envp = make_env(spec, probe_path);
     fflush(NULL);
 
     double busy0 = cpus_busy(), busy1 = -1;
@@ -620,6 +622,7 @@ void sandbox_run(const struct run_spec *spec, struct observation *obs)
         exec_child(spec, out_w, err_p[1], probe_p[1], status_p[1], envp, parent);
     }
     free_env(envp);
+    envp = NULL;
     free(probe_path);
     close(out_w);
     close(err_p[1]);
