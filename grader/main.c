@@ -121,7 +121,7 @@ static void list_labs(void)
                l->student_file, l->usage);
         for (size_t c = 0; c < l->nchecks; c++) {
             const struct check *k = &l->checks[c];
-            printf("    %-10s %d pt%s  %s  [", k->name, k->points, k->points == 1 ? " " : "s", k->what);
+            printf("    %-18s %d pt%s  %s  [", k->name, k->points, k->points == 1 ? " " : "s", k->what);
             int n = 0;
             for (int t = 0; t < NTAGS; t++)
                 if (k->tags & (1u << t))
