@@ -81,6 +81,46 @@ void parsed_free(struct parsed *p)
     *p = (struct parsed){0};
 }
 
+void expect_known_lines(const struct parsed *out, struct verdict *v)
+{
+    for (size_t i = 0; i < out->n; i++)
+        if (out->ev[i].pattern < 0) {
+            verdict_fail(v, "format", "line %zu is not in the contract: \"%s\"", i + 1, out->ev[i].text);
+            return;
+        }
+}
+
+void expect_worker_lines(const struct parsed *out, int count, const struct worker_lines *w, struct verdict *v)
+{
+    char shown[128];
+    for (int k = 1; k <= count; k++) {
+        size_t s = count_events(out, w->started, k), f = count_events(out, w->finished, k);
+        if (s != 1) {
+            snprintf(shown, sizeof shown, w->started_shown, k);
+            verdict_fail(v, "format", "\"%s\" printed %zu times (expected once)", shown, s);
+        }
+        if (f != 1) {
+            snprintf(shown, sizeof shown, w->finished_shown, k);
+            verdict_fail(v, "format", "\"%s\" printed %zu times (expected once)", shown, f);
+        }
+    }
+    for (size_t i = 0; i < out->n; i++) {
+        const struct out_event *e = &out->ev[i];
+        if ((e->pattern == w->started || e->pattern == w->finished) && (e->id < 1 || e->id > count)) {
+            verdict_fail(v, w->stray_hint, "\"%s\": there are only %d %s in this run (numbered from 1)", e->text,
+                         count, w->workers);
+            return;
+        }
+    }
+}
+
+void expect_once(const struct parsed *out, int pattern, const char *shown, struct verdict *v)
+{
+    size_t n = count_events(out, pattern, -1);
+    if (n != 1)
+        verdict_fail(v, "format", "\"%s\" printed %zu times (expected once)", shown, n);
+}
+
 static bool selected(const struct out_event *e, struct selector s)
 {
     if (e->pattern < 0)

@@ -33,6 +33,23 @@ void parsed_free(struct parsed *p);
 size_t count_events(const struct parsed *p, int pattern, int id);
 const struct out_event *find_event(const struct parsed *p, int pattern, int id);
 
+/* The part of a format check every lab shares. Workers are numbered 1..count
+ * and each prints a 'started' and a 'finished' line. */
+struct worker_lines {
+    int started, finished;             /* the two patterns */
+    const char *started_shown;         /* "Task %d started": how the report names them */
+    const char *finished_shown;        /* "Task %d finished after ..." */
+    const char *workers;               /* "tasks", for "there are only 3 tasks in this run" */
+    const char *stray_hint;            /* the hint for a line naming a worker that does not exist */
+};
+/* Fails v at the first stdout line that matches no pattern of the lab. */
+void expect_known_lines(const struct parsed *out, struct verdict *v);
+/* Fails v for each worker's line not printed exactly once, and at the first
+ * line that names a worker outside 1..count. */
+void expect_worker_lines(const struct parsed *out, int count, const struct worker_lines *w, struct verdict *v);
+/* Fails v unless the pattern's line is printed exactly once ("shown" names it). */
+void expect_once(const struct parsed *out, int pattern, const char *shown, struct verdict *v);
+
 /* Partial order: every event selected by a comes before every event selected by b. */
 struct selector {
     int pattern;        /* -1: any matched line */

@@ -203,29 +203,12 @@ static void check_lines(const struct evidence *ev, struct verdict *v, const stru
             verdict_fail(v, "fork-duplicates", "lines were repeated with stdout a pipe (block-buffered): "
                          "text still in the stdio buffer at fork() was printed again by a child");
     }
-    for (size_t i = 0; i < out->n; i++)
-        if (out->ev[i].pattern < 0) {
-            verdict_fail(v, "format", "line %zu is not in the contract: \"%s\"", i + 1, out->ev[i].text);
-            break;
-        }
-    for (int k = 1; k <= p->count; k++) {
-        size_t s = count_events(out, P_STARTED, k), f = count_events(out, P_FINISHED, k);
-        if (s != 1)
-            verdict_fail(v, "format", "\"Process %d started\" printed %zu times (expected once)", k, s);
-        if (f != 1)
-            verdict_fail(v, "format", "\"Process %d finished\" printed %zu times (expected once)", k, f);
-    }
-    for (size_t i = 0; i < out->n; i++)
-        if ((out->ev[i].pattern == P_STARTED || out->ev[i].pattern == P_FINISHED) &&
-            (out->ev[i].id == 0 || out->ev[i].id > p->count)) {
-            verdict_fail(v, "format", "\"%s\": there are only %d processes in this run (numbered from 1)",
-                         out->ev[i].text, p->count);
-            break;
-        }
-    if (counts != 1)
-        verdict_fail(v, "format", "\"Total count: C\" printed %zu times (expected once)", counts);
-    if (times != 1)
-        verdict_fail(v, "format", "\"Total time: T sec\" (two decimals) printed %zu times (expected once)", times);
+    static const struct worker_lines procs = {P_STARTED, P_FINISHED, "Process %d started", "Process %d finished",
+                                              "processes", "format"};
+    expect_known_lines(out, v);
+    expect_worker_lines(out, p->count, &procs, v);
+    expect_once(out, P_COUNT, "Total count: C", v);
+    expect_once(out, P_TIME, "Total time: T.TT sec", v);
 }
 
 static void judge_format(const struct evidence *ev, struct verdict *v)

@@ -236,33 +236,15 @@ static void judge_format(const struct evidence *ev, struct verdict *v)
         return;
     struct parsed out;
     parse_output(ev->lab, o, &out);
-    for (size_t i = 0; i < out.n; i++)
-        if (out.ev[i].pattern < 0) {
-            verdict_fail(v, "format", "line %zu is not in the contract: \"%s\"", i + 1, out.ev[i].text);
-            break;
-        }
-    for (int t = 1; t <= p->count; t++) {
-        size_t s = count_events(&out, P_STARTED, t), f = count_events(&out, P_FINISHED, t);
-        if (s != 1)
-            verdict_fail(v, "format", "\"Thread %d started\" printed %zu times (expected once)", t, s);
-        if (f != 1)
-            verdict_fail(v, "format", "\"Thread %d finished\" printed %zu times (expected once)", t, f);
-    }
-    for (size_t i = 0; i < out.n; i++)
-        if ((out.ev[i].pattern == P_STARTED || out.ev[i].pattern == P_FINISHED) &&
-            (out.ev[i].id < 1 || out.ev[i].id > p->count)) {
-            verdict_fail(v, "replayed-output", "\"%s\": there are only %d threads in this run (numbered from 1)",
-                         out.ev[i].text, p->count);
-            break;
-        }
-    size_t counts = count_events(&out, P_COUNT, -1), times = count_events(&out, P_TIME, -1);
-    if (counts != 1)
-        verdict_fail(v, "format", "\"Total count: C\" printed %zu times (expected once)", counts);
+    static const struct worker_lines threads = {P_STARTED, P_FINISHED, "Thread %d started", "Thread %d finished",
+                                                "threads", "replayed-output"};
+    expect_known_lines(&out, v);
+    expect_worker_lines(&out, p->count, &threads, v);
+    expect_once(&out, P_COUNT, "Total count: C", v);
     const struct out_event *c = find_event(&out, P_COUNT, -1);
     if (c && strpbrk(c->text, ".eE"))
         verdict_fail(v, "format", "\"%s\": the count is a whole number (%%lld)", c->text);
-    if (times != 1)
-        verdict_fail(v, "format", "\"Total time: T sec\" printed %zu times (expected once)", times);
+    expect_once(&out, P_TIME, "Total time: T.TT sec", v);
     if (v->status == ST_FAIL) {
         describe_params(p, v);
         quote_output(o, v, 12);
