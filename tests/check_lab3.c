@@ -72,6 +72,12 @@ static const struct e2e_case table[] = {
      .cputime = "cpu"},
     {.name = "padded", .source = "tests/lab3/padded.c", .alone = true, .exit_status = -1, .pass = ALL_CHECKS,
      .cputime = "cpu"},
+    /* C11 threads (TSan cannot follow thrd_create here: helgrind judges the races), and local mode
+     * holding one lock around each whole count: everything right but cpu. */
+    {.name = "biglock", .source = "tests/lab3/biglock.c", .alone = true, .exit_status = -1, .fail = "",
+     .pass = "build format order correctness-mutex correctness-atomic correctness-local race-mutex race-atomic "
+             "race-local structure memory errors",
+     .either = "timing", .cputime = "cpu", .clues = "race-local:helgrind"},
     {.name = "exec_reference", .source = "solutions/lab3/threadcount.c", .exec = true, .alone = true,
      .exit_status = -1,
      .pass = "format order correctness-mutex correctness-atomic correctness-local structure timing errors",
