@@ -527,16 +527,6 @@ static bool copy_exec_files(const char *dir, const char *cmd, char **why)
     return ok;
 }
 
-/* The top of a grading's scratch folder: ours, readable by the sandbox user. */
-static char *make_top_dir(void)
-{
-    const char *tmp = getenv("TMPDIR");
-    char *dir = xasprintf("%s/grade.XXXXXX", tmp && *tmp ? tmp : "/tmp");
-    if (!mkdtemp(dir) || chmod(dir, 0755) < 0)
-        die("mkdtemp %s", dir);
-    return dir;
-}
-
 static void engine_free(struct engine *e)
 {
     free(e->program);
@@ -558,7 +548,7 @@ int grade(const struct lab *lab, const struct grade_options *opt, struct grading
         if (!g->student_file)
             return 2;
     }
-    g->dir = make_top_dir();
+    g->dir = make_scratch_dir(); /* the top: ours, readable by the sandbox user */
     struct engine e = {.g = g, .rng = {opt->seed}, .program = xasprintf("%s/src/%s", g->dir, lab->program),
                        .work = sandbox_subdir(g->dir, "run"), .vg = sandbox_subdir(g->dir, "vg")};
     e.vg_log = xasprintf("--log-file=%s/vg.%%p", e.vg);

@@ -133,11 +133,17 @@ const char *sandbox_protection(void)
 
 char *sandbox_make_dir(void)
 {
+    char *dir = make_scratch_dir();
+    sandbox_chown(dir);
+    return dir;
+}
+
+char *make_scratch_dir(void)
+{
     const char *tmp = getenv("TMPDIR");
     char *dir = xasprintf("%s/grade.XXXXXX", tmp && *tmp ? tmp : "/tmp");
-    if (!mkdtemp(dir))
+    if (!mkdtemp(dir) || chmod(dir, 0755) < 0)
         die("mkdtemp %s", dir);
-    sandbox_chown(dir);
     return dir;
 }
 

@@ -42,6 +42,8 @@ void sandbox_init(int slot);
 int sandbox_uid(void);
 /* A folder the sandbox user owns, for one grading. Caller removes it. */
 char *sandbox_make_dir(void);
+/* A fresh folder of the grader's own, that the sandbox user may read. */
+char *make_scratch_dir(void);
 /* Gives a file or folder to the sandbox user (no-op when not root). */
 void sandbox_chown(const char *path);
 /* Takes a folder tree back from the sandbox user and makes it read-only to
