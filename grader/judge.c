@@ -15,7 +15,7 @@
 #include "hints.h"
 
 const char *const tag_names[NTAGS] = {"build", "format", "order", "timing", "cpu",
-                                      "structure", "correctness", "memory", "race", "errors"};
+                                      "structure", "correctness", "memory", "race", "errors", "integrity"};
 
 void verdict_note(struct verdict *v, const char *fmt, ...)
 {

@@ -6,6 +6,7 @@
 #include "observe.h"
 
 #include <ctype.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -21,7 +22,25 @@ void obs_free(struct observation *o)
     free(o->tail);
     free(o->valgrind_log);
     free(o->protection);
+    free(o->tampering);
     *o = (struct observation){0};
+}
+
+void obs_tamper(struct observation *o, const char *fmt, ...)
+{
+    struct sbuf b = {0};
+    if (o->tampering)
+        sbuf_puts(&b, o->tampering);
+    va_list ap;
+    va_start(ap, fmt);
+    char *line = NULL;
+    if (vasprintf(&line, fmt, ap) < 0)
+        line = NULL;
+    va_end(ap);
+    sbuf_printf(&b, "%s\n", line ? line : "(tampering)");
+    free(line);
+    free(o->tampering);
+    o->tampering = sbuf_take(&b);
 }
 
 void obs_add_line(struct observation *o, double t, enum stream s, const char *text, size_t len)

@@ -61,9 +61,15 @@ struct observation {
     char *valgrind_log;      /* memcheck/helgrind runs: all per-process logs, joined */
     const char *tool;        /* what watched the run: NULL, "memcheck", "tsan", "helgrind" */
     char *protection;        /* what the sandbox enforced, for the report */
+    /* Evidence that the program tampered with the grader's instruments (its
+     * probe pipe, a log, forged records, ...), one line each; any line fails
+     * the 'integrity' check. Filled by whichever stage saw it (obs_tamper). */
+    char *tampering;
 };
 
 void obs_free(struct observation *o);
+/* Adds one line of tampering evidence (printf-style). */
+void obs_tamper(struct observation *o, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 void obs_add_line(struct observation *o, double t, enum stream s, const char *text, size_t len);
 /* Parses one probe record; returns false for a malformed one (ignored). */
 bool obs_add_probe_record(struct observation *o, const char *rec, double t0);

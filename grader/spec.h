@@ -24,9 +24,9 @@
 enum tag {
     TAG_BUILD = 1 << 0, TAG_FORMAT = 1 << 1, TAG_ORDER = 1 << 2, TAG_TIMING = 1 << 3,
     TAG_CPU = 1 << 4, TAG_STRUCTURE = 1 << 5, TAG_CORRECTNESS = 1 << 6, TAG_MEMORY = 1 << 7,
-    TAG_RACE = 1 << 8, TAG_ERRORS = 1 << 9,
+    TAG_RACE = 1 << 8, TAG_ERRORS = 1 << 9, TAG_INTEGRITY = 1 << 10,
 };
-#define NTAGS 10
+#define NTAGS 11
 extern const char *const tag_names[NTAGS];
 
 enum plan;
