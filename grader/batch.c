@@ -43,13 +43,24 @@ static char *student_name(const char *entry)
     return xstrdup(entry);
 }
 
+static void csv_quoted(struct sbuf *out, const char *s);
+
 static int by_student(const void *a, const void *b)
 {
     return strcmp(((const struct entry *)a)->student, ((const struct entry *)b)->student);
 }
 
-/* CSV field: quoted when it holds a comma, a quote or a newline. */
-static void csv_field(struct sbuf *out, const char *s)
+/* CSV field: quoted when it holds a comma, a quote or a newline; control
+ * bytes (a name or a message from a submission) as \xNN. */
+static void csv_field(struct sbuf *out, const char *raw)
+{
+    struct sbuf clean = {0};
+    sbuf_add_printable(&clean, raw, strlen(raw), false);
+    csv_quoted(out, clean.data ? clean.data : "");
+    sbuf_free(&clean);
+}
+
+static void csv_quoted(struct sbuf *out, const char *s)
 {
     if (!strpbrk(s, ",\"\n\r")) {
         sbuf_puts(out, s);
@@ -225,8 +236,13 @@ static void progress_line(const struct report_style *st, const struct entry *en,
 {
     double elapsed = now_mono() - t0, rate = done / (elapsed > 0 ? elapsed : 1);
     double left = rate > 0 ? (double)(total - done) / rate : 0;
-    fprintf(st->out, "[%3zu/%zu] %-20s %s  (%.1fs)   %.2f/s, about %.0fs left\n", done, total, en->student,
-            en->shown ? en->shown : "?", en->seconds, rate, left);
+    struct sbuf who = {0}, shown = {0}; /* names and messages from submissions: quoted */
+    sbuf_add_printable(&who, en->student, strlen(en->student), false);
+    sbuf_add_printable(&shown, en->shown ? en->shown : "?", strlen(en->shown ? en->shown : "?"), false);
+    fprintf(st->out, "[%3zu/%zu] %-20s %s  (%.1fs)   %.2f/s, about %.0fs left\n", done, total, who.data ? who.data : "",
+            shown.data ? shown.data : "", en->seconds, rate, left);
+    sbuf_free(&who);
+    sbuf_free(&shown);
     fflush(st->out);
 }
 

@@ -65,8 +65,12 @@ void parse_output(const struct lab *lab, const struct observation *o, struct par
         struct out_event *e = &out->ev[out->n++];
         e->line = i;
         e->t = l->t;
-        e->text = l->text;
-        e->pattern = match_any(lab->patterns, lab->npatterns, l->text, &e->m);
+        e->text = line_printable(l);
+        /* Byte for byte: a NUL (and what follows it) makes it another line. */
+        if (strlen(l->text) == l->len)
+            e->pattern = match_any(lab->patterns, lab->npatterns, l->text, &e->m);
+        else
+            e->pattern = e->m.pattern = -1;
         e->id = e->pattern >= 0 && e->m.nfields > 0 && strstr(lab->patterns[e->pattern], "{i}")
                     ? (e->m.field[0] > INT_MAX ? INT_MAX : (int)e->m.field[0]) /* huge: no worker has it */
                     : -1;
@@ -77,6 +81,8 @@ void parse_output(const struct lab *lab, const struct observation *o, struct par
 
 void parsed_free(struct parsed *p)
 {
+    for (size_t i = 0; i < p->n; i++)
+        free((char *)p->ev[i].text);
     free(p->ev);
     *p = (struct parsed){0};
 }
@@ -241,26 +247,11 @@ void describe_calls(const struct observation *o, const char *const *calls, size_
         sbuf_puts(out, "none of them");
 }
 
-/* The line as it can be shown on a terminal: control bytes (escape
- * sequences, \r) as \xNN, so a program cannot repaint the report. */
-static char *printable(const char *s)
-{
-    struct sbuf b = {0};
-    for (; *s; s++) {
-        unsigned char c = (unsigned char)*s;
-        if (c < 0x20 || c == 0x7F)
-            sbuf_printf(&b, "\\x%02x", c);
-        else
-            sbuf_add(&b, s, 1);
-    }
-    return sbuf_take(&b);
-}
-
 void quote_output(const struct observation *o, struct verdict *v, size_t max)
 {
     size_t shown = 0;
     for (size_t i = 0; i < o->nlines && shown < max; i++, shown++) {
-        char *text = printable(o->lines[i].text);
+        char *text = line_printable(&o->lines[i]); /* a program cannot repaint the report */
         verdict_note(v, "  %6.3fs %s| %s", o->lines[i].t, o->lines[i].stream == STREAM_ERR ? "err" : "out", text);
         free(text);
     }
@@ -402,7 +393,7 @@ void judge_bad_args(const struct evidence *ev, struct verdict *v)
         parse_output(ev->lab, o, &out);
         size_t err_lines = 0;
         for (size_t l = 0; l < o->nlines; l++)
-            err_lines += o->lines[l].stream == STREAM_ERR && o->lines[l].text[0];
+            err_lines += o->lines[l].stream == STREAM_ERR && o->lines[l].len > 0;
         struct sbuf end = {0};
         describe_end(o, &end);
         size_t normal = out.n - out.unknown;

@@ -20,7 +20,7 @@ struct out_event {
     int id;             /* the first field as an integer (task number), or -1 */
     struct match m;
     double t;
-    const char *text;
+    const char *text;   /* the line as a report may show it: control bytes as \xNN */
 };
 struct parsed {
     struct out_event *ev;

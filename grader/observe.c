@@ -45,11 +45,13 @@ void obs_tamper(struct observation *o, const char *fmt, ...)
 
 void obs_add_line(struct observation *o, double t, enum stream s, const char *text, size_t len)
 {
-    while (len > 0 && (text[len - 1] == '\r' || text[len - 1] == '\n'))
+    /* Exactly as printed, but for the newline that ended it: a '\r' before
+     * it is the program's (the pty does not add one: OPOST is off). */
+    if (len > 0 && text[len - 1] == '\n')
         len--;
     if ((o->nlines & (o->nlines - 1)) == 0) /* grow at powers of two */
         o->lines = xrealloc(o->lines, (o->nlines ? o->nlines * 2 : 16) * sizeof *o->lines);
-    o->lines[o->nlines++] = (struct line){.t = t, .stream = s, .text = xstrndup(text, len)};
+    o->lines[o->nlines++] = (struct line){.t = t, .stream = s, .text = xstrndup(text, len), .len = len};
 }
 
 bool obs_add_probe_record(struct observation *o, const char *rec, double t0)
@@ -177,9 +179,20 @@ bool match_line(const char *pattern, const char *line, struct match *m)
         p++;
         s++;
     }
-    while (*s == ' ' || *s == '\r' || *s == '\t')
-        s++;
     return *s == '\0';
+}
+
+bool match_output_line(const char *pattern, const struct line *l, struct match *m)
+{
+    m->nfields = 0;
+    return strlen(l->text) == l->len && match_line(pattern, l->text, m);
+}
+
+char *line_printable(const struct line *l)
+{
+    struct sbuf b = {0};
+    sbuf_add_printable(&b, l->text, l->len, false);
+    return sbuf_take(&b);
 }
 
 int match_any(const char *const *patterns, size_t npatterns, const char *line, struct match *m)

@@ -21,7 +21,8 @@ enum stream { STREAM_OUT = 1, STREAM_ERR = 2 };
 struct line {
     double t;         /* seconds after the program started */
     enum stream stream;
-    char *text;       /* without the newline; never NULL */
+    char *text;       /* without the newline; never NULL; may hold NULs (then len > strlen) */
+    size_t len;       /* bytes in text, exactly as printed: a '\r' or a NUL stays */
 };
 
 /* One probe record: a watched call, by process pid / thread tid. */
@@ -86,7 +87,8 @@ double obs_cpu(const struct observation *o);
  * A pattern is the line's text with placeholders:
  *   {i}  a non-negative decimal integer     {n}  a decimal number (0.25, 3, 1.500)
  *   {t2} a decimal number with exactly two decimals
- * The whole line must match; a trailing '\r' or spaces are ignored.        */
+ * The whole line must match, byte for byte: a trailing space, a '\r' or any
+ * other control byte makes it another line.                                  */
 #define MAX_FIELDS 4
 struct match {
     int pattern;              /* index into the lab's patterns, -1: none */
@@ -94,6 +96,10 @@ struct match {
     double field[MAX_FIELDS]; /* values of the placeholders, in order */
 };
 bool match_line(const char *pattern, const char *line, struct match *m);
+/* match_line for an output line: one holding a NUL never matches. */
+bool match_output_line(const char *pattern, const struct line *l, struct match *m);
+/* The line as it may be shown in a report (caller frees): control bytes as \xNN. */
+char *line_printable(const struct line *l);
 /* Tries every pattern; returns the index that matched, or -1. */
 int match_any(const char *const *patterns, size_t npatterns, const char *line, struct match *m);
 

@@ -22,10 +22,24 @@ static const char *status_color(enum status s)
     return s == ST_PASS ? "\033[32m" : s == ST_FAIL ? "\033[31m" : "\033[33m";
 }
 
+/* Writes text with every byte that could act on a terminal quoted (\xNN):
+ * judges quote program output already; this is the last line of defence for
+ * what they quote raw (compiler messages, race reports, file names). */
+static void put_printable(FILE *out, const char *text, size_t len)
+{
+    struct sbuf b = {0};
+    sbuf_add_printable(&b, text, len, true);
+    if (b.len)
+        fwrite(b.data, 1, b.len, out);
+    sbuf_free(&b);
+}
+
 void report_header(const struct grading *g, const struct report_style *st)
 {
     fprintf(st->out, "== %s: %s\n", g->lab->name, g->lab->title);
-    fprintf(st->out, "   graded: %s   (seed %llu, %d CPU%s)\n", g->student_file,
+    fputs("   graded: ", st->out);
+    put_printable(st->out, g->student_file, strlen(g->student_file));
+    fprintf(st->out, "   (seed %llu, %d CPU%s)\n",
             (unsigned long long)g->opt->seed, g->cpus, g->cpus == 1 ? "" : "s");
     fprintf(st->out, "   sandbox: %s\n", sandbox_protection());
     if (g->lab->calibrate && g->calibrated > 0)
@@ -83,7 +97,9 @@ void report_progress(const struct grading *g, const struct check_result *r, void
     for (const char *s = text.data; s && *s;) {
         const char *nl = strchr(s, '\n');
         size_t len = nl ? (size_t)(nl - s) : strlen(s);
-        fprintf(st->out, "    %.*s\n", (int)len, s);
+        fputs("    ", st->out);
+        put_printable(st->out, s, len);
+        fputs("\n", st->out);
         s = nl ? nl + 1 : s + len;
     }
     sbuf_free(&text);
@@ -104,7 +120,7 @@ void report_summary(const struct grading *g, const struct report_style *st)
     for (size_t i = 0; i < g->nresults; i++)
         skipped += g->results[i].verdict.status == ST_SKIP;
     if (g->epilogue.len)
-        fprintf(st->out, "%s", g->epilogue.data);
+        put_printable(st->out, g->epilogue.data, g->epilogue.len);
     fprintf(st->out, "Score: %g/%g", g->score, g->max);
     if (skipped)
         fprintf(st->out, "  (%d check%s skipped)", skipped, skipped == 1 ? "" : "s");
@@ -133,6 +149,9 @@ void json_escape(struct sbuf *out, const char *str)
         } else if (*s < 0x20 || *s == 0x7F) {
             sbuf_printf(out, "\\u%04x", *s);
             s++;
+        } else if (n == 2 && *s == 0xC2 && s[1] < 0xA0) { /* C1 controls: U+0080..U+009F */
+            sbuf_printf(out, "\\u%04x", s[1]);
+            s += 2;
         } else {
             sbuf_add(out, (const char *)s, n);
             s += n;

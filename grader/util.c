@@ -282,3 +282,27 @@ size_t utf8_char_len(const unsigned char *s)
         return 0;
     return n;
 }
+
+void sbuf_add_printable(struct sbuf *b, const char *s, size_t len, bool text)
+{
+    const unsigned char *u = (const unsigned char *)s;
+    for (size_t i = 0; i < len;) {
+        unsigned char c = u[i];
+        size_t n = c == 0 ? 0 : utf8_char_len(u + i);
+        if (n > len - i)
+            n = 0; /* a character cut by the end of the text */
+        bool c1 = n == 2 && c == 0xC2 && u[i + 1] < 0xA0; /* U+0080..U+009F: C1 controls (CSI is U+009B) */
+        if (text && (c == '\n' || c == '\t')) {
+            sbuf_add(b, s + i, 1);
+            i++;
+        } else if (n == 0 || c < 0x20 || c == 0x7F || c1) {
+            size_t k = c1 ? 2 : 1;
+            for (size_t j = 0; j < k; j++)
+                sbuf_printf(b, "\\x%02x", u[i + j]);
+            i += k;
+        } else {
+            sbuf_add(b, s + i, n);
+            i += n;
+        }
+    }
+}

@@ -46,6 +46,11 @@ char *sbuf_take(struct sbuf *b);
 
 /* Length of the valid UTF-8 character at s (1-4), or 0 if the bytes there are not one. */
 size_t utf8_char_len(const unsigned char *s);
+/* Adds len bytes of s (NULs included) so that no byte can act on a terminal:
+ * control bytes (C0, DEL, C1 such as U+009B) and bytes that are not UTF-8
+ * become \xNN. text: a report of many lines, whose newlines and tabs stay;
+ * else one output line, where they are quoted too. */
+void sbuf_add_printable(struct sbuf *b, const char *s, size_t len, bool text);
 
 /* Files and folders. */
 bool read_file(const char *path, struct sbuf *out, size_t max);

@@ -81,6 +81,13 @@ static const struct e2e_case table[] = {
      .clues = "format:EINTR;timing:EINTR"},
     {.name = "stdout_garbage", .source = "tests/lab1/stdout_garbage.c", .exit_status = 1,
      .fail = "format", .pass = "build order timing cpu structure memory errors", .clues = "format:[debug]"},
+    /* Byte for byte: a NUL, a '\r' or terminal codes make other lines, shown quoted (\xNN). */
+    {.name = "nuljunk", .source = "tests/lab1/nuljunk.c", .exit_status = 1,
+     .fail = "format order timing", .pass = "build cpu structure memory errors", .clues = "format:x00junk"},
+    {.name = "crlf", .source = "tests/lab1/crlf.c", .exit_status = 1,
+     .fail = "format order timing", .pass = "build cpu structure memory errors", .clues = "format:started\\\\x0d"},
+    {.name = "escforge", .source = "tests/lab1/escforge.c", .exit_status = 1,
+     .fail = "format", .pass = "build order timing cpu structure memory errors", .clues = "format:x1b[1A"},
     {.name = "alt_pselect", .source = "tests/lab1/alt_pselect.c", .pass = ALL_CHECKS},
     {.name = "alt_sorted", .source = "tests/lab1/alt_sorted.c", .pass = ALL_CHECKS},
     /* --exec: C-only checks are skipped; any event-loop call counts, sleeping does not. */
@@ -124,6 +131,30 @@ static void remove_scratch(void)
 START_TEST(test_grading)
 {
     e2e_check_case(&pool, (size_t)_i);
+}
+END_TEST
+
+/* No byte a program printed reaches the report raw: the .txt of the programs
+ * that print control bytes holds none (the grader ran with --no-color). */
+START_TEST(test_report_has_no_raw_bytes)
+{
+    static const char *const names[] = {"nuljunk", "crlf", "escforge"};
+    for (size_t k = 0; k < sizeof names / sizeof names[0]; k++) {
+        for (size_t i = 0; i < NJOBS; i++) {
+            if (strcmp(table[i].name, names[k]) != 0)
+                continue;
+            FILE *f = fopen(pool.jobs[i].out, "rb");
+            ck_assert_msg(f != NULL, "%s: no report at %s", names[k], pool.jobs[i].out);
+            int c;
+            long at = 0;
+            while ((c = fgetc(f)) != EOF) {
+                ck_assert_msg(c == '\n' || (c >= 0x20 && c != 0x7F && c != 0x9B), "%s: byte 0x%02x at offset %ld of "
+                              "the report (%s) reached it raw", names[k], c, at, pool.jobs[i].out);
+                at++;
+            }
+            fclose(f);
+        }
+    }
 }
 END_TEST
 
@@ -240,6 +271,7 @@ static Suite *e2e_suite(void)
     tcase_add_unchecked_fixture(g, run_all_gradings, remove_scratch);
     tcase_set_timeout(g, 20); /* per test: reading results; the gradings ran in the fixture */
     tcase_add_loop_test(g, test_grading, 0, (int)NJOBS);
+    tcase_add_test(g, test_report_has_no_raw_bytes);
     suite_add_tcase(s, g);
 
     TCase *x = tcase_create("cannot grade");

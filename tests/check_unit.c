@@ -89,14 +89,36 @@ END_TEST
 START_TEST(test_match_trailing_space)
 {
     struct match m;
-    ck_assert(match_line("Task {i} started", "Task 3 started\r", &m));
-    ck_assert(match_line("Task {i} started", "Task 3 started   ", &m));
-    ck_assert(match_line("Task {i} started", "Task 3 started \r", &m));
-    ck_assert(match_line("Total time: {t2} sec", "Total time: 0.52 sec\r", &m));
+    /* Byte for byte: a trailing '\r', space or tab is another line. */
+    ck_assert(!match_line("Task {i} started", "Task 3 started\r", &m));
+    ck_assert(!match_line("Task {i} started", "Task 3 started   ", &m));
+    ck_assert(!match_line("Task {i} started", "Task 3 started \r", &m));
+    ck_assert(!match_line("Task {i} started", "Task 3 started\t", &m));
+    ck_assert(!match_line("Total time: {t2} sec", "Total time: 0.52 sec\r", &m));
+    ck_assert(match_line("Total time: {t2} sec", "Total time: 0.52 sec", &m));
     ck_assert_double_eq_tol(m.field[0], 0.52, 1e-12);
-    /* Only trailing: leading space is a different line. */
     ck_assert(!match_line("Task {i} started", " Task 3 started", &m));
     ck_assert(!match_line("Task {i} started", "\rTask 3 started", &m));
+    /* A NUL ends a C string, not a line: "Task 3 started\0junk" is no "Task 3 started". */
+    struct observation o = {0};
+    obs_add_line(&o, 0, STREAM_OUT, "Task 3 started\0junk\n", 20);
+    ck_assert_uint_eq(o.lines[0].len, 19);
+    ck_assert(!match_output_line("Task {i} started", &o.lines[0], &m));
+    char *shown = line_printable(&o.lines[0]);
+    ck_assert_str_eq(shown, "Task 3 started\\x00junk");
+    free(shown);
+    obs_add_line(&o, 0, STREAM_OUT, "Task 3 started", 14);
+    ck_assert(match_output_line("Task {i} started", &o.lines[1], &m));
+    obs_free(&o);
+    /* What reaches a report: escape codes, C1 controls (CSI U+009B) and stray bytes quoted; UTF-8 kept. */
+    struct sbuf b = {0};
+    const char forged[] = "\033[2Kok \xc2\x9b" "2K \x9b \xe2\x89\x88 a\tb\nc";
+    sbuf_add_printable(&b, forged, sizeof forged - 1, false);
+    ck_assert_str_eq(b.data, "\\x1b[2Kok \\xc2\\x9b2K \\x9b \xe2\x89\x88 a\\x09b\\x0ac");
+    sbuf_free(&b);
+    sbuf_add_printable(&b, forged, sizeof forged - 1, true); /* a report: its newlines and tabs stay */
+    ck_assert_str_eq(b.data, "\\x1b[2Kok \\xc2\\x9b2K \\x9b \xe2\x89\x88 a\tb\nc");
+    sbuf_free(&b);
 }
 END_TEST
 
@@ -257,7 +279,8 @@ START_TEST(test_obs_lines)
     for (int i = 0; i < 40; i++) /* past the first growth */
         obs_add_line(&o, 1 + i, STREAM_OUT, "x", 1);
     ck_assert_uint_eq(o.nlines, 42);
-    ck_assert_str_eq(o.lines[0].text, "Task 1 started");
+    ck_assert_str_eq(o.lines[0].text, "Task 1 started\r"); /* the program's '\r' stays */
+    ck_assert_uint_eq(o.lines[0].len, 15);
     ck_assert_double_eq(o.lines[0].t, 0.5);
     ck_assert_int_eq(o.lines[1].stream, STREAM_ERR);
     ck_assert_str_eq(o.lines[1].text, "");
@@ -285,7 +308,7 @@ static void make_parsed(struct parsed *p, const char *spec)
         struct out_event *e = &p->ev[p->n];
         e->line = p->n;
         e->t = 0.1 * (double)p->n;
-        e->text = "";
+        e->text = strdup(""); /* parsed_free frees it */
         e->id = w[1] ? atoi(w + 1) : -1;
         e->pattern = w[0] == 'S' ? S : w[0] == 'F' ? F : w[0] == 'T' ? T : -1;
         e->m.pattern = e->pattern;

@@ -614,7 +614,7 @@ static void table_row(const struct runner *rn, const struct params *base, const 
     double want = expected_total(&p), got = -1;
     for (size_t i = 0; i < o->nlines; i++) {
         struct match m;
-        if (o->lines[i].stream == STREAM_OUT && match_line(patterns[P_COUNT], o->lines[i].text, &m)) {
+        if (o->lines[i].stream == STREAM_OUT && match_output_line(patterns[P_COUNT], &o->lines[i], &m)) {
             got = m.field[0];
             break;
         }
