@@ -108,16 +108,18 @@ static struct observation *new_run(struct grading *g)
  *   top/        [grader]  what only the grader writes
  *   top/src/    [sandbox while building, then grader] the copy and the build
  *   top/tsan/   [same]    the ThreadSanitizer build (lab 3)
- *   top/run/    [sandbox] the program's working directory
- *   top/vg/     [sandbox] valgrind's logs
- * A program can write only in run/ and vg/: it cannot rewrite itself, its
- * build or the probe for the runs that come after it. */
+ *   top/home/   [grader]  $HOME of every run: empty, and the program cannot write it
+ *   top/run.N/  [sandbox] run N's working directory (and $TMPDIR), fresh and empty
+ * A program can write only in its own run.N/, made for that run alone: it
+ * cannot rewrite itself, its build, the probe, or leave anything (a
+ * .valgrindrc, a suppression file) for a later run. valgrind's log comes
+ * through a pipe (sandbox.h, SANDBOX_LOG_FD), never a file. */
 struct engine {
     struct grading *g;
     struct rng rng;
     char *program;             /* top/src/<program> */
-    char *work, *vg;           /* the folders above */
-    char *vg_log;              /* --log-file=top/vg/vg.%p */
+    char *home;                /* top/home */
+    int nruns;                 /* run folders made so far */
     char *tsan_program;        /* top/tsan/<program>, once built */
     int tsan;                  /* ThreadSanitizer build: 0 not tried, 1 built, -1 unusable */
 };
@@ -149,6 +151,10 @@ static void build_in(struct engine *e, const char *name, const char *const *flag
 }
 
 #define TSAN_DIR "tsan"
+/* Every valgrind run: its log through the sandbox's pipe, every process
+ * followed (exec too), and no options but ours (no .valgrindrc, no
+ * VALGRIND_OPTS: a program cannot hand its own children a suppression file). */
+#define VALGRIND_COMMON "--trace-children=yes", "--command-line-only=yes", SANDBOX_LOG_FD_ARG
 #define TSAN_OPTIONS "TSAN_OPTIONS=halt_on_error=0 report_signal_unsafe=0 history_size=3"
 
 
@@ -192,35 +198,6 @@ static void argv_for(const struct engine *e, const struct params *p, const char 
     for (int i = 0; i < p->nargs && n < max - 1; i++)
         argv[n++] = p->arg[i];
     argv[n] = NULL;
-}
-
-/* Joins every vg.<pid> log valgrind wrote into one text, then removes them.
- * The program can write in that folder too: only regular files are read
- * (no links, FIFOs or devices), without blocking, at most 4 MiB in all. */
-static char *collect_valgrind_logs(const char *dir)
-{
-    struct sbuf all = {0};
-    DIR *d = opendir(dir);
-    struct dirent *ent;
-    while (d && (ent = readdir(d))) {
-        if (strncmp(ent->d_name, "vg.", 3) != 0)
-            continue;
-        int fd = openat(dirfd(d), ent->d_name, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
-        struct stat st;
-        if (fd >= 0 && fstat(fd, &st) == 0 && S_ISREG(st.st_mode)) {
-            char buf[8192];
-            ssize_t n;
-            while (all.len < ((size_t)4 << 20) && (n = read(fd, buf, sizeof buf)) > 0)
-                sbuf_add(&all, buf, (size_t)n);
-            sbuf_puts(&all, "\n");
-        }
-        if (fd >= 0)
-            close(fd);
-        unlinkat(dirfd(d), ent->d_name, 0);
-    }
-    if (d)
-        closedir(d);
-    return sbuf_take(&all);
 }
 
 /* TSan could not run this program: its memory layout (setarch -R helps), or
@@ -283,23 +260,60 @@ static void run_race(struct engine *e, const struct params *p, struct run_spec *
         *o = (struct observation){0};
         return; /* tool == NULL: no race detector here */
     }
-    const char *const helgrind[] = {"valgrind", "--tool=helgrind", e->vg_log, NULL};
+    const char *const helgrind[] = {"valgrind", "--tool=helgrind", VALGRIND_COMMON, NULL};
     spec->env = NULL;
     spec->time_limit = limit * 100 + 20;
+    spec->valgrind_log = true;
     argv_for(e, p, argv, max, helgrind);
     sandbox_run(spec, o);
-    o->valgrind_log = collect_valgrind_logs(e->vg);
     o->tool = "helgrind";
+}
+
+static bool copy_exec_files(const char *dir, const char *cmd, char **why);
+
+/* A fresh, empty working folder for one run (with --exec, the command's files). */
+static char *fresh_run_dir(struct engine *e)
+{
+    char *name = xasprintf("run.%d", ++e->nruns);
+    char *dir = sandbox_subdir(e->g->dir, name);
+    free(name);
+    char *why = NULL;
+    if (e->g->opt->exec_cmd && !copy_exec_files(dir, e->g->opt->exec_cmd, &why))
+        free(why); /* copied once already when the grading began: this cannot fail for long */
+    return dir;
+}
+
+/* Evidence a run left for later runs or for valgrind: files no lab needs. */
+static void note_planted_files(const char *dir, struct observation *o)
+{
+    static const char *const planted[] = {".valgrindrc", ".gdbinit", "vgcore"};
+    DIR *d = opendir(dir);
+    struct dirent *ent;
+    while (d && (ent = readdir(d))) {
+        for (size_t i = 0; i < ARRAY_LEN(planted); i++)
+            if (!strncmp(ent->d_name, planted[i], strlen(planted[i])))
+                obs_tamper(o, "the program wrote %s in its working folder (a file for the grader's tools)",
+                           planted[i]);
+        size_t n = strlen(ent->d_name);
+        if (n > 5 && !strcmp(ent->d_name + n - 5, ".supp"))
+            obs_tamper(o, "the program wrote a valgrind suppression file in its working folder");
+    }
+    if (d)
+        closedir(d);
 }
 
 static void run_plan(struct engine *e, enum plan plan, const struct params *p, struct observation *o)
 {
+    if (plan == PLAN_BUILD)
+        return;
     const struct lab *lab = e->g->lab;
     const char *argv[64];
-    struct run_spec spec = {.argv = (char *const *)argv, .dir = e->work, .time_limit = lab->time_limit(p)};
+    char *dir = fresh_run_dir(e);
+    struct run_spec spec = {.argv = (char *const *)argv, .dir = dir, .home = e->home,
+                            .time_limit = lab->time_limit(p)};
     const char *const memcheck[] = {
         "valgrind", "--tool=memcheck", "--leak-check=full", "--errors-for-leak-kinds=definite",
-        "--track-fds=yes", e->vg_log, NULL};
+        "--track-fds=yes", VALGRIND_COMMON, NULL};
     switch (plan) {
     case PLAN_RUN:
         spec.pty = true;
@@ -313,6 +327,7 @@ static void run_plan(struct engine *e, enum plan plan, const struct params *p, s
     case PLAN_MEMCHECK:
         spec.time_limit = spec.time_limit * 10 + 20;
         spec.max_data = -1;
+        spec.valgrind_log = true;
         argv_for(e, p, argv, ARRAY_LEN(argv), memcheck);
         break;
     case PLAN_BAD_ARGS:
@@ -322,15 +337,18 @@ static void run_plan(struct engine *e, enum plan plan, const struct params *p, s
         break;
     case PLAN_RACE:
         run_race(e, p, &spec, argv, ARRAY_LEN(argv), o);
-        return;
+        break;
     case PLAN_BUILD:
-        return;
+        break;
     }
-    sandbox_run(&spec, o);
-    if (plan == PLAN_MEMCHECK) {
-        o->valgrind_log = collect_valgrind_logs(e->vg);
+    if (plan != PLAN_RACE)
+        sandbox_run(&spec, o);
+    if (plan == PLAN_MEMCHECK)
         o->tool = "memcheck";
-    }
+    note_planted_files(dir, o);
+    if (!e->g->opt->keep)
+        remove_tree(dir);
+    free(dir);
 }
 
 static void fresh_params(struct engine *e, enum plan plan, const char *variant, struct params *p)
@@ -530,9 +548,7 @@ static bool copy_exec_files(const char *dir, const char *cmd, char **why)
 static void engine_free(struct engine *e)
 {
     free(e->program);
-    free(e->work);
-    free(e->vg);
-    free(e->vg_log);
+    free(e->home);
     free(e->tsan_program);
 }
 
@@ -550,11 +566,18 @@ int grade(const struct lab *lab, const struct grade_options *opt, struct grading
     }
     g->dir = make_scratch_dir(); /* the top: ours, readable by the sandbox user */
     struct engine e = {.g = g, .rng = {opt->seed}, .program = xasprintf("%s/src/%s", g->dir, lab->program),
-                       .work = sandbox_subdir(g->dir, "run"), .vg = sandbox_subdir(g->dir, "vg")};
-    e.vg_log = xasprintf("--log-file=%s/vg.%%p", e.vg);
-    if (opt->exec_cmd && !copy_exec_files(e.work, opt->exec_cmd, why)) {
-        engine_free(&e);
-        return 2;
+                       .home = xasprintf("%s/home", g->dir)};
+    if (mkdir(e.home, 0555) < 0 || chmod(e.home, 0555) < 0) /* empty; the sandbox user may not write */
+        die("mkdir %s", e.home);
+    if (opt->exec_cmd) { /* the command's files can be copied: each run gets a copy */
+        char *probe_dir = sandbox_subdir(g->dir, "exec");
+        bool ok = copy_exec_files(probe_dir, opt->exec_cmd, why);
+        remove_tree(probe_dir);
+        free(probe_dir);
+        if (!ok) {
+            engine_free(&e);
+            return 2;
+        }
     }
     if (!opt->exec_cmd) {
         double t0 = now_mono();

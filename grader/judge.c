@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include "hints.h"
+#include "sandbox.h" /* SANDBOX_LOG_FD: valgrind's log descriptor */
 
 const char *const tag_names[NTAGS] = {"build", "format", "order", "timing", "cpu",
                                       "structure", "correctness", "memory", "race", "errors", "integrity"};
@@ -301,6 +302,91 @@ static long leak_bytes(const char *s)
     return n;
 }
 
+/* One process as valgrind's log tells of it ("==PID== ..." lines). */
+struct vg_proc {
+    int pid;
+    bool command;            /* its "Command:" line: valgrind started on it */
+    int summaries;           /* "ERROR SUMMARY" lines: 1 when it ended under valgrind */
+    long errors, lost;       /* the largest figures any of its lines gave */
+    int open_fds;
+};
+
+/* The process of one log line, and the text after "==PID== "; NULL: not a valgrind line. */
+static const char *vg_line(const char *line, int *pid)
+{
+    int n = 0;
+    if (sscanf(line, "==%d==%n", pid, &n) != 1 || n == 0)
+        return NULL;
+    return line[n] == ' ' ? line + n + 1 : line + n;
+}
+
+static struct vg_proc *vg_proc_of(struct vg_proc **ps, size_t *n, int pid)
+{
+    for (size_t i = 0; i < *n; i++)
+        if ((*ps)[i].pid == pid)
+            return &(*ps)[i];
+    *ps = xrealloc(*ps, (*n + 1) * sizeof **ps);
+    (*ps)[*n] = (struct vg_proc){.pid = pid};
+    return &(*ps)[(*n)++];
+}
+
+/* Reads valgrind's log, process by process. The program can add lines to it
+ * (by reopening its pipe), never remove one: every figure is the worst any
+ * line gave, so whatever a program adds can only make its verdict worse. */
+static size_t vg_processes(const char *log, struct vg_proc **out)
+{
+    struct vg_proc *ps = NULL;
+    size_t n = 0;
+    for (const char *s = log; s && *s;) {
+        const char *nl = strchr(s, '\n');
+        size_t len = nl ? (size_t)(nl - s) : strlen(s);
+        char line[512];
+        snprintf(line, sizeof line, "%.*s", (int)(len < 511 ? len : 511), s);
+        int pid, a, b;
+        const char *body = vg_line(line, &pid);
+        s = nl ? nl + 1 : NULL;
+        if (!body)
+            continue;
+        struct vg_proc *p = vg_proc_of(&ps, &n, pid);
+        const char *at;
+        if (!strncmp(body, "Command: ", 9))
+            p->command = true;
+        if (sscanf(body, "ERROR SUMMARY: %d", &a) == 1) {
+            p->summaries++;
+            if (a > p->errors)
+                p->errors = a;
+        }
+        if ((at = strstr(body, "definitely lost: ")) && leak_bytes(at + 17) > p->lost)
+            p->lost = leak_bytes(at + 17);
+        if (sscanf(body, "FILE DESCRIPTORS: %d open (%d std)", &a, &b) == 2 && a - b > p->open_fds)
+            p->open_fds = a - b;
+    }
+    *out = ps;
+    return n;
+}
+
+void valgrind_tampering(const char *log, struct sbuf *why)
+{
+    struct vg_proc *ps;
+    size_t n = vg_processes(log ? log : "", &ps);
+    for (size_t i = 0; i < n; i++)
+        if (ps[i].summaries > 1)
+            sbuf_printf(why, "valgrind's log holds %d summaries for process %d, which ends once: lines were "
+                        "written into the log\n", ps[i].summaries, ps[i].pid);
+    free(ps);
+    /* valgrind refuses the program its log's descriptor, and says so when it tries. */
+    char warning[64];
+    snprintf(warning, sizeof warning, "invalid file descriptor %d in syscall", SANDBOX_LOG_FD);
+    for (const char *s = log; s && (s = strstr(s, warning)); s++) {
+        const char *call = s + strlen(warning);
+        if (strncmp(call, " close", 6) != 0) { /* a loop closing every descriptor is no attack */
+            sbuf_printf(why, "the program used valgrind's log descriptor (%d): %.*s\n", SANDBOX_LOG_FD,
+                        (int)strcspn(s, "\n"), s);
+            break;
+        }
+    }
+}
+
 void judge_memory(const struct evidence *ev, struct verdict *v)
 {
     const struct observation *o = &ev->runs[0];
@@ -311,38 +397,35 @@ void judge_memory(const struct evidence *ev, struct verdict *v)
         verdict_fail(v, "exit-status", "valgrind wrote no report (did the program run?)");
         return;
     }
-    int procs = 0, errors = 0, open_fds = 0;
+    struct vg_proc *ps;
+    size_t nprocs = vg_processes(log, &ps);
+    int procs = 0, errors = 0, open_fds = 0, unfinished = 0, first_unfinished = 0;
     long lost = 0;
-    const char *first_error = NULL;
+    for (size_t i = 0; i < nprocs; i++) {
+        procs += ps[i].command || ps[i].summaries > 0;
+        errors += (int)ps[i].errors;
+        lost += ps[i].lost;
+        open_fds += ps[i].open_fds;
+        if (ps[i].command && ps[i].summaries == 0 && !unfinished++)
+            first_unfinished = ps[i].pid;
+    }
+    free(ps);
+    const char *first_error = NULL, *crashed = NULL;
     for (const char *s = log; s && *s;) {
         const char *nl = strchr(s, '\n');
         size_t len = nl ? (size_t)(nl - s) : strlen(s);
         char line[512];
         snprintf(line, sizeof line, "%.*s", (int)(len < 511 ? len : 511), s);
-        const char *body = strstr(line, "== ");
-        body = body ? body + 3 : line;
-        int n;
-        if (strstr(body, "Command: "))
-            procs++;
-        if (sscanf(body, "ERROR SUMMARY: %d", &n) == 1)
-            errors += n;
-        const char *dl = strstr(body, "definitely lost: ");
-        if (dl)
-            lost += leak_bytes(dl + 17);
-        int fd;
-        if (sscanf(body, "Open file descriptor %d", &fd) == 1 && fd > 2) {
-            /* Inherited ones say so on the next line. */
-            const char *next = nl ? nl + 1 : "";
-            const char *nnl = strchr(next, '\n');
-            if (!strstr(next, "<inherited from parent>") ||
-                (nnl && strstr(next, "<inherited from parent>") > nnl)) {
-                open_fds++;
-                verdict_note(v, "  left open: %s", body);
-            }
-        }
-        if (!first_error && (strstr(body, "Invalid ") == body || strstr(body, "Conditional jump") == body ||
-                             strstr(body, "Use of uninitialised") == body ||
-                             strstr(body, "Syscall param") == body || strstr(body, "Mismatched free") == body))
+        int pid, fd;
+        const char *body = vg_line(line, &pid);
+        /* valgrind's own fatal messages: what it says after that is not a clean report. */
+        if (!body && (!strncmp(line, "valgrind: ", 10) || !strncmp(line, "host stacktrace:", 16)) && !crashed)
+            crashed = s;
+        if (body && sscanf(body, "Open file descriptor %d", &fd) == 1 && fd > 2)
+            verdict_note(v, "  left open: %s", body);
+        if (body && !first_error && (strstr(body, "Invalid ") == body || strstr(body, "Conditional jump") == body ||
+                                     strstr(body, "Use of uninitialised") == body ||
+                                     strstr(body, "Syscall param") == body || strstr(body, "Mismatched free") == body))
             first_error = s;
         s = nl ? nl + 1 : NULL;
     }
@@ -361,8 +444,21 @@ void judge_memory(const struct evidence *ev, struct verdict *v)
         verdict_fail(v, "fd-leak", "%d file descriptor%s left open at exit", open_fds, open_fds == 1 ? "" : "s");
     if (v->status != ST_FAIL && errors > 0)
         verdict_fail(v, "invalid-access", "valgrind counted %d error%s", errors, errors == 1 ? "" : "s");
+    if (unfinished > 0)
+        verdict_fail(v, NULL, "valgrind's summary is missing for %d process%s (process %d): one that ends out of "
+                     "valgrind's sight is not a clean one", unfinished, unfinished == 1 ? "" : "es", first_unfinished);
+    if (crashed)
+        verdict_fail(v, NULL, "valgrind itself failed (\"%.*s\"): its report is cut short, so it is not a clean one",
+                     (int)(strcspn(crashed, "\n") < 120 ? strcspn(crashed, "\n") : 120), crashed);
+    struct sbuf forged = {0};
+    valgrind_tampering(log, &forged);
+    if (forged.len)
+        verdict_fail(v, NULL, "%.*s", (int)strcspn(forged.data, "\n"), forged.data);
+    sbuf_free(&forged);
     if (v->status != ST_FAIL && !ended_well(o) && !o->timed_out)
         fail_if_crashed(o, v);
+    if (v->status != ST_FAIL && procs == 0)
+        verdict_fail(v, "exit-status", "valgrind's log names no process (did the program run?)");
     if (v->status != ST_FAIL)
         sbuf_printf(&v->summary, "valgrind memcheck: no errors, no leaks, no open descriptors (%d process%s)",
                     procs, procs == 1 ? "" : "es");

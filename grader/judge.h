@@ -67,6 +67,9 @@ int check_order(const struct parsed *p, const struct order_rule *rules, size_t n
 void judge_build(const struct evidence *ev, struct verdict *v);
 void judge_memory(const struct evidence *ev, struct verdict *v);
 void judge_bad_args(const struct evidence *ev, struct verdict *v);
+/* Appends a line to why for each sign that a program wrote into valgrind's
+ * log (two summaries for one process; a write to the log's descriptor). */
+void valgrind_tampering(const char *log, struct sbuf *why);
 
 /* How the run ended, in words ("exited with status 0", "killed by SIGSEGV"). */
 void describe_end(const struct observation *o, struct sbuf *out);

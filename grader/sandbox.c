@@ -33,6 +33,7 @@
 #define MAX_LINE 4096               /* a longer line is cut */
 #define FLOOD_BYTES (16u << 20)     /* output past this stops the program */
 #define TAIL_BYTES 2048
+#define MAX_LOG_BYTES (4u << 20)    /* valgrind's log: kept up to this */
 #define MAX_EVENTS 20000
 #define EXIT_GRACE 0.5              /* seconds to drain output after the main process exits */
 #define DEFAULT_PROCS 64
@@ -209,7 +210,7 @@ static _Noreturn void child_fail(int err_fd, const char *what)
 }
 
 static _Noreturn void exec_child(const struct run_spec *spec, int out_fd, int err_fd, int probe_fd,
-                                 int status_fd, char **envp, pid_t parent)
+                                 int log_fd, int status_fd, char **envp, pid_t parent)
 {
     if (setsid() < 0)
         child_fail(status_fd, "setsid");
@@ -222,10 +223,12 @@ static _Noreturn void exec_child(const struct run_spec *spec, int out_fd, int er
         child_fail(status_fd, "redirect");
     if (probe_fd >= 0 && dup2(probe_fd, PROBE_FD) < 0)
         child_fail(status_fd, "probe pipe");
-    /* Close every inherited descriptor but 0-2, the probe's and the status pipe. */
+    if (log_fd >= 0 && dup2(log_fd, SANDBOX_LOG_FD) < 0)
+        child_fail(status_fd, "log pipe");
+    /* Close every inherited descriptor but 0-2, the probe's, the log's and the status pipe. */
     int keep_status = status_fd;
     for (int fd = 3; fd < 1024; fd++)
-        if (fd != keep_status && !(probe_fd >= 0 && fd == PROBE_FD))
+        if (fd != keep_status && !(probe_fd >= 0 && fd == PROBE_FD) && !(log_fd >= 0 && fd == SANDBOX_LOG_FD))
             close(fd);
     syscall(SYS_close_range, 1024, ~0U, 0);
 
@@ -266,7 +269,7 @@ static char **make_env(const struct run_spec *spec, char *probe_path)
     char **env = xcalloc(n + 8, sizeof *env);
     size_t i = 0;
     env[i++] = xstrdup("PATH=/usr/local/bin:/usr/bin:/bin");
-    env[i++] = xasprintf("HOME=%s", spec->dir);
+    env[i++] = xasprintf("HOME=%s", spec->home ? spec->home : spec->dir);
     env[i++] = xasprintf("TMPDIR=%s", spec->dir);
     env[i++] = xstrdup("LC_ALL=C.UTF-8");
     env[i++] = xstrdup("TERM=dumb");
@@ -415,7 +418,8 @@ void sandbox_kill_strays(void)
 
 struct reader {
     int fd;
-    enum stream stream;     /* 0: the probe pipe */
+    enum stream stream;     /* 0: the probe pipe, or raw bytes (below) */
+    struct sbuf *raw;       /* valgrind's log: bytes kept as they come, not lines */
     struct sbuf partial;    /* an unfinished line */
     bool eof;
 };
@@ -463,6 +467,11 @@ static int pump(struct reader *r, struct observation *obs, double t0)
         return 0;
     }
     double t = now_mono() - t0;
+    if (r->raw) {
+        if (r->raw->len < MAX_LOG_BYTES)
+            sbuf_add(r->raw, buf, (size_t)n);
+        return 1;
+    }
     if (r->stream != 0) {
         obs->out_bytes += (size_t)n;
         if (obs->nlines >= MAX_KEPT_LINES)
@@ -480,7 +489,7 @@ static int pump(struct reader *r, struct observation *obs, double t0)
 
 static void flush_partial(struct reader *r, struct observation *obs, double t0)
 {
-    if (r->partial.len > 0)
+    if (r->partial.len > 0 && !r->raw)
         take_line(r, obs, now_mono() - t0, t0);
     sbuf_free(&r->partial);
 }
@@ -594,7 +603,7 @@ void sandbox_run(const struct run_spec *spec, struct observation *obs)
 {
     *obs = (struct observation){.time_limit = spec->time_limit, .run_delay = -1};
     obs->protection = xstrdup(protection);
-    int out_r, out_w, err_p[2], probe_p[2] = {-1, -1}, status_p[2];
+    int out_r, out_w, err_p[2], probe_p[2] = {-1, -1}, log_p[2] = {-1, -1}, status_p[2];
     if (spec->pty) {
         out_r = open_pty(&out_w);
     } else {
@@ -612,6 +621,8 @@ void sandbox_run(const struct run_spec *spec, struct observation *obs)
             die("pipe");
         probe_path = probe_path_for_runs();
     }
+    if (spec->valgrind_log && pipe2(log_p, O_CLOEXEC) < 0)
+        die("pipe");
     /* Kept in a static too: a child whose exec fails exits with it still reachable. */
     static char **envp;
     envp = make_env(spec, probe_path);
@@ -625,7 +636,7 @@ void sandbox_run(const struct run_spec *spec, struct observation *obs)
         die("fork");
     if (pid == 0) {
         /* dup2 clears close-on-exec on the copies the program keeps. */
-        exec_child(spec, out_w, err_p[1], probe_p[1], status_p[1], envp, parent);
+        exec_child(spec, out_w, err_p[1], probe_p[1], log_p[1], status_p[1], envp, parent);
     }
     free_env(envp);
     envp = NULL;
@@ -635,6 +646,8 @@ void sandbox_run(const struct run_spec *spec, struct observation *obs)
     close(status_p[1]);
     if (probe_p[1] >= 0)
         close(probe_p[1]);
+    if (log_p[1] >= 0)
+        close(log_p[1]);
 
     /* An exec failure arrives on the status pipe; success closes it. */
     char why[256];
@@ -653,17 +666,19 @@ void sandbox_run(const struct run_spec *spec, struct observation *obs)
     }
 
     int pidfd = (int)syscall(SYS_pidfd_open, pid, 0);
-    struct reader rd[3] = {{.fd = out_r, .stream = STREAM_OUT},
+    struct sbuf log = {0};
+    struct reader rd[4] = {{.fd = out_r, .stream = STREAM_OUT},
                            {.fd = err_p[0], .stream = STREAM_ERR},
-                           {.fd = probe_p[0], .stream = 0, .eof = probe_p[0] < 0}};
+                           {.fd = probe_p[0], .stream = 0, .eof = probe_p[0] < 0},
+                           {.fd = log_p[0], .stream = 0, .raw = &log, .eof = log_p[0] < 0}};
     double deadline = t0 + spec->time_limit, exit_time = 0;
     bool main_done = false;
     int status = 0;
     struct rusage ru = {0};
     for (;;) {
-        struct pollfd pf[4];
-        int map[4], np = 0;
-        for (int i = 0; i < 3; i++)
+        struct pollfd pf[5];
+        int map[5], np = 0;
+        for (int i = 0; i < 4; i++)
             if (!rd[i].eof) {
                 pf[np] = (struct pollfd){.fd = rd[i].fd, .events = POLLIN};
                 map[np++] = i;
@@ -683,7 +698,7 @@ void sandbox_run(const struct run_spec *spec, struct observation *obs)
         }
         if (interrupted)
             break; /* the grader was asked to stop: kill the tree below */
-        if (main_done && rd[0].eof && rd[1].eof)
+        if (main_done && rd[0].eof && rd[1].eof && rd[3].eof) /* valgrind's last summaries too */
             break;
         int ms = (int)((until - now) * 1000) + 1;
         int rc = poll(pf, (nfds_t)np, ms);
@@ -725,7 +740,7 @@ void sandbox_run(const struct run_spec *spec, struct observation *obs)
     if (busy0 >= 0 && busy1 >= 0 && busy1 - busy0 > obs->cpu_user + obs->cpu_sys)
         obs->others_cpu = busy1 - busy0 - (obs->cpu_user + obs->cpu_sys);
     /* Whatever is still buffered in the pipes. */
-    for (int i = 0; i < 3; i++) {
+    for (int i = 0; i < 4; i++) {
         if (rd[i].fd < 0)
             continue;
         fcntl(rd[i].fd, F_SETFL, O_NONBLOCK);
@@ -736,6 +751,8 @@ void sandbox_run(const struct run_spec *spec, struct observation *obs)
     }
     if (pidfd >= 0)
         close(pidfd);
+    if (spec->valgrind_log)
+        obs->valgrind_log = sbuf_take(&log);
     if (WIFEXITED(status)) {
         obs->exited = true;
         obs->exit_code = WEXITSTATUS(status);

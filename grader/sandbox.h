@@ -33,7 +33,17 @@ struct run_spec {
     int max_procs;            /* processes and threads (RLIMIT_NPROC), 0: default */
     long long max_data;       /* bytes of data memory (RLIMIT_DATA), 0: default, -1: none */
     char *const *env;         /* extra NAME=value settings, NULL-terminated, or NULL */
+    const char *home;         /* $HOME (an empty folder the program cannot write), NULL: dir */
+    bool valgrind_log;        /* a pipe at SANDBOX_LOG_FD, read into obs->valgrind_log */
 };
+
+/* Where valgrind writes its log (--log-fd): a pipe at a descriptor inside
+ * valgrind's reserved range, just below the RLIMIT_NOFILE hard limit (1024)
+ * the sandbox sets, which valgrind refuses to the program (EBADF). The
+ * program may still reopen it through /proc/self/fd and add lines, never
+ * remove or rewrite any: judge_memory counts only what makes a verdict worse. */
+#define SANDBOX_LOG_FD 1020
+#define SANDBOX_LOG_FD_ARG "--log-fd=1020"
 
 /* Once per grader process: become a subreaper and choose the sandbox user,
  * uid SANDBOX_UID_BASE + slot (slot -1: the first one no other grader holds). */
