@@ -196,6 +196,11 @@ static _Noreturn void grade_one(const struct lab *lab, const struct grade_option
                     sbuf_puts(&row, ",");
             }
             sbuf_puts(&row, ",");
+            if (g.integrity) { /* the note: why the score is 0 */
+                char *note = xasprintf("integrity: %s", g.integrity);
+                csv_field(&row, note);
+                free(note);
+            }
             if (bo->json_dir) {
                 char *json = xasprintf("%s/%s.json", bo->json_dir, en->student);
                 report_json(&g, json);

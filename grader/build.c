@@ -76,3 +76,94 @@ void build_result_free(struct build_result *b)
     free(b->log);
     *b = (struct build_result){0};
 }
+
+/* cc -E -P of src with the contract's flags and extra ones into dir/out; NULL if it failed. */
+static char *preprocessed(const char *dir, const char *src, const char *extra, const char *out)
+{
+    const char *argv[32] = {"cc", CFLAGS_CONTRACT};
+    size_t n = 0;
+    while (argv[n])
+        n++;
+    /* The same text both times: the clock's macros fixed. */
+    argv[n++] = "-Wno-builtin-macro-redefined";
+    argv[n++] = "-D__DATE__=\"Jan  1 2000\"";
+    argv[n++] = "-D__TIME__=\"00:00:00\"";
+    argv[n++] = "-D__TIMESTAMP__=\"Sat Jan  1 00:00:00 2000\"";
+    if (extra)
+        argv[n++] = extra;
+    argv[n++] = "-E";
+    argv[n++] = "-P";
+    argv[n++] = "-o";
+    argv[n++] = out;
+    argv[n++] = src;
+    argv[n] = NULL;
+    struct run_spec spec = {.argv = (char *const *)argv, .dir = dir, .time_limit = 30, .max_data = -1};
+    struct observation o;
+    sandbox_run(&spec, &o);
+    bool ok = o.exited && o.exit_code == 0;
+    obs_free(&o);
+    char *path = xasprintf("%s/%s", dir, out);
+    struct sbuf text = {0};
+    if (!ok || !read_file(path, &text, (size_t)16 << 20))
+        sbuf_free(&text);
+    free(path);
+    return text.data ? sbuf_take(&text) : NULL;
+}
+
+char *source_findings(const char *dir, const char *src)
+{
+    struct sbuf why = {0};
+    char *plain = preprocessed(dir, src, NULL, "plain.i");
+    char *tsan = preprocessed(dir, src, "-fsanitize=thread", "tsan.i");
+    if (plain && tsan && strcmp(plain, tsan) != 0) {
+        /* The first line that differs, to show. */
+        const char *a = plain, *b = tsan;
+        int line = 1;
+        while (*a && *a == *b) {
+            line += *a == '\n';
+            a++;
+            b++;
+        }
+        while (a > plain && a[-1] != '\n')
+            a--, b--;
+        sbuf_printf(&why, "the source reads differently under the race detector (__SANITIZE_THREAD__ or "
+                    "__has_feature): preprocessed, line %d is \"%.*s\" in the normal build, \"%.*s\" in the "
+                    "ThreadSanitizer build\n", line, (int)(strcspn(a, "\n") < 80 ? strcspn(a, "\n") : 80), a,
+                    (int)(strcspn(b, "\n") < 80 ? strcspn(b, "\n") : 80), b);
+    }
+    static const struct {
+        const char *text, *what;
+    } hooks[] = {
+        {"no_sanitize", "a no_sanitize attribute (it hides code from the race detector)"},
+        {"__tsan_", "a call into ThreadSanitizer's runtime"},
+        {"__sanitizer_", "a call into the sanitizers' runtime"},
+        {"rolq $61", "a valgrind client request (valgrind.h: RUNNING_ON_VALGRIND and friends)"},
+        {"RUNNING_ON_VALGRIND", "RUNNING_ON_VALGRIND"},
+        {"GRADE_", "one of the grader's environment variables (GRADE_...)"},
+        {"LD_PRELOAD", "LD_PRELOAD, how the grader loads its probe"},
+        {"TSAN_OPTIONS", "TSAN_OPTIONS, the race detector's settings"},
+        {"VALGRIND", "valgrind's names (VALGRIND_...)"},
+        {"probe.so", "the grader's probe"},
+        {"vgpreload", "valgrind's preloaded library"},
+        {"libtsan", "ThreadSanitizer's library"},
+    };
+    /* Both texts: a hook may be there only in one build. Only the system
+     * headers' own text is left out: a line the program wrote is its. */
+    for (size_t i = 0; i < ARRAY_LEN(hooks); i++) {
+        const char *texts[] = {plain, tsan};
+        for (int k = 0; k < 2; k++) {
+            const char *at = texts[k] ? strstr(texts[k], hooks[i].text) : NULL;
+            if (at) {
+                const char *start = at;
+                while (start > texts[k] && start[-1] != '\n')
+                    start--;
+                int len = (int)strcspn(start, "\n");
+                sbuf_printf(&why, "the source uses %s: \"%.*s\"\n", hooks[i].what, len < 100 ? len : 100, start);
+                break;
+            }
+        }
+    }
+    free(plain);
+    free(tsan);
+    return why.data ? sbuf_take(&why) : xstrdup("");
+}

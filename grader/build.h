@@ -18,5 +18,12 @@ char *find_student_file(const struct lab *lab, const char *submission, char **wh
 void build_program(const char *dir, const char *src, const char *out, const char *const *extra,
                    struct build_result *b);
 void build_result_free(struct build_result *b);
+/* What in the source depends on the grader's instruments, one line each ("" if
+ * nothing): it preprocesses src (in dir, a fresh folder the sandbox user owns)
+ * as the grader builds it and as the ThreadSanitizer build does; any
+ * difference means the code changes under the race detector. It then looks in
+ * the preprocessed text, where no macro can hide them, for no_sanitize
+ * attributes, sanitizer and valgrind hooks, and the grader's names. */
+char *source_findings(const char *dir, const char *src);
 
 #endif

@@ -304,7 +304,7 @@ static void note_planted_files(const char *dir, struct observation *o)
 
 static void run_plan(struct engine *e, enum plan plan, const struct params *p, struct observation *o)
 {
-    if (plan == PLAN_BUILD)
+    if (plan == PLAN_BUILD || plan == PLAN_INTEGRITY)
         return;
     const struct lab *lab = e->g->lab;
     const char *argv[64];
@@ -339,6 +339,7 @@ static void run_plan(struct engine *e, enum plan plan, const struct params *p, s
         run_race(e, p, &spec, argv, ARRAY_LEN(argv), o);
         break;
     case PLAN_BUILD:
+    case PLAN_INTEGRITY:
         break;
     }
     if (plan != PLAN_RACE)
@@ -445,6 +446,23 @@ static void run_check(struct engine *e, const struct check *c, struct check_resu
         c->judge(&ev, &r->verdict);
         return;
     }
+    if (c->plan == PLAN_INTEGRITY) {
+        if (!ev.exec_mode && g->build.ok && !g->source_findings) {
+            char *dir = sandbox_subdir(g->dir, "pp");
+            char *dst = xasprintf("%s/%s", dir, lab->student_file);
+            if (copy_file(g->student_file, dst, 0644)) {
+                sandbox_chown(dst);
+                g->source_findings = source_findings(dir, lab->student_file);
+            }
+            free(dst);
+            free(dir);
+        }
+        ev.all_runs = (const struct observation *const *)g->runs;
+        ev.nall = g->nruns;
+        ev.source_findings = g->source_findings;
+        c->judge(&ev, &r->verdict);
+        return;
+    }
     if (!ev.exec_mode && !g->build.ok) {
         verdict_fail(&r->verdict, "not-built", "not run: the program did not build");
         return;
@@ -470,8 +488,12 @@ static void run_check(struct engine *e, const struct check *c, struct check_resu
         ev.control = ctl->obs;
         c->judge(&ev, &r->verdict);
         r->attempts = 1;
-        for (size_t i = 0; i < lab->nbad; i++)
-            obs_free(&os[i]);
+        for (size_t i = 0; i < lab->nbad; i++) {
+            if (os[i].tampering)
+                *new_run(g) = os[i]; /* kept for the integrity check */
+            else
+                obs_free(&os[i]);
+        }
         free(os);
         free(ps);
         return;
@@ -609,9 +631,13 @@ int grade(const struct lab *lab, const struct grade_options *opt, struct grading
         r->verdict.score = r->verdict.status == ST_PASS ? r->max : 0;
         g->score += r->verdict.score;
         g->max += r->max;
+        if (c->plan == PLAN_INTEGRITY && r->verdict.status == ST_FAIL && !g->integrity)
+            g->integrity = xstrdup(r->verdict.summary.data ? r->verdict.summary.data : "tampering");
         if (progress)
             progress(g, r, ctx);
     }
+    if (g->integrity)
+        g->score = 0; /* a program that tampers with the grader earns nothing */
     if (lab->epilogue && (opt->exec_cmd || g->build.ok) && !opt->only && !sandbox_interrupted()) {
         struct runner rn = {.engine = &e, .run = epilogue_run};
         struct params base = {.calibrated = g->calibrated, .defaults = opt->defaults};
@@ -643,5 +669,7 @@ void grading_free(struct grading *g)
         free(g->dir);
     }
     free(g->student_file);
+    free(g->source_findings);
+    free(g->integrity);
     *g = (struct grading){0};
 }

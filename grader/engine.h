@@ -45,6 +45,8 @@ struct grading {
     struct observation **runs; /* every run made, owned here */
     size_t nruns;
     double score, max, seconds;
+    char *source_findings;     /* build.h source_findings(), once the integrity check asked */
+    char *integrity;           /* the integrity check failed: why, in one line (the score is then 0) */
 };
 
 /* Called once before the first check (r == NULL) and after each check. */

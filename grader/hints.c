@@ -29,6 +29,8 @@ const struct hint hint_catalogue[] = {
     {"invalid-access", "valgrind saw memory used wrongly: read the first error's stack, from the top "
                        "frame in your file."},
     {"leak", "Memory was allocated and never freed: free what you malloc before returning."},
+    {"integrity", "The program tampered with the grader (its probe, valgrind's log, the race detector) or "
+                  "changes under it. Remove that code: the whole score is 0 while it is there."},
     {"fd-leak", "A descriptor stayed open: close every fd you open or create (pipes: both ends)."},
     /* Lab 1: concurrency */
     {"sequential-wait", "Total time is about the SUM of the delays: the tasks ran one after another. "

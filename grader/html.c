@@ -76,7 +76,13 @@ bool report_html(const struct grading *g, const char *path)
     sbuf_printf(&h, "</code> &middot; seed %llu &middot; %d CPU%s &middot; %.1f s<br>sandbox: ",
                 (unsigned long long)g->opt->seed, g->cpus, g->cpus == 1 ? "" : "s", g->seconds);
     html_escape(&h, sandbox_protection());
-    sbuf_printf(&h, "</p>\n<p class=\"score\" id=\"score\">Score: <b>%g/%g</b></p>\n", g->score, g->max);
+    sbuf_puts(&h, "</p>\n");
+    if (g->integrity) {
+        sbuf_puts(&h, "<p class=\"hint\" id=\"integrity\"><b>Integrity failed, score 0:</b> ");
+        html_escape(&h, g->integrity);
+        sbuf_puts(&h, "</p>\n");
+    }
+    sbuf_printf(&h, "<p class=\"score\" id=\"score\">Score: <b>%g/%g</b></p>\n", g->score, g->max);
 
     /* The table: one row per check. */
     sbuf_puts(&h, "<table class=\"checks\"><thead><tr><th>check</th><th>result</th><th>points</th>"

@@ -464,6 +464,50 @@ void judge_memory(const struct evidence *ev, struct verdict *v)
                     procs, procs == 1 ? "" : "es");
 }
 
+/* --- integrity ---------------------------------------------------------------- */
+
+void judge_integrity(const struct evidence *ev, struct verdict *v)
+{
+    struct sbuf why = {0};
+    size_t runs_with = 0;
+    for (size_t i = 0; i < ev->nall; i++) {
+        const struct observation *o = ev->all_runs[i];
+        size_t before = why.len;
+        if (o->tampering)
+            sbuf_puts(&why, o->tampering);
+        if (o->valgrind_log)
+            valgrind_tampering(o->valgrind_log, &why);
+        runs_with += why.len > before;
+    }
+    if (ev->source_findings)
+        sbuf_puts(&why, ev->source_findings);
+    if (why.len) {
+        size_t first = strcspn(why.data, "\n");
+        verdict_fail(v, "integrity", "%.*s", (int)first, why.data);
+        /* The rest, once each (a run after run may say the same). */
+        for (const char *s = why.data + first + (why.data[first] == '\n'); *s;) {
+            size_t len = strcspn(s, "\n");
+            bool seen = false;
+            for (const char *t = why.data; t < s && !seen;) {
+                size_t tl = strcspn(t, "\n");
+                seen = tl == len && !strncmp(t, s, len);
+                t += tl + (t[tl] == '\n');
+            }
+            if (!seen)
+                verdict_note(v, "  also: %.*s", (int)len, s);
+            s += len + (s[len] == '\n');
+        }
+        if (runs_with > 0)
+            verdict_note(v, "  (seen in %zu of the grading's %zu runs)", runs_with, ev->nall);
+        verdict_note(v, "  an integrity failure sets the whole score to 0");
+    } else {
+        sbuf_printf(&v->summary, "%zu run%s watched, nothing tampered with%s", ev->nall, ev->nall == 1 ? "" : "s",
+                    ev->source_findings ? "; the source reads the same under the race detector and uses none "
+                    "of its hooks" : "");
+    }
+    sbuf_free(&why);
+}
+
 /* --- bad arguments ---------------------------------------------------------- */
 
 void judge_bad_args(const struct evidence *ev, struct verdict *v)

@@ -121,6 +121,11 @@ void report_summary(const struct grading *g, const struct report_style *st)
         skipped += g->results[i].verdict.status == ST_SKIP;
     if (g->epilogue.len)
         put_printable(st->out, g->epilogue.data, g->epilogue.len);
+    if (g->integrity) {
+        fputs("INTEGRITY FAILED, score 0: ", st->out);
+        put_printable(st->out, g->integrity, strlen(g->integrity));
+        fputs("\n", st->out);
+    }
     fprintf(st->out, "Score: %g/%g", g->score, g->max);
     if (skipped)
         fprintf(st->out, "  (%d check%s skipped)", skipped, skipped == 1 ? "" : "s");
@@ -165,9 +170,15 @@ bool report_json(const struct grading *g, const char *path)
     struct sbuf j = {0};
     sbuf_printf(&j, "{\n  \"score\": %g,\n  \"max_score\": %g,\n  \"execution_time\": %.2f,\n", g->score,
                 g->max, g->seconds);
+    if (g->integrity) {
+        sbuf_puts(&j, "  \"integrity\": ");
+        json_escape(&j, g->integrity);
+        sbuf_puts(&j, ",\n");
+    }
     sbuf_puts(&j, "  \"output\": ");
-    char *head = xasprintf("%s: %s (graded: %s)\n%s", g->lab->name, g->lab->title, g->student_file,
-                           g->epilogue.len ? g->epilogue.data : "");
+    char *head = xasprintf("%s%s%s%s: %s (graded: %s)\n%s", g->integrity ? "INTEGRITY FAILED, score 0: " : "",
+                           g->integrity ? g->integrity : "", g->integrity ? "\n" : "", g->lab->name, g->lab->title,
+                           g->student_file, g->epilogue.len ? g->epilogue.data : "");
     json_escape(&j, head);
     free(head);
     sbuf_puts(&j, ",\n  \"tests\": [");

@@ -63,8 +63,10 @@ enum plan {
     PLAN_MEMCHECK,   /* one run under valgrind memcheck, a log per process */
     PLAN_BAD_ARGS,   /* one run per entry of the lab's bad_args */
     PLAN_RACE,       /* one run of a ThreadSanitizer build (helgrind where TSan cannot run) */
+    PLAN_INTEGRITY,  /* no run: every run made so far, and the source preprocessed two ways
+                      * (list the check last, after the checks whose runs it reads) */
 };
-#define NPLANS (PLAN_RACE + 1)
+#define NPLANS (PLAN_INTEGRITY + 1)
 
 /* Labs that size their work on this machine aim for this much CPU per worker. */
 #define CALIBRATE_CPU 0.25
@@ -87,6 +89,11 @@ struct evidence {
     const struct observation *runs; /* [nruns] */
     const struct observation *control; /* bad-args checks: a run with good arguments */
     int cpus;                    /* CPUs this grading may use */
+    /* PLAN_INTEGRITY: every run of the grading, and what the source shows
+     * (one line per finding, "" none, NULL: not looked at: --exec or no build). */
+    const struct observation *const *all_runs;
+    size_t nall;
+    const char *source_findings;
 };
 
 enum status { ST_PASS, ST_FAIL, ST_SKIP };

@@ -518,7 +518,7 @@ static const struct check checks[] = {
     {"memory", "valgrind on the parent and every child: no invalid access, no leak, no descriptor left open",
      TAG_MEMORY, 2, PLAN_MEMCHECK, 1, true, judge_memory},
     {"errors", "bad arguments: a message, exit status 2, no normal output", TAG_ERRORS, 1, PLAN_BAD_ARGS, 1,
-     false, judge_bad_args},
+     false, judge_bad_args},    INTEGRITY_CHECK, /* last: it reads every run the checks above made */
 };
 
 const struct lab lab2 = {
