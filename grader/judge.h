@@ -70,11 +70,12 @@ void judge_bad_args(const struct evidence *ev, struct verdict *v);
 /* integrity (PLAN_INTEGRITY, every lab's last check): fails with the evidence
  * when any run saw tampering (o->tampering, valgrind's log written into) or
  * the source depends on the grader's instruments (ev->source_findings). The
- * engine then sets the whole score to 0. INTEGRITY_CHECK is its table entry. */
+ * engine then sets the whole score to 0. INTEGRITY_CHECK is its table entry:
+ * worth 0 points (it earns nothing, it can only take everything away). */
 void judge_integrity(const struct evidence *ev, struct verdict *v);
 #define INTEGRITY_CHECK                                                                                          \
     {"integrity", "does not tamper with the grader: its probe, logs and tools, or code that detects them",      \
-     TAG_INTEGRITY, 1, PLAN_INTEGRITY, 1, false, judge_integrity}
+     TAG_INTEGRITY, 0, PLAN_INTEGRITY, 1, false, judge_integrity}
 /* Appends a line to why for each sign that a program wrote into valgrind's
  * log (two summaries for one process; a write to the log's descriptor). */
 void valgrind_tampering(const char *log, struct sbuf *why);

@@ -30,36 +30,36 @@
 
 #include "e2e.h"
 
-#define ALL_CHECKS "build format order piped correctness structure parallel cpu memory errors"
+#define ALL_CHECKS "build format order piped correctness structure parallel cpu memory errors integrity"
 #define BUT_BUILD "format order piped correctness structure parallel cpu memory errors"
 
 static const struct e2e_case table[] = {
     {.name = "reference", .source = "solutions/lab2", .pass = ALL_CHECKS},
     {.name = "alternative", .source = "tests/lab2/alternative.c", .pass = ALL_CHECKS},
-    {.name = "skeleton", .source = "labs/lab2/forkcount.c", .exit_status = 1, .fail = BUT_BUILD, .pass = "build",
+    {.name = "skeleton", .source = "labs/lab2/forkcount.c", .exit_status = 1, .fail = BUT_BUILD, .pass = "build integrity",
      .clues = "structure:never called fork();format:children were started;errors:status"},
     {.name = "sequential", .source = "tests/lab2/sequential.c", .exit_status = 1, .fail = "structure parallel",
-     .pass = "build format order piped correctness cpu memory errors",
+     .pass = "build format order piped correctness cpu memory errors integrity",
      .clues = "structure:before the last fork;parallel:one after another"},
     {.name = "nowait", .source = "tests/lab2/nowait.c", .exit_status = 1, .fail = "structure",
-     .pass = "build format order piped correctness parallel cpu memory errors", .clues = "structure:reaped 0 of"},
+     .pass = "build format order piped correctness parallel cpu memory errors integrity", .clues = "structure:reaped 0 of"},
     {.name = "zombie", .source = "tests/lab2/zombie.c", .exit_status = 1, .fail = "structure",
-     .pass = "build format order piped correctness parallel cpu memory errors", .clues = "structure:zombie"},
+     .pass = "build format order piped correctness parallel cpu memory errors integrity", .clues = "structure:zombie"},
     {.name = "globalcount", .source = "tests/lab2/globalcount.c", .exit_status = 1, .fail = "correctness",
-     .pass = "build format order piped structure parallel cpu memory errors",
+     .pass = "build format order piped structure parallel cpu memory errors integrity",
      .clues = "correctness:Total count is 0;correctness:own copy of memory"},
     {.name = "dupbuffer", .source = "tests/lab2/dupbuffer.c", .exit_status = 1, .fail = "piped",
-     .pass = "build format order correctness structure parallel cpu memory errors",
+     .pass = "build format order correctness structure parallel cpu memory errors integrity",
      .clues = "piped:printed again by a child;piped:fflush(stdout) before fork()"},
     {.name = "threads", .source = "tests/lab2/threads.c", .exit_status = 1, .fail = "structure",
-     .pass = "build format order piped correctness parallel cpu memory errors",
+     .pass = "build format order piped correctness parallel cpu memory errors integrity",
      .clues = "structure:thread;structure:about processes"},
     /* --exec: the C-only checks (build, memory) are skipped. */
     {.name = "exec_reference", .source = "solutions/lab2/forkcount.c", .exec = true,
-     .pass = "format order piped correctness structure parallel cpu errors", .skipped = "build memory"},
+     .pass = "format order piped correctness structure parallel cpu errors integrity", .skipped = "build memory"},
     /* make lab2 CPUS=1: parallelism cannot be judged, the rest still can. */
     {.name = "one_cpu", .source = "solutions/lab2", .one_cpu = true,
-     .pass = "build format order piped correctness structure cpu memory errors", .skipped = "parallel",
+     .pass = "build format order piped correctness structure cpu memory errors integrity", .skipped = "parallel",
      .clues = "parallel:1 CPU;parallel:sum"},
 };
 #define NJOBS (sizeof table / sizeof table[0])

@@ -34,9 +34,9 @@
 #include "e2e.h"
 
 #define ALL_CHECKS "build format order correctness-mutex correctness-atomic correctness-local race-mutex " \
-                   "race-atomic race-local structure timing memory errors"
+                   "race-atomic race-local structure timing memory errors integrity"
 #define RIGHT_BUT_TIMED "build format order correctness-mutex correctness-atomic correctness-local race-mutex " \
-                        "race-atomic race-local memory errors"
+                        "race-atomic race-local memory errors integrity"
 
 static const struct e2e_case table[] = {
     /* First phase, LAB3_JOBS at a time, the longest first. */
@@ -48,7 +48,7 @@ static const struct e2e_case table[] = {
      .clues = "structure:pthread_create was never called;timing:one after another"},
     {.name = "skeleton", .source = "labs/lab3/threadcount.c", .exit_status = 1,
      .fail = "correctness-mutex correctness-atomic correctness-local race-mutex race-atomic race-local timing cpu",
-     .pass = "build format order structure memory errors",
+     .pass = "build format order structure memory errors integrity",
      .clues = "correctness-mutex:mutex mode added nothing;race-atomic:not right;timing:not timed"},
     /* One CPU: the threads still overlap (timing), but parallelism cannot be judged. */
     {.name = "one_cpu", .source = "solutions/lab3", .one_cpu = true, .pass = ALL_CHECKS, .skipped = "cpu",
@@ -61,10 +61,15 @@ static const struct e2e_case table[] = {
     {.name = "volatile", .source = "tests/lab3/volatile.c", .only = "race", .exit_status = 1,
      .fail = "race-atomic", .pass = "build race-mutex race-local",
      .clues = "race-atomic:data race;race-atomic:count_atomic"},
+    /* Code that changes under the race detector, or hides from it: integrity fails, the score is 0. */
+    {.name = "sanitize_ifdef", .source = "tests/lab3/sanitize_ifdef.c", .only = "integrity", .exit_status = 1,
+     .fail = "integrity", .pass = "build", .clues = "integrity:under the race detector"},
+    {.name = "nosanitize", .source = "tests/lab3/nosanitize.c", .only = "integrity", .exit_status = 1,
+     .fail = "integrity", .pass = "build", .clues = "integrity:no_sanitize"},
     /* --defaults: only local mode runs, with little work (2 x 10^7 increments: a few ms, unless the
      * machine is busy); C-only checks are skipped. */
     {.name = "exec_defaults", .source = "solutions/lab3/threadcount.c", .exec = true, .defaults = true,
-     .pass = "format order correctness-local structure errors",
+     .pass = "format order correctness-local structure errors integrity",
      .skipped = "build memory race-mutex race-atomic race-local correctness-mutex correctness-atomic cpu",
      .passskip = "timing"},
     /* Second phase, one at a time: cpu must pass (or say the machine was busy). */
@@ -76,11 +81,11 @@ static const struct e2e_case table[] = {
      * holding one lock around each whole count: everything right but cpu. */
     {.name = "biglock", .source = "tests/lab3/biglock.c", .alone = true, .exit_status = -1, .fail = "",
      .pass = "build format order correctness-mutex correctness-atomic correctness-local race-mutex race-atomic "
-             "race-local structure memory errors",
+             "race-local structure memory errors integrity",
      .either = "timing", .cputime = "cpu", .clues = "race-local:helgrind"},
     {.name = "exec_reference", .source = "solutions/lab3/threadcount.c", .exec = true, .alone = true,
      .exit_status = -1,
-     .pass = "format order correctness-mutex correctness-atomic correctness-local structure timing errors",
+     .pass = "format order correctness-mutex correctness-atomic correctness-local structure timing errors integrity",
      .skipped = "build memory race-mutex race-atomic race-local", .cputime = "cpu"},
 };
 #define NJOBS (sizeof table / sizeof table[0])

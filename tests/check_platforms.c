@@ -114,8 +114,8 @@ START_TEST(test_batch_gradebook)
     ck_assert_int_eq(status_of("batch"), 1); /* graded, not everyone has full marks */
     char *csv = slurp("%s/class.csv", work);
     ck_assert_ptr_nonnull(csv);
-    ck_assert_msg(strncmp(csv, "student,score,max_score,build,format,order,timing,cpu,structure,memory,errors,note\n",
-                          80) == 0, "gradebook header: %s", csv);
+    ck_assert_msg(strncmp(csv, "student,score,max_score,build,format,order,timing,cpu,structure,memory,errors,"
+                          "integrity,note\n", 90) == 0, "gradebook header: %s", csv);
     /* One row per entry, sorted by student. */
     const char *names[] = {"alice,", "bob,", "carol,", "dave,", "eve,", "frank,"};
     const char *at = csv;
@@ -124,15 +124,15 @@ START_TEST(test_batch_gradebook)
         ck_assert_msg(row != NULL, "no row for %s in\n%s", names[i], csv);
         at = row;
     }
-    ck_assert_msg(strstr(csv, "alice,14,14,1,2,2,3,1,2,2,1,\n") != NULL, "alice has full marks:\n%s", csv);
+    ck_assert_msg(strstr(csv, "alice,14,14,1,2,2,3,1,2,2,1,0,\n") != NULL, "alice has full marks:\n%s", csv);
     ck_assert_msg(strstr(csv, "bob,") && !strstr(csv, "bob,14,"), "bob (sequential) is not full marks");
     ck_assert_msg(strstr(csv, "could not unpack eve.zip") != NULL, "eve's row says why:\n%s", csv);
-    ck_assert_msg(strstr(csv, "frank,0,14,,,,,,,,,no sleeper.c in the submission") != NULL, "frank:\n%s", csv);
+    ck_assert_msg(strstr(csv, "frank,0,14,,,,,,,,,,no sleeper.c in the submission") != NULL, "frank:\n%s", csv);
     /* The zip and the tar.gz of the same program (nanosleep: it sleeps, so load cannot change its
      * timing, and only structure fails): the same verdicts, the same gradebook row. */
     const char *carol = strstr(csv, "carol,"), *dave = strstr(csv, "dave,");
     ck_assert_msg(!strncmp(carol + 6, dave + 5, strcspn(dave + 5, "\n")), "carol and dave differ:\n%s", csv);
-    ck_assert_msg(strstr(csv, "dave,12,14,1,2,2,3,1,0,2,1,\n") != NULL, "dave fails structure only:\n%s", csv);
+    ck_assert_msg(strstr(csv, "dave,12,14,1,2,2,3,1,0,2,1,0,\n") != NULL, "dave fails structure only:\n%s", csv);
     char *json = slurp("%s/reports/alice.json", work);
     ck_assert_msg(json && strstr(json, "\"score\": 14"), "alice.json");
     char *out = slurp("%s/batch.out", work);
