@@ -80,9 +80,17 @@ const struct hint hint_catalogue[] = {
                   "even if the total came out right this time."},
     {"volatile-not-atomic", "volatile does not make ++ atomic: it still loads, adds and stores. Use "
                             "a mutex or <stdatomic.h>."},
-    {"lock-around-loop", "Threads ran but CPU/wall stayed near 1: a lock held around the whole loop "
-                         "lets one thread run at a time. Lock per increment, or better, count "
-                         "locally and add once."},
+    {"lock-around-loop", "A lock held around the whole loop lets one thread run at a time (CPU/wall "
+                         "near 1), and in mutex mode it is not what the mode asks: there, lock and unlock "
+                         "around each increment. To be fast, count locally and add once (local mode)."},
+    {"load-then-store", "Increments were lost in atomic mode: a load then a store is two steps "
+                        "(x = x + 1 on an _Atomic is an atomic load, then an atomic store), and another "
+                        "thread's increment between them is overwritten. Make it ONE read-modify-write: "
+                        "atomic_fetch_add(&x, 1), or x++ / x += 1 on the _Atomic itself."},
+    {"atomic-not-lock", "Atomic mode took a lock per increment: that is mutex mode again. One atomic "
+                        "read-modify-write (atomic_fetch_add) needs no lock."},
+    {"lock-per-increment", "Local mode locked far more than once per thread: count in the thread's own "
+                           "variable, then lock once to add the subtotal."},
     {"sequential-join", "Threads were joined before the next one was created: create all, then join all."},
     {"no-threads", "No threads were created: start NTHREADS threads with pthread_create."},
     {"processes-not-threads", "The program created processes: this lab is about threads (pthread_create)."},

@@ -61,6 +61,17 @@ static const struct e2e_case table[] = {
     {.name = "volatile", .source = "tests/lab3/volatile.c", .only = "race", .exit_status = 1,
      .fail = "race-atomic", .pass = "build race-mutex race-local",
      .clues = "race-atomic:data race;race-atomic:count_atomic"},
+    /* How each mode locks (the probe counts lock calls; an increment's time beside the calibration):
+     * mutex around the whole loop, a mutex in atomic mode, an atomic load then a store. */
+    {.name = "mutexloop", .source = "tests/lab3/mutexloop.c", .only = "correctness", .exit_status = 1,
+     .fail = "correctness-mutex", .pass = "build correctness-atomic correctness-local",
+     .clues = "correctness-mutex:locks were taken;correctness-mutex:lock and unlock around each increment"},
+    {.name = "atomicmutex", .source = "tests/lab3/atomicmutex.c", .only = "correctness", .exit_status = 1,
+     .fail = "correctness-atomic", .pass = "build correctness-mutex correctness-local",
+     .clues = "correctness-atomic:mutex mode again"},
+    {.name = "loadstore", .source = "tests/lab3/loadstore.c", .only = "correctness", .exit_status = 1,
+     .fail = "correctness-atomic", .pass = "build correctness-mutex correctness-local",
+     .clues = "correctness-atomic:a load then a store is two steps"},
     /* Code that changes under the race detector, or hides from it: integrity fails, the score is 0. */
     {.name = "sanitize_ifdef", .source = "tests/lab3/sanitize_ifdef.c", .only = "integrity", .exit_status = 1,
      .fail = "integrity", .pass = "build", .clues = "integrity:under the race detector"},

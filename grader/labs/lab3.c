@@ -9,7 +9,12 @@
  * The mutex, atomic and local modes are each checked for the exact total and
  * with a race detector (a racy program fails even when its total is right, as
  * at -O2 it often is); mutex and atomic get 3 runs, each of which must be
- * exact (check.attempts = -3). A check's mode is its run variant: the suffix
+ * exact (check.attempts = -3). The correctness checks also judge how a mode
+ * locks (judge_locking): the probe counts lock calls (a lock per increment in
+ * mutex mode, none per increment in atomic mode, one per thread in local
+ * mode), and mutex mode's time per increment must exceed a local
+ * increment's (the calibration) several times. The atomic runs are large
+ * enough that a load-then-store "increment" loses updates on a busy machine. A check's mode is its run variant: the suffix
  * of its name ("race-atomic"), else local (lab->variant). The local run is sized on
  * this machine (calibration: one thread, CAL_ITERATIONS) so each thread burns
  * about CALIBRATE_CPU s of CPU; it is judged for structure (probe: creates,
@@ -48,8 +53,8 @@ static const char *const patterns[] = {
 #define ATOMIC_NS 200.0             /* generous ns per atomic increment, for time limits */
 #define MUTEX_MIN 1000000           /* mutex runs: increments per thread, drawn */
 #define MUTEX_SPAN 1000000
-#define ATOMIC_MIN 2000000          /* atomic runs: more, so that a volatile ++ shows lost updates */
-#define ATOMIC_SPAN 2000000
+#define ATOMIC_MIN 8000000          /* atomic runs: more, so that a volatile ++ or a load then a store */
+#define ATOMIC_SPAN 8000000         /* loses updates even on a busy machine (2 x 2M lost none at load 16) */
 #define CORRECTNESS_RUNS 3          /* mutex and atomic: every one of these runs must be exact */
 #define RACE_MIN 20000              /* race-detector runs (TSan ~10x, helgrind ~100x slower) */
 #define RACE_SPAN 30000
@@ -63,6 +68,10 @@ static const char *const patterns[] = {
 #define PARALLEL_MIN 1.15           /* CPU/wall a parallel run must reach (serial: <= 1.00) */
 #define BUSY_SHARE 0.25             /* others used more of our CPUs' time than this: a busy machine */
 #define IDLE_ROOM 0.30              /* CPUs idle this long (x wall) were there to use: not too busy */
+#define MUTEX_LOCK_SHARE 0.99      /* mutex mode: at least this many locks per increment */
+#define MUTEX_MIN_RATIO 2.0         /* mutex mode: wall per increment >= this x a local increment's CPU */
+#define ATOMIC_MAX_LOCK_SHARE 0.5   /* atomic mode: this many locks per increment is a lock each */
+#define LOCAL_MAX_LOCKS_PER_THREAD 4 /* local mode: a lock to add the subtotal (and a few more) */
 #define TABLE_DIVISOR 40            /* table rows: calibrated / this increments per thread */
 #define TABLE_MIN 1000000LL
 #define TABLE_MAX 10000000LL
@@ -288,6 +297,44 @@ static void judge_order(const struct evidence *ev, struct verdict *v)
     parsed_free(&out);
 }
 
+/* How each mode locks, from the probe's count of lock calls (pthread mutex
+ * and spin locks, C11 mtx_*) and from the time an increment took beside
+ * this grading's calibration (local mode, one thread): mutex mode takes the
+ * mutex once per increment, and a locked increment costs several times a
+ * local one (measured 10-20x here); atomic mode takes no lock per increment;
+ * local mode locks only to add its subtotal. Fails v and returns true if not. */
+static bool judge_locking(const struct evidence *ev, struct verdict *v)
+{
+    const struct observation *o = &ev->runs[0];
+    const struct params *p = &ev->params[0];
+    double increments = expected_total(p);
+    long locks = obs_calls(o, "lock");
+    bool counted = o->nevents > 0; /* the probe watched the run (not a static binary) */
+    if (!strcmp(p->mode, "mutex")) {
+        if (counted && locks < MUTEX_LOCK_SHARE * increments) {
+            verdict_fail(v, "lock-around-loop", "mutex mode: the total is right, but locks were taken %ld time%s for "
+                         "%.0f increments: each increment must be under the mutex, one lock each", locks,
+                         locks == 1 ? "" : "s", increments);
+        } else if (p->calibrated > 0) {
+            double each = o->wall / increments, local = CALIBRATE_CPU / (double)p->calibrated;
+            if (each < MUTEX_MIN_RATIO * local)
+                verdict_fail(v, "lock-around-loop", "mutex mode: %.2f ns per increment, where a local increment "
+                             "takes %.2f ns here: a lock and an unlock per increment cost more than that (%.0fx "
+                             "at least); the mutex was not taken for each increment", each * 1e9, local * 1e9,
+                             MUTEX_MIN_RATIO);
+        }
+    } else if (!strcmp(p->mode, "atomic") && counted && locks >= ATOMIC_MAX_LOCK_SHARE * increments) {
+        verdict_fail(v, "atomic-not-lock", "atomic mode: locks were taken %ld times for %.0f increments: that is "
+                     "mutex mode again, not one atomic read-modify-write", locks, increments);
+    } else if (!strcmp(p->mode, "local") && counted && locks > LOCAL_MAX_LOCKS_PER_THREAD * p->count + 16) {
+        verdict_fail(v, "lock-per-increment", "local mode: locks were taken %ld times by %d threads: a thread "
+                     "counts in its own variable and locks only to add its subtotal, once", locks, p->count);
+    }
+    if (v->status == ST_FAIL)
+        describe_params(p, v);
+    return v->status == ST_FAIL;
+}
+
 /* correctness-MODE: exactly NTHREADS x ITERATIONS. */
 static void judge_correctness(const struct evidence *ev, struct verdict *v)
 {
@@ -301,11 +348,19 @@ static void judge_correctness(const struct evidence *ev, struct verdict *v)
         double got = total_count(&out), want = expected_total(p);
         if (got > 0 && got < want)
             verdict_note(v, "  %.0f increments (%.2f%%) were lost", want - got, 100 * (want - got) / want);
-        if (!strcmp(p->mode, "atomic") && got > 0 && got < want)
+        if (!strcmp(p->mode, "atomic") && got > 0 && got < want) {
+            verdict_hint(v, "load-then-store");
             verdict_hint(v, "volatile-not-atomic");
-    } else {
+        }
+    } else if (!judge_locking(ev, v)) {
         sbuf_printf(&v->summary, "%s: %d threads × %lld = %.0f, exact", p->mode, p->count, p->iterations,
                     expected_total(p));
+        long locks = obs_calls(o, "lock");
+        if (o->nevents > 0)
+            sbuf_printf(&v->summary, "; %ld lock%s taken", locks, locks == 1 ? "" : "s");
+        if (!strcmp(p->mode, "mutex") && p->calibrated > 0)
+            sbuf_printf(&v->summary, "; %.1f ns per increment (a local one: %.2f ns)",
+                        o->wall / expected_total(p) * 1e9, CALIBRATE_CPU / (double)p->calibrated * 1e9);
     }
     parsed_free(&out);
 }
