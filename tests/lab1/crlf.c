@@ -5,8 +5,8 @@
  * line per "\n": a "\r" is a byte the line does not have. (The grader reads
  * its terminal with OPOST off, so a "\r" there is the program's own.)
  *
- * Must fail: format (the report quotes "Task 1 started\x0d").
- * Must pass: build, cpu, structure, memory, errors.
+ * Must fail: format, order, timing (the report quotes "Task 1 started\x0d").
+ * Must pass: build, cpu, structure, memory, errors, integrity.
  *
  * See also: tests/check_e2e.c, grader/sandbox.c (open_pty).
  */

@@ -6,7 +6,7 @@
  * lets a byte the program printed reach a report raw: it is quoted (\x1b).
  *
  * Must fail: format (an extra line, quoted as "\x1b[1A\x1b[2K...").
- * Must pass: build, order, timing, cpu, structure, memory, errors.
+ * Must pass: build, order, timing, cpu, structure, memory, errors, integrity.
  *
  * See also: tests/check_e2e.c, grader/report.c (put_printable).
  */

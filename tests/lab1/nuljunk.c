@@ -4,8 +4,8 @@
  * and junk before the newline ("Task 1 started\0junk"). Read as C strings the
  * lines look right; byte for byte they are other lines.
  *
- * Must fail: format (the report quotes the line as "Task 1 started\x00junk").
- * Must pass: build, cpu, structure, memory, errors.
+ * Must fail: format, order, timing (the report quotes the line as "Task 1 started\x00junk").
+ * Must pass: build, cpu, structure, memory, errors, integrity.
  *
  * See also: tests/check_e2e.c, grader/observe.c (match_output_line).
  */

@@ -10,7 +10,7 @@
  * valgrind's other pipes crash valgrind before the real leak summary: a
  * crashed valgrind, like a missing summary, is never a clean report.)
  *
- * Must fail: memory (the leak), integrity (lines written into the log).
+ * Must fail: memory, integrity (the leak; a write to valgrind's log descriptor).
  * Must pass: build, format, order, timing, cpu, structure, errors.
  *
  * See also: tests/check_e2e.c, grader/judge.c (judge_memory, valgrind_tampering).

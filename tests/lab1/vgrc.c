@@ -8,7 +8,7 @@
  * and a read-only $HOME, and valgrind takes only the grader's options
  * (--command-line-only=yes), so the leak is still seen.
  *
- * Must fail: memory (the leak), integrity (a .valgrindrc in its folder).
+ * Must fail: memory, integrity (the leak; a .valgrindrc in its folder).
  * Must pass: build, format, order, timing, cpu, structure, errors.
  *
  * See also: tests/check_e2e.c, grader/engine.c (fresh_run_dir, note_planted_files).

@@ -5,7 +5,7 @@
  * atomic read-modify-write. The probe counts the lock calls.
  *
  * Must fail: correctness-atomic (hint atomic-not-lock).
- * Must pass: everything else.
+ * Must pass: build, format, order, correctness-mutex, correctness-local, race-mutex, race-local, structure, memory, errors, integrity.
  *
  * See also: tests/check_lab3.c, grader/labs/lab3.c (judge_locking).
  */

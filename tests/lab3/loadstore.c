@@ -7,8 +7,8 @@
  * and the atomic runs are sized (2-4 threads x 2-4 million increments, 3
  * runs, every one must be exact) so that they do.
  *
- * Must fail: correctness-atomic (hint load-then-store: "a load then a store is two steps").
- * Must pass: race-atomic (no data race: that is why the total is what catches it).
+ * Must fail: correctness-atomic (hint load-then-store: a load then a store is two steps).
+ * Must pass: build, format, order, correctness-mutex, correctness-local, race-mutex, race-local, structure, memory, errors, integrity.
  *
  * See also: tests/check_lab3.c, grader/hints.c.
  */

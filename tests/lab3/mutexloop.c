@@ -9,7 +9,7 @@
  * than a locked one can.
  *
  * Must fail: correctness-mutex (hint lock-around-loop).
- * Must pass: everything else (build format order correctness-atomic correctness-local ...).
+ * Must pass: build, format, order, correctness-atomic, correctness-local, race-mutex, race-atomic, race-local, structure, memory, errors, integrity.
  *
  * See also: tests/check_lab3.c, grader/labs/lab3.c (judge_locking).
  */

@@ -5,7 +5,8 @@
  * (behind a macro, as a student would hide it from a text search). The
  * grader looks for no_sanitize in the preprocessed text, where macros are gone.
  *
- * Must fail: integrity (a no_sanitize attribute), and the score is 0.
+ * Must fail: integrity (a no_sanitize attribute; the score is then 0).
+ * Must pass: build, format, order, correctness-atomic, correctness-local, race-atomic, race-local, structure, memory, errors.
  *
  * See also: tests/check_lab3.c, grader/build.c (source_findings).
  */

@@ -5,8 +5,8 @@
  * real build races. The grader preprocesses the source both ways: any
  * difference means the code changes under the race detector.
  *
- * Must fail: integrity (the preprocessed texts differ), and the score is 0.
- * (correctness-mutex may pass or fail: at -O2 the racy loop can still add up.)
+ * Must fail: integrity (the preprocessed texts differ; the score is then 0).
+ * Must pass: build, format, order, correctness-atomic, correctness-local, race-mutex, race-atomic, race-local, structure, memory, errors.
  *
  * See also: tests/check_lab3.c, grader/build.c (source_findings).
  */
