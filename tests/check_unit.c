@@ -1705,6 +1705,95 @@ static Suite *observe_suite(void)
     return s;
 }
 
+/* ============================================================================
+ * judge: valgrind's log (monotonic: lines a program adds can only hurt) and integrity
+ * ========================================================================== */
+
+/* judge_memory on a run that ended well with this log; returns the verdict's status. */
+static enum status memory_verdict(const char *log, struct verdict *v)
+{
+    struct observation o = {.started = true, .exited = true, .exit_code = 0, .wall = 1};
+    o.valgrind_log = (char *)log;
+    struct params p = {0};
+    struct evidence ev = {.nruns = 1, .runs = &o, .params = &p};
+    *v = (struct verdict){0};
+    judge_memory(&ev, v);
+    return v->status;
+}
+
+#define VG_CLEAN(pid) "==" pid "== Command: ./sleeper 1\n==" pid "== FILE DESCRIPTORS: 3 open (3 std) at exit.\n" \
+    "==" pid "== HEAP SUMMARY:\n==" pid "==     in use at exit: 0 bytes in 0 blocks\n" \
+    "==" pid "== ERROR SUMMARY: 0 errors from 0 contexts (suppressed: 0 from 0)\n"
+
+START_TEST(test_memory_log_monotonic)
+{
+    struct verdict v;
+    ck_assert_int_eq(memory_verdict(VG_CLEAN("100") VG_CLEAN("101"), &v), ST_PASS);
+    ck_assert_ptr_nonnull(strstr(v.summary.data, "2 processes"));
+    sbuf_free(&v.summary);
+    /* A forged clean summary before the real one: the leak still counts, and two summaries are evidence. */
+    const char *forged = "==100== Command: ./sleeper 1\n==100== ERROR SUMMARY: 0 errors from 0 contexts\n"
+                         "==100==    definitely lost: 64 bytes in 1 blocks\n==100== ERROR SUMMARY: 1 errors from 1 contexts\n";
+    ck_assert_int_eq(memory_verdict(forged, &v), ST_FAIL);
+    ck_assert_ptr_nonnull(strstr(v.summary.data, "64 bytes"));
+    ck_assert_ptr_nonnull(strstr(v.detail.data, "2 summaries"));
+    sbuf_free(&v.summary);
+    sbuf_free(&v.detail);
+    /* A process whose summary never came is not a clean one. */
+    ck_assert_int_eq(memory_verdict(VG_CLEAN("100") "==102== Command: ./sleeper 1\n", &v), ST_FAIL);
+    ck_assert_ptr_nonnull(strstr(v.summary.data, "summary is missing"));
+    sbuf_free(&v.summary);
+    sbuf_free(&v.detail);
+    /* valgrind itself crashed (a program wrote into its pipes): not clean either. */
+    ck_assert_int_eq(memory_verdict(VG_CLEAN("100") "valgrind: m_scheduler/sema.c:118: Assertion failed.\n", &v),
+                     ST_FAIL);
+    sbuf_free(&v.summary);
+    sbuf_free(&v.detail);
+    /* A descriptor left open, and a write to the log's descriptor. */
+    ck_assert_int_eq(memory_verdict("==100== Command: x\n==100== FILE DESCRIPTORS: 4 open (3 std) at exit.\n"
+                                    "==100== Open file descriptor 3: /tmp/x\n==100== ERROR SUMMARY: 0 errors\n", &v),
+                     ST_FAIL);
+    ck_assert_ptr_nonnull(strstr(v.summary.data, "1 file descriptor"));
+    sbuf_free(&v.summary);
+    sbuf_free(&v.detail);
+    struct sbuf why = {0};
+    valgrind_tampering(VG_CLEAN("100") "==100== Warning: invalid file descriptor 1020 in syscall write()\n", &why);
+    ck_assert_ptr_nonnull(why.data);
+    ck_assert_ptr_nonnull(strstr(why.data, "log descriptor"));
+    sbuf_free(&why);
+    valgrind_tampering(VG_CLEAN("100") "==100== Warning: invalid file descriptor 1020 in syscall close()\n", &why);
+    ck_assert_ptr_null(why.data); /* closing every descriptor in a loop is no attack */
+}
+END_TEST
+
+START_TEST(test_integrity)
+{
+    struct observation a = {.started = true}, b = {.started = true};
+    const struct observation *runs[] = {&a, &b};
+    struct evidence ev = {.all_runs = runs, .nall = 2, .source_findings = ""};
+    struct verdict v = {0};
+    judge_integrity(&ev, &v);
+    ck_assert_int_eq(v.status, ST_PASS);
+    sbuf_free(&v.summary);
+    obs_tamper(&b, "the program wrote .valgrindrc in its working folder");
+    v = (struct verdict){0};
+    judge_integrity(&ev, &v);
+    ck_assert_int_eq(v.status, ST_FAIL);
+    ck_assert_str_eq(v.summary.data, "the program wrote .valgrindrc in its working folder");
+    ck_assert_str_eq(v.hints[0], "integrity");
+    sbuf_free(&v.summary);
+    sbuf_free(&v.detail);
+    obs_free(&b);
+    ev.source_findings = "the source uses a no_sanitize attribute\n";
+    v = (struct verdict){0};
+    judge_integrity(&ev, &v);
+    ck_assert_int_eq(v.status, ST_FAIL);
+    ck_assert_ptr_nonnull(strstr(v.summary.data, "no_sanitize"));
+    sbuf_free(&v.summary);
+    sbuf_free(&v.detail);
+}
+END_TEST
+
 static Suite *judge_suite(void)
 {
     Suite *s = suite_create("judge");
@@ -1714,6 +1803,10 @@ static Suite *judge_suite(void)
     tcase_add_test(tc, test_order_total_not_last);
     tcase_add_test(tc, test_order_finished_by_delay);
     tcase_add_test(tc, test_order_first_broken_rule);
+    suite_add_tcase(s, tc);
+    tc = tcase_create("evidence");
+    tcase_add_test(tc, test_memory_log_monotonic);
+    tcase_add_test(tc, test_integrity);
     suite_add_tcase(s, tc);
     return s;
 }
