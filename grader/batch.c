@@ -206,7 +206,7 @@ static _Noreturn void grade_one(const struct lab *lab, const struct grade_option
                 report_json(&g, json);
                 free(json);
             }
-            status = g.score >= g.max ? 0 : 1;
+            status = g.score >= g.max && !g.integrity ? 0 : 1;
         }
     }
     if (why) {

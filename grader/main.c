@@ -165,7 +165,7 @@ static int repeat_grading(const struct lab *lab, struct grade_options *opt, int 
         }
         fprintf(st->out, "  [%.1fs]\n", g.seconds);
         fflush(st->out);
-        full += g.score >= g.max;
+        full += g.score >= g.max && !g.integrity;
         grading_free(&g);
     }
     int changed = 0;
@@ -326,7 +326,7 @@ int main(int argc, char **argv)
         return 130;
     }
     report_summary(&g, &st);
-    int status = g.score >= g.max ? 0 : 1;
+    int status = g.score >= g.max && !g.integrity ? 0 : 1; /* tampering is never full marks */
     if (json && !report_json(&g, json)) {
         fprintf(stderr, "grade: cannot write %s: %s\n", json, strerror(errno));
         status = EXIT_CANNOT_GRADE;

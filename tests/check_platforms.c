@@ -198,13 +198,13 @@ START_TEST(test_classroom_workflow)
     ck_assert_int_eq(sh("tools/classroom/workflow lab1 >%s/classroom.yml", work), 0);
     char *yml = slurp("%s/classroom.yml", work);
     ck_assert_ptr_nonnull(yml);
-    /* One step per check, each worth its points: 1+2+2+3+1+2+2+1 = 14. */
+    /* One step per check, each worth its points: 1+2+2+3+1+2+2+1 = 14, and integrity's 0. */
     int steps = 0, points = 0;
     for (const char *s = yml; (s = strstr(s, "max-score: ")); s++) {
         points += atoi(s + 11);
         steps++;
     }
-    ck_assert_int_eq(steps, 8);
+    ck_assert_int_eq(steps, 9);
     ck_assert_int_eq(points, 14);
     ck_assert_msg(strstr(yml, "command: sudo ./grader/grade lab1 --only timing --no-color"), "timing step");
     ck_assert_msg(strstr(yml, "runners: lab1-build,lab1-format,"), "reporter runners");
