@@ -447,16 +447,6 @@ static void run_check(struct engine *e, const struct check *c, struct check_resu
         return;
     }
     if (c->plan == PLAN_INTEGRITY) {
-        if (!ev.exec_mode && g->build.ok && !g->source_findings) {
-            char *dir = sandbox_subdir(g->dir, "pp");
-            char *dst = xasprintf("%s/%s", dir, lab->student_file);
-            if (copy_file(g->student_file, dst, 0644)) {
-                sandbox_chown(dst);
-                g->source_findings = source_findings(dir, lab->student_file);
-            }
-            free(dst);
-            free(dir);
-        }
         ev.all_runs = (const struct observation *const *)g->runs;
         ev.nall = g->nruns;
         ev.source_findings = g->source_findings;
@@ -605,6 +595,22 @@ int grade(const struct lab *lab, const struct grade_options *opt, struct grading
         double t0 = now_mono();
         build_in(&e, "src", NULL, &g->build);
         g->build.seconds = now_mono() - t0;
+    }
+
+    /* What the source shows of the instruments: known before any run, so the
+     * report's header can say it (the integrity check judges it at the end). */
+    bool integrity_wanted = false;
+    for (size_t i = 0; i < lab->nchecks; i++)
+        integrity_wanted |= lab->checks[i].plan == PLAN_INTEGRITY && wanted(&lab->checks[i], opt->only);
+    if (!opt->exec_cmd && g->build.ok && integrity_wanted) {
+        char *dir = sandbox_subdir(g->dir, "pp");
+        char *dst = xasprintf("%s/%s", dir, lab->student_file);
+        if (copy_file(g->student_file, dst, 0644)) {
+            sandbox_chown(dst);
+            g->source_findings = source_findings(dir, lab->student_file);
+        }
+        free(dst);
+        free(dir);
     }
 
     calibrate(&e);

@@ -42,6 +42,11 @@ void report_header(const struct grading *g, const struct report_style *st)
     fprintf(st->out, "   (seed %llu, %d CPU%s)\n",
             (unsigned long long)g->opt->seed, g->cpus, g->cpus == 1 ? "" : "s");
     fprintf(st->out, "   sandbox: %s\n", sandbox_protection());
+    if (g->source_findings && *g->source_findings) { /* the integrity check will fail: say so first */
+        fputs("   INTEGRITY: ", st->out);
+        put_printable(st->out, g->source_findings, strcspn(g->source_findings, "\n"));
+        fputs(" (the score will be 0)\n", st->out);
+    }
     if (g->lab->calibrate && g->calibrated > 0)
         fprintf(st->out, "   calibrated: %lld iterations take about %.2f s of CPU here\n", g->calibrated,
                 CALIBRATE_CPU);
