@@ -59,7 +59,7 @@ static const char *status_class(enum status s)
 
 static const char *status_text(enum status s)
 {
-    return s == ST_PASS ? "OK" : s == ST_FAIL ? "FAIL" : "SKIP";
+    return s == ST_PASS ? "OK" : s == ST_FAIL ? "FAIL" : "NOT JUDGED";
 }
 
 bool report_html(const struct grading *g, const char *path)
@@ -74,9 +74,19 @@ bool report_html(const struct grading *g, const char *path)
     sbuf_puts(&h, "</h1>\n<p class=\"meta\">graded: <code>");
     html_escape(&h, g->student_file);
     sbuf_printf(&h, "</code> &middot; seed %llu &middot; %d CPU%s &middot; %.1f s<br>sandbox: ",
-                (unsigned long long)g->opt->seed, g->cpus, g->cpus == 1 ? "" : "s", g->seconds);
+                (unsigned long long)g->seed, g->cpus, g->cpus == 1 ? "" : "s", g->seconds);
     html_escape(&h, sandbox_protection());
-    sbuf_printf(&h, "</p>\n<p class=\"score\" id=\"score\">Score: <b>%g/%g</b></p>\n", g->score, g->max);
+    sbuf_printf(&h, "</p>\n<p class=\"score\" id=\"score\">Score: <b>%g/%g</b>", g->score, g->max);
+    if (g->not_judged)
+        sbuf_printf(&h, " <span class=\"notjudged\" id=\"not-judged\">(%d check%s NOT JUDGED: 0 of %s points, so "
+                    "not full marks yet)</span>", g->not_judged, g->not_judged == 1 ? "" : "s",
+                    g->not_judged == 1 ? "its" : "their");
+    sbuf_puts(&h, "</p>\n");
+    if (g->opt->note) {
+        sbuf_puts(&h, "<p class=\"note\">");
+        html_escape(&h, g->opt->note);
+        sbuf_puts(&h, "</p>\n");
+    }
 
     /* The table: one row per check. */
     sbuf_puts(&h, "<table class=\"checks\"><thead><tr><th>check</th><th>result</th><th>points</th>"
@@ -101,7 +111,7 @@ bool report_html(const struct grading *g, const char *path)
                     status_class(r->verdict.status), r->check->name, status_text(r->verdict.status));
         html_escape(&h, r->check->what);
         sbuf_puts(&h, "</p>\n");
-        if (r->verdict.status == ST_FAIL) {
+        if (r->verdict.status != ST_PASS) {
             struct sbuf text = {0};
             check_output_text(r, &text);
             sbuf_puts(&h, "<pre class=\"output\">");

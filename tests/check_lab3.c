@@ -51,7 +51,8 @@ static const struct e2e_case table[] = {
      .pass = "build format order structure memory errors",
      .clues = "correctness-mutex:mutex mode added nothing;race-atomic:not right;timing:not timed"},
     /* One CPU: the threads still overlap (timing), but parallelism cannot be judged. */
-    {.name = "one_cpu", .source = "solutions/lab3", .one_cpu = true, .pass = ALL_CHECKS, .skipped = "cpu",
+    {.name = "one_cpu", .source = "solutions/lab3", .one_cpu = true, .exit_status = 1, .pass = ALL_CHECKS,
+     .skipped = "cpu",
      .clues = "cpu:only 1 CPU"},
     {.name = "nolock", .source = "tests/lab3/nolock.c", .only = "race", .exit_status = 1, .fail = "race-mutex",
      .pass = "build race-atomic race-local", .clues = "race-mutex:data race;race-mutex:count_mutex"},
@@ -63,7 +64,7 @@ static const struct e2e_case table[] = {
      .clues = "race-atomic:data race;race-atomic:count_atomic"},
     /* --defaults: only local mode runs, with little work (2 x 10^7 increments: a few ms, unless the
      * machine is busy); C-only checks are skipped. */
-    {.name = "exec_defaults", .source = "solutions/lab3/threadcount.c", .exec = true, .defaults = true,
+    {.name = "exec_defaults", .source = "solutions/lab3/threadcount.c", .exec = true, .defaults = true, .exit_status = 1,
      .pass = "format order correctness-local structure errors",
      .skipped = "build memory race-mutex race-atomic race-local correctness-mutex correctness-atomic cpu",
      .passskip = "timing"},
@@ -79,7 +80,7 @@ static const struct e2e_case table[] = {
              "race-local structure memory errors",
      .either = "timing", .cputime = "cpu", .clues = "race-local:helgrind"},
     {.name = "exec_reference", .source = "solutions/lab3/threadcount.c", .exec = true, .alone = true,
-     .exit_status = -1,
+     .exit_status = 1,
      .pass = "format order correctness-mutex correctness-atomic correctness-local structure timing errors",
      .skipped = "build memory race-mutex race-atomic race-local", .cputime = "cpu"},
 };
