@@ -27,8 +27,8 @@ help:
 	@echo "  make test                     the kit's own tests (unit, end to end, valgrind)"
 	@echo "  make bench                    timing figures for the reference and the grader"
 	@echo "  make dist                     the students' tarball (no solutions, no tests)"
-	@echo "  make gradescope LAB=lab1      a Gradescope autograder zip for one lab"
-	@echo "  make classroom                a GitHub Classroom workflow (prints it)"
+	@echo "  make gradescope LAB=lab1      a Gradescope autograder zip for one lab [HIDDEN=checks LEADERBOARD=1]"
+	@echo "  make classroom LAB=lab1       a GitHub Classroom workflow for one lab (prints it, or OUT=file)"
 	@echo "  make stress                   verdict steadiness: references x30, wrong programs x10, busy loop"
 	@echo "  make fuzz [FUZZ_SECONDS=60]   fuzz the grader's output readers (libFuzzer)"
 	@echo "  make grader                   build grader/grade and its probe"
@@ -152,14 +152,23 @@ dist: grader
 	@./tools/dist
 
 # build/gradescope-LAB.zip: setup.sh + run_autograder + the student kit.
-LAB ?= lab1
-gradescope: grader
+# HIDDEN=check,check: those tests are shown to students after the due date;
+# LEADERBOARD=1: the lab's leaderboard figure (lab 3: local-mode speedup).
+LAB ?=
+NEED_LAB = $(if $(filter $(LABS),$(LAB)),,$(error which lab? make $@ LAB=lab1 (one of: $(LABS))))
+gradescope:
+	$(NEED_LAB)
+	@$(MAKE) --no-print-directory -s grader >&2
 	@./tools/need zip
-	@./tools/gradescope/make-zip $(LAB)
+	@HIDDEN="$(HIDDEN)" LEADERBOARD="$(LEADERBOARD)" ./tools/gradescope/make-zip $(LAB) $(OUT)
 
-# A GitHub Classroom workflow, one autograding step per check of every lab.
-classroom: grader
-	@./tools/classroom/workflow $(LABS)
+# A GitHub Classroom workflow for one lab, on standard output and nothing else
+# there (or into OUT=FILE). KIT_REPO/KIT_REF or KIT_URL/KIT_SHA256: where the
+# workflow takes the grader from (tools/classroom/workflow says more).
+classroom:
+	$(NEED_LAB)
+	@$(MAKE) --no-print-directory -s grader >&2
+	@./tools/classroom/workflow $(LAB) $(OUT)
 
 # handouts/hints.md is the grader's hint catalogue (grade --list-hints) under a
 # hand-written head; 'make hints' rewrites it, 'make test' fails when it is stale.
