@@ -52,6 +52,7 @@ struct grading {
     int not_judged;            /* checks that could not be judged (status ST_SKIP): 0 of their points */
     int passed;                /* checks that passed */
     double quiet_waited;       /* seconds spent waiting for a quiet machine */
+    struct sbuf leaderboard;   /* the lab's figures as Gradescope leaderboard entries, comma-separated */
     double score, max, seconds;
 };
 

@@ -83,6 +83,10 @@ static void print_help(void)
         "                  The report shows it.\n"
         "    --note TEXT   a line for the results' output (JSON, HTML), e.g. from the\n"
         "                  Gradescope script about the machine it ran on.\n"
+        "    --hidden NAMES  in results.json, show these checks to students only after\n"
+        "                  the due date (Gradescope's \"visibility\": \"after_due_date\").\n"
+        "    --leaderboard in results.json, the lab's leaderboard figure (lab 3: local\n"
+        "                  mode's speedup over one thread), for Gradescope.\n"
         "    --repeat N    grade N times (seeds N+1...), one line a run, then say which\n"
         "                  checks changed verdict: a flickering verdict is a grader bug.\n"
         "    --keep        keep the scratch folder and print where it is.\n"
@@ -242,6 +246,8 @@ int main(int argc, char **argv)
     const char *lab_name = NULL, *json = NULL, *html = NULL;
     bool color = isatty(STDOUT_FILENO) && !getenv("NO_COLOR"), verbose = false, have_seed = false;
     int repeat = 0;
+    const char *hidden = NULL; /* --hidden: results.json shows these checks after the due date */
+    bool leaderboard = false;  /* --leaderboard: results.json carries the lab's figures */
     struct batch_options bo = {0}; /* 0: one plain grading; N: --repeat N */
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
@@ -262,7 +268,7 @@ int main(int argc, char **argv)
             list_hints();
             return 0;
         } else if (!strcmp(a, "--json") || !strcmp(a, "--html") || !strcmp(a, "--exec") || !strcmp(a, "--only") ||
-                   !strcmp(a, "--tag") || !strcmp(a, "--note") ||
+                   !strcmp(a, "--tag") || !strcmp(a, "--note") || !strcmp(a, "--hidden") ||
                    !strcmp(a, "--seed") || !strcmp(a, "--repeat") || !strcmp(a, "--batch") ||
                    !strcmp(a, "--csv") || !strcmp(a, "--json-dir") || !strcmp(a, "--jobs")) {
             if (!has_value)
@@ -280,6 +286,8 @@ int main(int argc, char **argv)
                 opt.tag = v;
             else if (!strcmp(a, "--note"))
                 opt.note = v;
+            else if (!strcmp(a, "--hidden"))
+                hidden = v;
             else if (!strcmp(a, "--batch"))
                 bo.dir = v;
             else if (!strcmp(a, "--csv"))
@@ -307,6 +315,8 @@ int main(int argc, char **argv)
                     bad_usage("--seed takes a number, not '%s'", v);
                 have_seed = true;
             }
+        } else if (!strcmp(a, "--leaderboard")) {
+            leaderboard = true;
         } else if (!strcmp(a, "--defaults")) {
             opt.defaults = true;
         } else if (!strcmp(a, "--keep")) {
@@ -343,6 +353,10 @@ int main(int argc, char **argv)
         bad_usage("--only takes check names (grade --list); this lab has no check named '%s'", bad);
     if (opt.tag && (bad = unknown_item(lab, opt.tag, true)))
         bad_usage("--tag: no check of this lab has the tag '%s' (grade --list)", bad);
+    if (hidden && (bad = unknown_item(lab, hidden, false)))
+        bad_usage("--hidden takes check names (grade --list); this lab has no check named '%s'", bad);
+    if ((hidden || leaderboard) && !json)
+        bad_usage("%s", "--hidden and --leaderboard shape results.json: give --json FILE too");
     char *default_sub = xasprintf("labs/%s", lab->name);
     if (!opt.submission && !opt.exec_cmd)
         opt.submission = default_sub;
@@ -376,7 +390,8 @@ int main(int argc, char **argv)
     }
     report_summary(&g, &st);
     int status = g.passed == (int)g.nresults ? 0 : 1; /* every check passed, none merely not judged */
-    if (json && !report_json(&g, json)) {
+    struct json_options jo = {.hidden = hidden, .leaderboard = leaderboard ? &g.leaderboard : NULL};
+    if (json && !report_json_ex(&g, json, &jo)) {
         fprintf(stderr, "grade: cannot write %s: %s\n", json, strerror(errno));
         status = EXIT_CANNOT_GRADE;
     }
