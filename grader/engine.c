@@ -522,21 +522,25 @@ static void word_not_judged(const struct grading *g, struct check_result *r)
 
 /* Waits until the CPUs this grading may use were mostly idle for one half
  * second (others used under a quarter of them), at most budget seconds.
- * Returns the seconds waited. */
-static double wait_for_quiet(int cpus, double budget)
+ * Adds the seconds waited to *waited; true if such a quiet moment came. */
+static bool wait_for_quiet(int cpus, double budget, double *waited)
 {
     double t0 = now_mono();
     double before = cpus_busy();
+    bool quiet = false;
     while (before >= 0 && now_mono() - t0 < budget && !sandbox_interrupted()) {
         usleep(500 * 1000);
         double after = cpus_busy(), t = 0.5;
         if (after < 0)
             break;
-        if (after - before < 0.25 * cpus * t)
+        if (after - before < 0.25 * cpus * t) {
+            quiet = true;
             break;
+        }
         before = after;
     }
-    return now_mono() - t0;
+    *waited += now_mono() - t0;
+    return quiet;
 }
 
 /* Seconds a grading may spend waiting for a quiet machine (GRADE_QUIET_WAIT). */
@@ -639,12 +643,12 @@ static void run_check(struct engine *e, const struct check *c, struct check_resu
         if (!o->started || o->timed_out || o->output_flood || o->term_signal)
             break;
         /* Every run so far found the machine busy: wait for a quiet moment, then
-         * re-measure (at most twice more, within the grading's waiting budget). */
+         * re-measure (at most twice more, within the grading's waiting budget).
+         * No quiet moment came: another run under that load would tell nothing. */
         if (a == attempts - 1 && v.status == ST_SKIP && v.retry && extra < 2 && !every) {
             double left = e->quiet_budget - g->quiet_waited;
-            if (left <= 0)
+            if (left <= 0 || !wait_for_quiet(g->cpus, left, &g->quiet_waited))
                 break;
-            g->quiet_waited += wait_for_quiet(g->cpus, left);
             extra++;
             attempts++;
         }
