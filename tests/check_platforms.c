@@ -226,7 +226,8 @@ START_TEST(test_batch_gradebook)
             ck_assert_msg(strncmp(c, "0,", 2), "nanosleep passes column %d:\n%s", cols[k], csv);
     }
     char *json = slurp("%s/reports/alice.json", work);
-    ck_assert_msg(json && strstr(json, "\"score\": 14"), "alice.json");
+    ck_assert_msg(json && strstr(json, "\"extra_data\": {\"max_score\": 14,") && strstr(json, "\"name\": \"structure\", "
+                  "\"score\": 2,"), "alice.json:\n%s", json);
     char *out = slurp("%s/batch.out", work);
     ck_assert_msg(out && strstr(out, "[  6/6]") && strstr(out, "left"), "progress lines:\n%s", out);
     free(csv);
