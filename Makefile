@@ -20,20 +20,27 @@ GRADE_FLAGS ?=
 .PHONY: all help grader $(LABS) test test-run test-valgrind test-sanitizers test-docs hints stress fuzz bench deps deps-run clean dist gradescope classroom
 all: grader
 
+# The full kit (this repository) has the instructors' part; the students'
+# copy (make dist) has not: its 'make help' lists only what works there.
+FULL_KIT := $(wildcard tests/e2e.c)
+
 help:
 	@echo "Targets:"
 	@echo "  make lab1 [SUBMISSION=path]   grade labs/lab1 (or SUBMISSION) and print the report"
 	@echo "  make lab2, make lab3          the same for labs 2 and 3; CPUS=1 pins a grading to one CPU"
+	@echo "  make grader                   build grader/grade and its probe"
+	@echo "  make deps                     install what the labs need (valgrind)"
+	@echo "  make clean                    remove build products"
+ifneq ($(FULL_KIT),)
+	@echo "Instructors (the full kit):"
 	@echo "  make test                     the kit's own tests (unit, end to end, valgrind)"
 	@echo "  make bench                    timing figures for the reference and the grader"
 	@echo "  make dist                     the students' tarball (no solutions, no tests)"
-	@echo "  make gradescope LAB=lab1      a Gradescope autograder zip for one lab"
-	@echo "  make classroom                a GitHub Classroom workflow (prints it)"
+	@echo "  make gradescope LAB=lab1      a Gradescope autograder zip for one lab [HIDDEN=checks LEADERBOARD=1]"
+	@echo "  make classroom LAB=lab1       a GitHub Classroom workflow for one lab (prints it, or OUT=file)"
 	@echo "  make stress                   verdict steadiness: references x30, wrong programs x10, busy loop"
 	@echo "  make fuzz [FUZZ_SECONDS=60]   fuzz the grader's output readers (libFuzzer)"
-	@echo "  make grader                   build grader/grade and its probe"
-	@echo "  make deps                     install what the kit needs (Check, valgrind, pkg-config)"
-	@echo "  make clean                    remove build products"
+endif
 	@echo "Options: GRADE_FLAGS='--json out.json --only timing ...' (see grader/grade --help)"
 
 grader: grader/grade grader/probe.so
@@ -56,11 +63,12 @@ $(LABS): grader deps-run
 	@$(PIN)./grader/grade $@ $(SUBMISSION) $(GRADE_FLAGS)
 
 deps:
-	@./tools/need valgrind check pkg-config
+	@./tools/need valgrind $(if $(FULL_KIT),check pkg-config)
 
 deps-run:
 	@./tools/need valgrind
 
+ifneq ($(FULL_KIT),)
 # Timing figures for the lab-1 reference and one grading (README.md quotes them).
 # RUNS=, GRADINGS=, SEED= change the number of runs, of gradings, the delays.
 bench: grader deps-run
@@ -152,14 +160,23 @@ dist: grader
 	@./tools/dist
 
 # build/gradescope-LAB.zip: setup.sh + run_autograder + the student kit.
-LAB ?= lab1
-gradescope: grader
+# HIDDEN=check,check: those tests are shown to students after the due date;
+# LEADERBOARD=1: the lab's leaderboard figure (lab 3: local-mode speedup).
+LAB ?=
+NEED_LAB = $(if $(filter $(LABS),$(LAB)),,$(error which lab? make $@ LAB=lab1 (one of: $(LABS))))
+gradescope:
+	$(NEED_LAB)
+	@$(MAKE) --no-print-directory -s grader >&2
 	@./tools/need zip
-	@./tools/gradescope/make-zip $(LAB)
+	@HIDDEN="$(HIDDEN)" LEADERBOARD="$(LEADERBOARD)" ./tools/gradescope/make-zip $(LAB) $(OUT)
 
-# A GitHub Classroom workflow, one autograding step per check of every lab.
-classroom: grader
-	@./tools/classroom/workflow $(LABS)
+# A GitHub Classroom workflow for one lab, on standard output and nothing else
+# there (or into OUT=FILE). KIT_REPO/KIT_REF or KIT_URL/KIT_SHA256: where the
+# workflow takes the grader from (tools/classroom/workflow says more).
+classroom:
+	$(NEED_LAB)
+	@$(MAKE) --no-print-directory -s grader >&2
+	@./tools/classroom/workflow $(LAB) $(OUT)
 
 # handouts/hints.md is the grader's hint catalogue (grade --list-hints) under a
 # hand-written head; 'make hints' rewrites it, 'make test' fails when it is stale.
@@ -188,6 +205,13 @@ fuzz: grader/fuzz/fuzz_output.c $(GRADER_SRC) $(GRADER_HDR)
 	cp tests/fuzz-corpus/* build/fuzz/corpus/
 	./build/fuzz/fuzz_output -max_total_time=$(FUZZ_SECONDS) -max_len=4096 -timeout=10 \
 	    -artifact_prefix=build/fuzz/ build/fuzz/corpus
+
+else
+# The students' copy: the instructors' targets are not here.
+test bench dist gradescope classroom stress fuzz hints:
+	@echo "make $@: only in the instructors' full kit, not in this students' copy (make help lists what is here)" >&2
+	@exit 2
+endif
 
 clean:
 	rm -rf build grader/grade grader/probe.so tests/bin

@@ -22,6 +22,7 @@
 
 struct entry {
     char *student;   /* the entry's name without its extension */
+    char *name, *sid, *email; /* from a Gradescope export's submission_metadata.yml, or NULL */
     char *path;      /* DIR/entry */
     char *row;       /* the CSV row, once graded */
     char *shown;     /* "12/14" or "not graded: why", for the progress line */
@@ -76,6 +77,115 @@ static void csv_quoted(struct sbuf *out, const char *s)
             sbuf_add(out, s, 1);
     }
     sbuf_puts(out, "\"");
+}
+
+/* --- A Gradescope export: submission_metadata.yml ----------------------------------
+ * "Export Submissions" gives a folder per submission (submission_101/) and one YAML
+ * file naming who made each, written by Ruby (symbol keys):
+ *     submission_101:
+ *       :submitters:
+ *       - :name: Alice Doe
+ *         :sid: '12345'
+ *         :email: alice@example.edu
+ *       :created_at: ...
+ * Only the submitters are read, line by line; the rest (scores, results) is skipped. */
+
+/* A scalar as YAML writes it: plain, 'single' ('' is a quote) or "double" (\x escapes kept). */
+static char *yaml_scalar(const char *v)
+{
+    while (*v == ' ')
+        v++;
+    struct sbuf b = {0};
+    sbuf_puts(&b, "");
+    if (*v == '\'' || *v == '"') {
+        char q = *v++;
+        for (; *v && !(*v == q && !(q == '\'' && v[1] == '\'')); v++) {
+            if (q == '\'' && *v == '\'' && v[1] == '\'')
+                v++;
+            else if (q == '"' && *v == '\\' && v[1])
+                v++;
+            sbuf_add(&b, v, 1);
+        }
+    } else {
+        size_t n = strcspn(v, "\r\n");
+        while (n > 0 && v[n - 1] == ' ')
+            n--;
+        if (n >= 2 && v[n - 2] == ' ' && v[n - 1] == '#')
+            n -= 2;
+        sbuf_add(&b, v, n);
+    }
+    return sbuf_take(&b);
+}
+
+/* Appends value to *field ("; " between the members of a group). */
+static void add_member(char **field, const char *value)
+{
+    char *old = *field;
+    *field = old ? xasprintf("%s; %s", old, value) : xstrdup(value);
+    free(old);
+}
+
+/* Fills the entries' name, sid and email from DIR/submission_metadata.yml, if there is one. */
+static void read_gradescope_metadata(const char *dir, struct entry *ens, size_t n)
+{
+    char *path = xasprintf("%s/submission_metadata.yml", dir);
+    FILE *f = fopen(path, "re");
+    free(path);
+    if (!f)
+        return;
+    char line[4096];
+    struct entry *cur = NULL;
+    int key_indent = -1; /* the ":submitters:" key's indentation, while inside its list */
+    while (fgets(line, sizeof line, f)) {
+        int indent = (int)strspn(line, " ");
+        const char *s = line + indent;
+        if (*s == '\n' || *s == '\r' || *s == '#' || !*s)
+            continue;
+        if (indent == 0) { /* a submission: "submission_101:" (or ":submission_101:", or quoted) */
+            key_indent = -1;
+            cur = NULL;
+            char key[256];
+            const char *k = s + (*s == ':');
+            size_t len = strcspn(k, ":\r\n");
+            snprintf(key, sizeof key, "%.*s", (int)(len < sizeof key ? len : sizeof key - 1), k);
+            char *plain = yaml_scalar(key);
+            for (size_t i = 0; i < n && !cur; i++)
+                if (!strcmp(ens[i].student, plain))
+                    cur = &ens[i];
+            free(plain);
+            continue;
+        }
+        if (!cur)
+            continue;
+        if (!strncmp(s, ":submitters:", 12)) {
+            key_indent = indent;
+            continue;
+        }
+        if (key_indent < 0)
+            continue;
+        if (indent < key_indent || (indent == key_indent && *s != '-')) {
+            key_indent = -1; /* the list ended */
+            continue;
+        }
+        if (*s == '-')
+            s += 1 + strspn(s + 1, " ");
+        static const char *const keys[] = {":name:", ":sid:", ":email:"};
+        char **fields[] = {&cur->name, &cur->sid, &cur->email};
+        for (size_t k = 0; k < 3; k++)
+            if (!strncmp(s, keys[k], strlen(keys[k]))) {
+                char *v = yaml_scalar(s + strlen(keys[k]));
+                add_member(fields[k], v);
+                free(v);
+            }
+    }
+    fclose(f);
+}
+
+/* Files a platform puts beside the submissions: never a student's row. */
+static bool is_metadata(const char *name)
+{
+    return !strcmp(name, "submission_metadata.yml") || !strcmp(name, "submission_metadata.json") ||
+           !strcmp(name, "__MACOSX");
 }
 
 /* Finds the lab's student file at most three folders deep. */
@@ -140,24 +250,73 @@ static char *unpack(const char *archive, char **why)
     return dir;
 }
 
+/* The row's first columns: student (the entry), name, sid, email (empty where unknown). */
+static void csv_identity(struct sbuf *row, const struct entry *en)
+{
+    csv_field(row, en->student);
+    const char *const ids[] = {en->name, en->sid, en->email};
+    for (size_t i = 0; i < 3; i++) {
+        sbuf_puts(row, ",");
+        csv_field(row, ids[i] ? ids[i] : "");
+    }
+}
+
+/* not_judged: the checks not judged, by name; integrity: "failed: NAMES" if a check
+ * tagged integrity failed, "ok" if they all passed, "not checked" without one. */
+static void csv_judgement(struct sbuf *row, const struct lab *lab, const struct grading *g)
+{
+    struct sbuf nj = {0}, bad = {0};
+    sbuf_puts(&nj, "");
+    sbuf_puts(&bad, "");
+    int integrity = 0;
+    for (size_t k = 0; k < g->nresults; k++) {
+        const struct check_result *r = &g->results[k];
+        if (r->verdict.status == ST_SKIP)
+            sbuf_printf(&nj, "%s%s", nj.len ? " " : "", r->check->name);
+        if (r->check->tags & TAG_INTEGRITY) {
+            integrity++;
+            if (r->verdict.status != ST_PASS)
+                sbuf_printf(&bad, "%s%s%s", bad.len ? " " : "", r->check->name,
+                            r->verdict.status == ST_SKIP ? " (not judged)" : "");
+        }
+    }
+    (void)lab;
+    sbuf_puts(row, ",");
+    csv_field(row, nj.data);
+    sbuf_puts(row, ",");
+    if (!integrity)
+        sbuf_puts(row, "not checked");
+    else if (bad.len) {
+        char *s = xasprintf("failed: %s", bad.data);
+        csv_field(row, s);
+        free(s);
+    } else
+        sbuf_puts(row, "ok");
+    sbuf_free(&nj);
+    sbuf_free(&bad);
+}
+
 /* In the child: grade one submission, write its report, JSON and CSV row. */
 static _Noreturn void grade_one(const struct lab *lab, const struct grade_options *base,
                                 const struct batch_options *bo, struct entry *en, const char *rows)
 {
     sandbox_init(-1); /* a sandbox uid of its own */
     struct grade_options opt = *base;
-    /* FNV-1a of the whole name: every student gets parameters of their own. */
-    uint64_t h = 1469598103934665603ull;
-    for (const char *c = en->student; *c; c++)
-        h = (h ^ (unsigned char)*c) * 1099511628211ull;
-    opt.seed = base->seed ^ h;
+    /* By default each submission's seed comes from its own bytes (a regrade draws the same
+     * arguments); a --seed given is mixed with the name (FNV-1a): parameters of their own. */
+    if (base->seed_given) {
+        uint64_t h = 1469598103934665603ull;
+        for (const char *c = en->student; *c; c++)
+            h = (h ^ (unsigned char)*c) * 1099511628211ull;
+        opt.seed = (base->seed ^ h) >> 1;
+    }
     char *report = bo->json_dir ? xasprintf("%s/%s.txt", bo->json_dir, en->student) : xstrdup("/dev/null");
     FILE *out = fopen(report, "w");
     if (!out)
         out = fopen("/dev/null", "w");
     struct report_style st = {.out = out, .color = false};
     struct sbuf row = {0};
-    csv_field(&row, en->student);
+    csv_identity(&row, en);
 
     char *why = NULL, *tmp = NULL, *file = NULL;
     size_t n = strlen(en->path);
@@ -186,6 +345,8 @@ static _Noreturn void grade_one(const struct lab *lab, const struct grade_option
             report_summary(&g, &st);
             sbuf_printf(&row, ",%g,%g", g.score, g.max);
             for (size_t c = 0; c < lab->nchecks; c++) {
+                if (lab->checks[c].tags & TAG_INTEGRITY)
+                    continue; /* worth no points: its own column, after not_judged */
                 const struct check_result *r = NULL;
                 for (size_t k = 0; k < g.nresults; k++)
                     if (g.results[k].check == &lab->checks[c])
@@ -195,6 +356,7 @@ static _Noreturn void grade_one(const struct lab *lab, const struct grade_option
                 else
                     sbuf_puts(&row, ",");
             }
+            csv_judgement(&row, lab, &g);
             sbuf_puts(&row, ",");
             if (g.integrity) { /* the note: why the score is 0 */
                 char *note = xasprintf("integrity: %s", g.integrity);
@@ -206,7 +368,7 @@ static _Noreturn void grade_one(const struct lab *lab, const struct grade_option
                 report_json(&g, json);
                 free(json);
             }
-            status = g.score >= g.max && !g.integrity ? 0 : 1;
+            status = g.passed == (int)g.nresults && !g.integrity ? 0 : 1;
         }
     }
     if (why) {
@@ -216,7 +378,7 @@ static _Noreturn void grade_one(const struct lab *lab, const struct grade_option
         sbuf_printf(&row, ",0,%g", max);
         for (size_t c = 0; c < lab->nchecks; c++)
             sbuf_puts(&row, ",");
-        sbuf_puts(&row, ",");
+        sbuf_puts(&row, ",,,");
         csv_field(&row, why);
         fprintf(out, "%s: not graded: %s\n", en->student, why);
     }
@@ -263,7 +425,7 @@ int batch_grade(const struct lab *lab, const struct grade_options *opt, const st
     size_t n = 0;
     struct dirent *e;
     while ((e = readdir(d))) {
-        if (e->d_name[0] == '.')
+        if (e->d_name[0] == '.' || is_metadata(e->d_name))
             continue;
         ens = xrealloc(ens, (n + 1) * sizeof *ens);
         ens[n++] = (struct entry){.student = student_name(e->d_name),
@@ -283,6 +445,7 @@ int batch_grade(const struct lab *lab, const struct grade_options *opt, const st
         }
     }
     qsort(ens, n, sizeof *ens, by_student);
+    read_gradescope_metadata(bo->dir, ens, n);
     /* A grading process that dies leaves its programs to us, not to init. */
     prctl(PR_SET_CHILD_SUBREAPER, 1);
     if (bo->json_dir && !mkdir_p(bo->json_dir, 0755)) {
@@ -335,10 +498,11 @@ int batch_grade(const struct lab *lab, const struct grade_options *opt, const st
             } else {
                 /* The grading process itself died: still a row, with the reason. */
                 struct sbuf r = {0};
-                csv_field(&r, en->student);
+                csv_identity(&r, en);
                 sbuf_printf(&r, ",0,0");
                 for (size_t c = 0; c < lab->nchecks; c++)
                     sbuf_puts(&r, ",");
+                sbuf_puts(&r, ",,");
                 sbuf_printf(&r, ",grader process ended with status %d\nnot graded: the grading process "
                             "ended with status %d\n", status, status);
                 en->row = sbuf_take(&r);
@@ -362,10 +526,11 @@ int batch_grade(const struct lab *lab, const struct grade_options *opt, const st
     int rc = full == n ? 0 : 1;
     if (bo->csv) {
         struct sbuf csv = {0};
-        sbuf_puts(&csv, "student,score,max_score");
+        sbuf_puts(&csv, "student,name,sid,email,score,max_score");
         for (size_t c = 0; c < lab->nchecks; c++)
-            sbuf_printf(&csv, ",%s", lab->checks[c].name);
-        sbuf_puts(&csv, ",note\n");
+            if (!(lab->checks[c].tags & TAG_INTEGRITY))
+                sbuf_printf(&csv, ",%s", lab->checks[c].name);
+        sbuf_puts(&csv, ",not_judged,integrity,note\n");
         for (size_t i = 0; i < n; i++)
             sbuf_puts(&csv, ens[i].row ? ens[i].row : "");
         if (!write_file(bo->csv, csv.data, csv.len, 0644)) {
@@ -378,6 +543,9 @@ int batch_grade(const struct lab *lab, const struct grade_options *opt, const st
             bo->csv ? "; gradebook: " : "", bo->csv ? bo->csv : "");
     for (size_t i = 0; i < n; i++) {
         free(ens[i].student);
+        free(ens[i].name);
+        free(ens[i].sid);
+        free(ens[i].email);
         free(ens[i].path);
         free(ens[i].row);
         free(ens[i].shown);

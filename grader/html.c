@@ -18,7 +18,8 @@ static const char style[] =
     "table.checks td,table.checks th{border-bottom:1px solid #ddd;padding:.35em .5em;text-align:left;"
     "vertical-align:top}"
     "tr.fail td.status{color:#b00020;font-weight:bold}tr.pass td.status{color:#1b7f3a;font-weight:bold}"
-    "tr.skip td.status{color:#8a6d00}tr.fail{background:#fff3f3}"
+    "tr.skip td.status{color:#8a6d00;font-weight:bold}tr.fail{background:#fff3f3}tr.skip{background:#fffbe6}"
+    ".notjudged{color:#8a6d00;font-weight:bold}.note{border-left:4px solid #8a6d00;padding:.3em .6em}"
     "details{margin:.6em 0}pre{background:#f6f6f6;padding:.6em;overflow:auto;white-space:pre-wrap}"
     ".hint{background:#fff8e1;border-left:4px solid #f5b800;padding:.4em .6em;margin:.3em 0}"
     "svg.timeline{background:#fcfcfc;border:1px solid #ddd;margin:.4em 0}"
@@ -59,7 +60,7 @@ static const char *status_class(enum status s)
 
 static const char *status_text(enum status s)
 {
-    return s == ST_PASS ? "OK" : s == ST_FAIL ? "FAIL" : "SKIP";
+    return s == ST_PASS ? "OK" : s == ST_FAIL ? "FAIL" : "NOT JUDGED";
 }
 
 bool report_html(const struct grading *g, const char *path)
@@ -74,15 +75,24 @@ bool report_html(const struct grading *g, const char *path)
     sbuf_puts(&h, "</h1>\n<p class=\"meta\">graded: <code>");
     html_escape(&h, g->student_file);
     sbuf_printf(&h, "</code> &middot; seed %llu &middot; %d CPU%s &middot; %.1f s<br>sandbox: ",
-                (unsigned long long)g->opt->seed, g->cpus, g->cpus == 1 ? "" : "s", g->seconds);
+                (unsigned long long)g->seed, g->cpus, g->cpus == 1 ? "" : "s", g->seconds);
     html_escape(&h, sandbox_protection());
+    sbuf_printf(&h, "</p>\n<p class=\"score\" id=\"score\">Score: <b>%g/%g</b>", g->score, g->max);
+    if (g->not_judged)
+        sbuf_printf(&h, " <span class=\"notjudged\" id=\"not-judged\">(%d check%s NOT JUDGED: 0 of %s points, so "
+                    "not full marks yet)</span>", g->not_judged, g->not_judged == 1 ? "" : "s",
+                    g->not_judged == 1 ? "its" : "their");
     sbuf_puts(&h, "</p>\n");
     if (g->integrity) {
         sbuf_puts(&h, "<p class=\"hint\" id=\"integrity\"><b>Integrity failed, score 0:</b> ");
         html_escape(&h, g->integrity);
         sbuf_puts(&h, "</p>\n");
     }
-    sbuf_printf(&h, "<p class=\"score\" id=\"score\">Score: <b>%g/%g</b></p>\n", g->score, g->max);
+    if (g->opt->note) {
+        sbuf_puts(&h, "<p class=\"note\">");
+        html_escape(&h, g->opt->note);
+        sbuf_puts(&h, "</p>\n");
+    }
 
     /* The table: one row per check. */
     sbuf_puts(&h, "<table class=\"checks\"><thead><tr><th>check</th><th>result</th><th>points</th>"
@@ -107,7 +117,7 @@ bool report_html(const struct grading *g, const char *path)
                     status_class(r->verdict.status), r->check->name, status_text(r->verdict.status));
         html_escape(&h, r->check->what);
         sbuf_puts(&h, "</p>\n");
-        if (r->verdict.status == ST_FAIL) {
+        if (r->verdict.status != ST_PASS) {
             struct sbuf text = {0};
             check_output_text(r, &text);
             sbuf_puts(&h, "<pre class=\"output\">");

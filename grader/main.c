@@ -34,9 +34,10 @@ static void print_help(void)
         "\n"
         "SYNOPSIS\n"
         "    grade LAB [SUBMISSION] [--json FILE] [--html FILE] [--exec CMD [--defaults]]\n"
-        "          [--only CHECK|TAG] [--seed N] [--repeat N] [--keep] [--verbose] [--no-color]\n"
+        "          [--only CHECK[,CHECK...]] [--tag TAG[,TAG...]] [--seed N] [--repeat N]\n"
+        "          [--note TEXT] [--keep] [--verbose] [--no-color]\n"
         "    grade LAB --batch DIR [--csv FILE] [--json-dir DIR] [--jobs N]\n"
-        "    grade --list | --list-hints | --help\n"
+        "    grade --list [LAB] | --list-hints | --cpus | --help\n"
         "\n"
         "DESCRIPTION\n"
         "    Copies the submission into a scratch folder, compiles it there with\n"
@@ -49,6 +50,12 @@ static void print_help(void)
         "\n"
         "    Timing checks are best of 3 runs: noise can make a right program look\n"
         "    slow, never a wrong one look right.\n"
+        "\n"
+        "    A check that cannot be judged here (one CPU, a machine busy with other\n"
+        "    programs even after waiting for a quiet moment and measuring again, a\n"
+        "    missing tool, a C-only check under --exec) says 'NOT JUDGED', why, and\n"
+        "    what to do; it scores 0 of its points. The lab's total never changes:\n"
+        "    full marks mean every check was verified.\n"
         "\n"
         "ARGUMENTS\n"
         "    LAB           lab1 (select() sleeper: concurrency), lab2 (fork/wait counter:\n"
@@ -63,13 +70,23 @@ static void print_help(void)
         "                  output and hints, and an SVG timeline of each run.\n"
         "    --exec CMD    grade an already-built program in any language instead of\n"
         "                  building one (e.g. 'python3 sleeper.py'); the arguments are\n"
-        "                  appended. Checks that only apply to C are skipped and say so.\n"
+        "                  appended. Checks that only apply to C are not judged.\n"
         "    --defaults    run the program with no arguments and judge it against the\n"
         "                  lab's default parameters (lab1: tasks of 2 3 1 s; lab2: 2\n"
         "                  processes of 10^7; lab3: 2 threads of 10^7, local).\n"
-        "    --only NAME   run one check (by name or tag), plus the build it needs.\n"
-        "    --seed N      the random seed for the runs' parameters (printed in the\n"
-        "                  report), to replay a grading.\n"
+        "    --only NAMES  run only these checks, by name (--only build,format), plus\n"
+        "                  the build they need.\n"
+        "    --tag TAGS    run only the checks with one of these tags (--tag cpu).\n"
+        "    --seed N      the random seed for the runs' parameters, to replay a\n"
+        "                  grading. Default: derived from the lab and the submission's\n"
+        "                  bytes, so the same file always gets the same arguments.\n"
+        "                  The report shows it.\n"
+        "    --note TEXT   a line for the results' output (JSON, HTML), e.g. from the\n"
+        "                  Gradescope script about the machine it ran on.\n"
+        "    --hidden NAMES  in results.json, show these checks to students only after\n"
+        "                  the due date (Gradescope's \"visibility\": \"after_due_date\").\n"
+        "    --leaderboard in results.json, the lab's leaderboard figure (lab 3: local\n"
+        "                  mode's speedup over one thread), for Gradescope.\n"
         "    --repeat N    grade N times (seeds N+1...), one line a run, then say which\n"
         "                  checks changed verdict: a flickering verdict is a grader bug.\n"
         "    --keep        keep the scratch folder and print where it is.\n"
@@ -87,7 +104,10 @@ static void print_help(void)
         "                  the CPUs to themselves.\n"
         "    --verbose     show the evidence under passing checks too.\n"
         "    --no-color    plain output (also when NO_COLOR is set or not a terminal).\n"
-        "    --list        list the labs and their checks.\n"
+        "    --list [LAB]  list the labs (or one) and their checks: name, points, what\n"
+        "                  it checks, [tags], and the minutes a step of it may take.\n"
+        "    --cpus        print how many CPUs a grading here may use (affinity and\n"
+        "                  cgroup quota): parallelism needs 2.\n"
         "    --list-hints  print the catalogue of hints, keyed by failure signature.\n"
         "\n"
         "SANDBOX\n"
@@ -96,7 +116,8 @@ static void print_help(void)
         "    grader runs as root, student code runs as uid %d instead.\n"
         "\n"
         "EXIT STATUS\n"
-        "    0  full marks      1  graded, not full marks (a build failure is a grade)\n"
+        "    0  every check passed   1  graded, not every check passed (a failure, a\n"
+        "       check not judged, a build failure)\n"
         "    2  could not grade (unknown lab, missing submission, bad option)\n"
         "\n"
         "EXAMPLES\n"
@@ -104,6 +125,8 @@ static void print_help(void)
         "    grade lab1 solutions/lab1               the reference, for comparison\n"
         "    grade lab1 ~/hw/sleeper.c --json results.json\n"
         "    grade lab1 --only timing\n"
+        "    grade lab2 solutions/lab2 --only build,parallel\n"
+        "    grade lab3 --tag race\n"
         "    grade lab1 --exec 'python3 handouts/python/asyncio_sleeper.py' --defaults\n"
         "    grade lab2 solutions/lab2 --html report.html   a page with timelines\n"
         "    grade lab3 --batch submissions/ --csv gradebook.csv\n"
@@ -113,12 +136,35 @@ static void print_help(void)
         SANDBOX_UID_BASE);
 }
 
-static void list_labs(void)
+/* Minutes a Classroom step running this one check may take (build included). */
+static int step_minutes(const struct check *k)
+{
+    switch (k->plan) {
+    case PLAN_BUILD:
+    case PLAN_BAD_ARGS:
+        return 2;
+    case PLAN_RUN:
+    case PLAN_RUN_PIPE:
+        return 4;
+    case PLAN_MEMCHECK:
+        return 6;
+    case PLAN_RACE:
+        return 15; /* a ThreadSanitizer build, or helgrind at 50-350x */
+    }
+    return 5;
+}
+
+static void list_labs(const char *only_lab)
 {
     for (size_t i = 0; i < nlabs; i++) {
         const struct lab *l = all_labs[i];
-        printf("%s: %s\n    student file: labs/%s/%s    program: %s\n", l->name, l->title, l->name,
-               l->student_file, l->usage);
+        if (only_lab && strcmp(only_lab, l->name))
+            continue;
+        int total = 0;
+        for (size_t c = 0; c < l->nchecks; c++)
+            total += l->checks[c].points;
+        printf("%s: %s\n    student file: labs/%s/%s    program: %s    total: %d points\n", l->name, l->title,
+               l->name, l->student_file, l->usage, total);
         for (size_t c = 0; c < l->nchecks; c++) {
             const struct check *k = &l->checks[c];
             printf("    %-18s %d pt%s  %s  [", k->name, k->points, k->points == 1 ? " " : "s", k->what);
@@ -126,7 +172,7 @@ static void list_labs(void)
             for (int t = 0; t < NTAGS; t++)
                 if (k->tags & (1u << t))
                     printf("%s%s", n++ ? " " : "", tag_names[t]);
-            printf("]\n");
+            printf("]  (%d min)\n", step_minutes(k));
         }
     }
 }
@@ -144,9 +190,11 @@ static int repeat_grading(const struct lab *lab, struct grade_options *opt, int 
     size_t n = lab->nchecks;
     int (*count)[3] = xcalloc(n, sizeof *count); /* [check][status] */
     int full = 0;
-    uint64_t seed = opt->seed;
+    /* Each run needs a seed of its own (the same file would always draw the same arguments). */
+    uint64_t seed = opt->seed_given ? opt->seed : (uint64_t)time(NULL) % 1000000000;
     for (int i = 1; i <= times; i++) {
         opt->seed = seed + (uint64_t)i;
+        opt->seed_given = true;
         struct grading g;
         char *why = NULL;
         if (grade(lab, opt, &g, NULL, NULL, &why) != 0) {
@@ -161,18 +209,18 @@ static int repeat_grading(const struct lab *lab, struct grade_options *opt, int 
             const struct check_result *cr = &g.results[r];
             count[cr->check - lab->checks][cr->verdict.status]++;
             fprintf(st->out, " %s:%s", cr->check->name,
-                    cr->verdict.status == ST_PASS ? "OK" : cr->verdict.status == ST_FAIL ? "FAIL" : "SKIP");
+                    cr->verdict.status == ST_PASS ? "OK" : cr->verdict.status == ST_FAIL ? "FAIL" : "NOT-JUDGED");
         }
         fprintf(st->out, "  [%.1fs]\n", g.seconds);
         fflush(st->out);
-        full += g.score >= g.max && !g.integrity;
+        full += g.passed == (int)g.nresults && !g.integrity;
         grading_free(&g);
     }
     int changed = 0;
     for (size_t c = 0; c < n; c++) {
         int kinds = (count[c][ST_PASS] > 0) + (count[c][ST_FAIL] > 0) + (count[c][ST_SKIP] > 0);
         if (kinds > 1) {
-            fprintf(st->out, "changed verdict: %s (OK %d, FAIL %d, SKIP %d)\n", lab->checks[c].name,
+            fprintf(st->out, "changed verdict: %s (OK %d, FAIL %d, NOT JUDGED %d)\n", lab->checks[c].name,
                     count[c][ST_PASS], count[c][ST_FAIL], count[c][ST_SKIP]);
             changed++;
         }
@@ -198,6 +246,8 @@ int main(int argc, char **argv)
     const char *lab_name = NULL, *json = NULL, *html = NULL;
     bool color = isatty(STDOUT_FILENO) && !getenv("NO_COLOR"), verbose = false, have_seed = false;
     int repeat = 0;
+    const char *hidden = NULL; /* --hidden: results.json shows these checks after the due date */
+    bool leaderboard = false;  /* --leaderboard: results.json carries the lab's figures */
     struct batch_options bo = {0}; /* 0: one plain grading; N: --repeat N */
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
@@ -206,12 +256,19 @@ int main(int argc, char **argv)
             print_help();
             return 0;
         } else if (!strcmp(a, "--list")) {
-            list_labs();
+            const char *one = has_value && argv[i + 1][0] != '-' ? argv[i + 1] : NULL;
+            if (one && !lab_find(one))
+                bad_usage("unknown lab '%s' (grade --list shows the labs)", one);
+            list_labs(one);
+            return 0;
+        } else if (!strcmp(a, "--cpus")) {
+            printf("%d\n", cpus_available());
             return 0;
         } else if (!strcmp(a, "--list-hints")) {
             list_hints();
             return 0;
         } else if (!strcmp(a, "--json") || !strcmp(a, "--html") || !strcmp(a, "--exec") || !strcmp(a, "--only") ||
+                   !strcmp(a, "--tag") || !strcmp(a, "--note") || !strcmp(a, "--hidden") ||
                    !strcmp(a, "--seed") || !strcmp(a, "--repeat") || !strcmp(a, "--batch") ||
                    !strcmp(a, "--csv") || !strcmp(a, "--json-dir") || !strcmp(a, "--jobs")) {
             if (!has_value)
@@ -225,6 +282,12 @@ int main(int argc, char **argv)
                 opt.exec_cmd = v;
             else if (!strcmp(a, "--only"))
                 opt.only = v;
+            else if (!strcmp(a, "--tag"))
+                opt.tag = v;
+            else if (!strcmp(a, "--note"))
+                opt.note = v;
+            else if (!strcmp(a, "--hidden"))
+                hidden = v;
             else if (!strcmp(a, "--batch"))
                 bo.dir = v;
             else if (!strcmp(a, "--csv"))
@@ -252,6 +315,8 @@ int main(int argc, char **argv)
                     bad_usage("--seed takes a number, not '%s'", v);
                 have_seed = true;
             }
+        } else if (!strcmp(a, "--leaderboard")) {
+            leaderboard = true;
         } else if (!strcmp(a, "--defaults")) {
             opt.defaults = true;
         } else if (!strcmp(a, "--keep")) {
@@ -283,21 +348,19 @@ int main(int argc, char **argv)
         bad_usage("%s", "--csv, --json-dir and --jobs go with --batch DIR");
     if (bo.dir && json)
         bad_usage("%s", "with --batch, use --json-dir DIR (one results file per student)");
-    if (opt.only) {
-        bool found = false;
-        for (size_t c = 0; c < lab->nchecks && !found; c++) {
-            found = !strcmp(lab->checks[c].name, opt.only);
-            for (int t = 0; t < NTAGS && !found; t++)
-                found = (lab->checks[c].tags & (1u << t)) && !strcmp(tag_names[t], opt.only);
-        }
-        if (!found)
-            bad_usage("--only: no check or tag named '%s' in this lab (grade --list)", opt.only);
-    }
+    const char *bad;
+    if (opt.only && (bad = unknown_item(lab, opt.only, false)))
+        bad_usage("--only takes check names (grade --list); this lab has no check named '%s'", bad);
+    if (opt.tag && (bad = unknown_item(lab, opt.tag, true)))
+        bad_usage("--tag: no check of this lab has the tag '%s' (grade --list)", bad);
+    if (hidden && (bad = unknown_item(lab, hidden, false)))
+        bad_usage("--hidden takes check names (grade --list); this lab has no check named '%s'", bad);
+    if ((hidden || leaderboard) && !json)
+        bad_usage("%s", "--hidden and --leaderboard shape results.json: give --json FILE too");
     char *default_sub = xasprintf("labs/%s", lab->name);
     if (!opt.submission && !opt.exec_cmd)
         opt.submission = default_sub;
-    if (!have_seed)
-        opt.seed = (uint64_t)time(NULL) ^ ((uint64_t)getpid() << 32);
+    opt.seed_given = have_seed; /* else each grading derives it from the submission */
 
     struct report_style st = {.out = stdout, .color = color, .verbose = verbose, .utf8 = terminal_utf8()};
     if (bo.dir) {
@@ -326,8 +389,10 @@ int main(int argc, char **argv)
         return 130;
     }
     report_summary(&g, &st);
-    int status = g.score >= g.max && !g.integrity ? 0 : 1; /* tampering is never full marks */
-    if (json && !report_json(&g, json)) {
+    int status = g.passed == (int)g.nresults && !g.integrity ? 0 : 1; /* every check passed: none merely
+                                                                       * not judged, no tampering */
+    struct json_options jo = {.hidden = hidden, .leaderboard = leaderboard ? &g.leaderboard : NULL};
+    if (json && !report_json_ex(&g, json, &jo)) {
         fprintf(stderr, "grade: cannot write %s: %s\n", json, strerror(errno));
         status = EXIT_CANNOT_GRADE;
     }

@@ -27,6 +27,12 @@ void report_progress(const struct grading *g, const struct check_result *r, void
 void report_summary(const struct grading *g, const struct report_style *st);
 /* Returns false if the file could not be written. */
 bool report_json(const struct grading *g, const char *path);
+/* Gradescope's extras: checks shown only after the due date, a leaderboard. */
+struct json_options {
+    const char *hidden;            /* check names, comma-separated: "visibility": "after_due_date" */
+    const struct sbuf *leaderboard; /* the leaderboard array's entries, or NULL */
+};
+bool report_json_ex(const struct grading *g, const char *path, const struct json_options *jo);
 /* Appends s as a quoted JSON string: invalid UTF-8 becomes U+FFFD. */
 void json_escape(struct sbuf *out, const char *s);
 /* The text of a check's Gradescope "output": what went wrong and the hint. */

@@ -516,7 +516,7 @@ static double run_delay_of(pid_t pid)
     return d;
 }
 
-static double cpus_busy(void)
+double cpus_busy(void)
 {
     cpu_set_t set;
     if (sched_getaffinity(0, sizeof set, &set) < 0)

@@ -71,4 +71,9 @@ const char *sandbox_protection(void);
  * started is an observation with started == false and the reason on stderr. */
 void sandbox_run(const struct run_spec *spec, struct observation *obs);
 
+/* Busy seconds so far of the CPUs this process may run on (/proc/stat), -1 if
+ * unknown: sampled twice, what everyone used in between (engine.c waits for a
+ * quiet moment with it). */
+double cpus_busy(void);
+
 #endif

@@ -119,6 +119,9 @@ typedef void (*judge_fn)(const struct evidence *ev, struct verdict *v);
 struct runner {
     void *engine;
     const struct observation *(*run)(void *engine, enum plan plan, const struct params *p);
+    /* A figure for a leaderboard (Gradescope's, when asked for): its name, its value,
+     * and whether lower ranks first. */
+    void (*figure)(void *engine, const char *name, double value, bool lower_first);
 };
 
 struct check {

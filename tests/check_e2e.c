@@ -4,7 +4,7 @@
  * right alternatives under tests/lab1/, and a few --exec gradings, with
  *     ./grader/grade lab1 PROGRAM --json FILE
  * then asserts, per test NAME in the JSON, what the table below expects: which
- * checks must fail, which must pass (full points), which are skipped (0 of 0),
+ * checks must fail, which must pass (full points), which are not judged (0 of their points),
  * which may go either way; the exit status (0 full marks, 1 otherwise); that
  * the JSON is valid (python3 -m json.tool, when there is a python3) and adds
  * up; and that some failures name what was seen ("nanosleep", "thread").
@@ -46,7 +46,7 @@ static const struct e2e_case table[] = {
     {.name = "sequential", .source = "tests/lab1/sequential.c", .exit_status = 1,
      .fail = "order timing", .pass = "build format cpu structure memory errors integrity",
      .clues = "timing:one task after another"},
-    {.name = "exec_defaults", .source = "solutions/lab1/sleeper.c", .exec = true, .defaults = true,
+    {.name = "exec_defaults", .source = "solutions/lab1/sleeper.c", .exec = true, .defaults = true, .exit_status = 1,
      .pass = "format order timing cpu structure errors integrity", .skipped = "build memory"},
     {.name = "reference", .source = "solutions/lab1", .pass = ALL_CHECKS},
     /* As handed out: builds, earns a low score; the event loop is the student's, so timing fails. */
@@ -98,17 +98,17 @@ static const struct e2e_case table[] = {
      .clues = "memory:100 bytes definitely lost;integrity:.valgrindrc"},
     {.name = "alt_pselect", .source = "tests/lab1/alt_pselect.c", .pass = ALL_CHECKS},
     {.name = "alt_sorted", .source = "tests/lab1/alt_sorted.c", .pass = ALL_CHECKS},
-    /* --exec: C-only checks are skipped; any event-loop call counts, sleeping does not. */
-    {.name = "exec_reference", .source = "solutions/lab1/sleeper.c", .exec = true,
+    /* --exec: C-only checks are not judged (so exit 1); any event-loop call counts, sleeping does not. */
+    {.name = "exec_reference", .source = "solutions/lab1/sleeper.c", .exec = true, .exit_status = 1,
      .pass = "format order timing cpu structure errors integrity", .skipped = "build memory"},
-    {.name = "exec_poll", .source = "tests/lab1/poll.c", .exec = true,
+    {.name = "exec_poll", .source = "tests/lab1/poll.c", .exec = true, .exit_status = 1,
      .pass = "format order timing cpu structure errors integrity", .skipped = "build memory"},
     {.name = "exec_nanosleep", .source = "tests/lab1/nanosleep.c", .exec = true, .exit_status = 1,
      .fail = "structure", .pass = "format order timing cpu errors integrity", .skipped = "build memory",
      .clues = "structure:nanosleep"},
     /* The handout's Python pair (skipped where /usr/bin/python3 is missing): asyncio.sleep
      * passes what applies to it; time.sleep in the coroutine fails order, timing, structure. */
-    {.name = "python_asyncio", .source = "/usr/bin/python3", .optional = true,
+    {.name = "python_asyncio", .source = "/usr/bin/python3", .optional = true, .exit_status = 1,
      .command = "/usr/bin/python3 handouts/python/asyncio_sleeper.py",
      .pass = "format order timing cpu structure errors integrity", .skipped = "build memory"},
     {.name = "python_blocking", .source = "/usr/bin/python3", .optional = true, .exit_status = 1,

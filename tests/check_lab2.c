@@ -54,11 +54,11 @@ static const struct e2e_case table[] = {
     {.name = "threads", .source = "tests/lab2/threads.c", .exit_status = 1, .fail = "structure",
      .pass = "build format order piped correctness parallel cpu memory errors integrity",
      .clues = "structure:thread;structure:about processes"},
-    /* --exec: the C-only checks (build, memory) are skipped. */
-    {.name = "exec_reference", .source = "solutions/lab2/forkcount.c", .exec = true,
+    /* --exec: the C-only checks (build, memory) are not judged: exit 1. */
+    {.name = "exec_reference", .source = "solutions/lab2/forkcount.c", .exec = true, .exit_status = 1,
      .pass = "format order piped correctness structure parallel cpu errors integrity", .skipped = "build memory"},
     /* make lab2 CPUS=1: parallelism cannot be judged, the rest still can. */
-    {.name = "one_cpu", .source = "solutions/lab2", .one_cpu = true,
+    {.name = "one_cpu", .source = "solutions/lab2", .one_cpu = true, .exit_status = 1,
      .pass = "build format order piped correctness structure cpu memory errors integrity", .skipped = "parallel",
      .clues = "parallel:1 CPU;parallel:sum"},
 };

@@ -14,7 +14,7 @@
  * each other's threads). A cpu check may say "skipped: the machine was busy"
  * when other programs used the CPUs meanwhile (measured by the sandbox);
  * that is accepted for cpu alone (the cputime lists), and logged.
- * The wrong programs whose fault is a race are graded with --only race:
+ * The wrong programs whose fault is a race are graded with --only the race checks:
  * their other verdicts are those of the reference (tools/stress covers them).
  *
  * Run: make test   (or: make tests/bin/check_lab3 && tests/bin/check_lab3)
@@ -38,6 +38,9 @@
 #define RIGHT_BUT_TIMED "build format order correctness-mutex correctness-atomic correctness-local race-mutex " \
                         "race-atomic race-local memory errors integrity"
 
+/* --only takes check names (a tag is --tag race): the three race checks. */
+#define RACE_CHECKS "race-mutex,race-atomic,race-local"
+
 static const struct e2e_case table[] = {
     /* First phase, LAB3_JOBS at a time, the longest first. */
     {.name = "seqjoin", .source = "tests/lab3/seqjoin.c", .exit_status = 1, .fail = "structure timing",
@@ -51,14 +54,15 @@ static const struct e2e_case table[] = {
      .pass = "build format order structure memory errors integrity",
      .clues = "correctness-mutex:mutex mode added nothing;race-atomic:not right;timing:not timed"},
     /* One CPU: the threads still overlap (timing), but parallelism cannot be judged. */
-    {.name = "one_cpu", .source = "solutions/lab3", .one_cpu = true, .pass = ALL_CHECKS, .skipped = "cpu",
+    {.name = "one_cpu", .source = "solutions/lab3", .one_cpu = true, .exit_status = 1, .pass = ALL_CHECKS,
+     .skipped = "cpu",
      .clues = "cpu:only 1 CPU"},
-    {.name = "nolock", .source = "tests/lab3/nolock.c", .only = "race", .exit_status = 1, .fail = "race-mutex",
+    {.name = "nolock", .source = "tests/lab3/nolock.c", .only = RACE_CHECKS, .exit_status = 1, .fail = "race-mutex",
      .pass = "build race-atomic race-local", .clues = "race-mutex:data race;race-mutex:count_mutex"},
-    {.name = "localrace", .source = "tests/lab3/localrace.c", .only = "race", .exit_status = 1,
+    {.name = "localrace", .source = "tests/lab3/localrace.c", .only = RACE_CHECKS, .exit_status = 1,
      .fail = "race-local", .pass = "build race-mutex race-atomic",
      .clues = "race-local:data race;race-local:count_local"},
-    {.name = "volatile", .source = "tests/lab3/volatile.c", .only = "race", .exit_status = 1,
+    {.name = "volatile", .source = "tests/lab3/volatile.c", .only = RACE_CHECKS, .exit_status = 1,
      .fail = "race-atomic", .pass = "build race-mutex race-local",
      .clues = "race-atomic:data race;race-atomic:count_atomic"},
     /* How each mode locks (the probe counts lock calls; an increment's time beside the calibration):
@@ -79,7 +83,7 @@ static const struct e2e_case table[] = {
      .fail = "integrity", .pass = "build", .clues = "integrity:no_sanitize"},
     /* --defaults: only local mode runs, with little work (2 x 10^7 increments: a few ms, unless the
      * machine is busy); C-only checks are skipped. */
-    {.name = "exec_defaults", .source = "solutions/lab3/threadcount.c", .exec = true, .defaults = true,
+    {.name = "exec_defaults", .source = "solutions/lab3/threadcount.c", .exec = true, .defaults = true, .exit_status = 1,
      .pass = "format order correctness-local structure errors integrity",
      .skipped = "build memory race-mutex race-atomic race-local correctness-mutex correctness-atomic cpu",
      .passskip = "timing"},
@@ -95,7 +99,7 @@ static const struct e2e_case table[] = {
              "race-local structure memory errors integrity",
      .either = "timing", .cputime = "cpu", .clues = "race-local:helgrind"},
     {.name = "exec_reference", .source = "solutions/lab3/threadcount.c", .exec = true, .alone = true,
-     .exit_status = -1,
+     .exit_status = 1,
      .pass = "format order correctness-mutex correctness-atomic correctness-local structure timing errors integrity",
      .skipped = "build memory race-mutex race-atomic race-local", .cputime = "cpu"},
 };

@@ -1,12 +1,13 @@
-/* check_tools.c - a missing tool makes its check say "skipped: why" (Check).
+/* check_tools.c - a missing tool makes its check say "not judged: why" (Check).
  *
  * GRADE_WITHOUT=valgrind,tsan makes the grader act as if those tools were not
  * installed (grader/engine.c tool_withheld). Then:
- *   - lab 1's memory check is skipped (0 of 0 points) and says valgrind is missing;
+ *   - lab 1's memory check is not judged (0 of its 2 points) and says valgrind is missing;
  *   - lab 3's race checks fall back from ThreadSanitizer to helgrind, which still
  *     passes the reference and still catches mutex mode without the lock;
- *   - with neither, the race check is skipped and says why.
- * A skipped check never passes silently: it scores 0 of 0 and says why.
+ *   - with neither, the race check is not judged and says why.
+ * A check not judged never passes: it scores 0 of its points, says why and what
+ * to do, and the grader's exit status is 1 (the lab's total never changes).
  *
  * Run from the kit's top folder (make test).
  * See also: grader/engine.c (run_race, have_program), tests/lab3/nolock.c.
@@ -45,9 +46,12 @@ START_TEST(test_no_valgrind_skips_memory)
 {
     int st;
     const char *j = grade("valgrind", "lab1", "solutions/lab1", "memory", &st);
-    ck_assert_msg(strstr(j, "\"name\": \"memory\", \"score\": 0, \"max_score\": 0"), "memory 0 of 0:\n%s", j);
-    ck_assert_msg(strstr(j, "skipped: valgrind is not installed"), "says why:\n%s", j);
-    ck_assert_int_eq(st, 0); /* the rest is full marks */
+    ck_assert_msg(strstr(j, "\"name\": \"memory\", \"score\": 0, \"max_score\": 2, \"status\": \"failed\""),
+                  "memory 0 of 2, failed:\n%s", j);
+    ck_assert_msg(strstr(j, "not judged: valgrind is not installed") && strstr(j, "apt-get install valgrind"),
+                  "says why and what to do:\n%s", j);
+    ck_assert_msg(strstr(j, "\"not_judged\": [{\"name\": \"memory\""), "listed under extra_data:\n%s", j);
+    ck_assert_int_eq(st, 1); /* not full marks: memory was never verified */
 }
 END_TEST
 
@@ -68,8 +72,10 @@ START_TEST(test_no_detector_skips_race)
 {
     int st;
     const char *j = grade("tsan,valgrind", "lab3", "solutions/lab3", "race-local", &st);
-    ck_assert_msg(strstr(j, "\"name\": \"race-local\", \"score\": 0, \"max_score\": 0"), "race 0 of 0:\n%s", j);
-    ck_assert_msg(strstr(j, "skipped: no race detector here"), "says why:\n%s", j);
+    ck_assert_msg(strstr(j, "\"name\": \"race-local\", \"score\": 0, \"max_score\": 2, \"status\": \"failed\""),
+                  "race 0 of 2, failed:\n%s", j);
+    ck_assert_msg(strstr(j, "not judged: no race detector here"), "says why:\n%s", j);
+    ck_assert_int_eq(st, 1);
 }
 END_TEST
 
@@ -80,7 +86,7 @@ int main(void)
         return 1;
     }
     Suite *s = suite_create("missing tools");
-    TCase *tc = tcase_create("skipped, not passed");
+    TCase *tc = tcase_create("not judged, not passed");
     tcase_set_timeout(tc, 120);
     tcase_add_test(tc, test_no_valgrind_skips_memory);
     tcase_add_test(tc, test_no_tsan_falls_back_to_helgrind);

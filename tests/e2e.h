@@ -9,7 +9,7 @@
  *     folder /tmp/check_TAG.XXXXXX;
  *   - e2e_check_case(), the test of one row: the grader's exit status, a valid
  *     results.json that adds up, and per check the verdict the row expects
- *     (fail, pass, skipped, either, ...) and the words its text must contain;
+ *     (fail, pass, not judged, either, ...) and the words its text must contain;
  *   - a reader of results.json as report_json writes it: one test per line.
  *
  * How to use it (see tests/check_lab2.c for a whole one):
@@ -57,13 +57,14 @@ struct e2e_case {
     bool optional;        /* skip (not fail) when source does not exist yet */
     bool alone;           /* graded by e2e_pool_run(pool, true, ...), not by (pool, false, ...) */
     /* What it must give. */
-    int exit_status;      /* 0 full marks, 1 not; -1: 0 or 1 (a busy machine may skip a check) */
+    int exit_status;      /* 0 every check passed, 1 not; -1: 0 or 1 (a busy machine may leave a check
+                           * not judged; a row expecting 0 also takes 1 for that reason alone) */
     const char *fail;     /* checks that must fail: 0 points of more than 0, and say something */
     const char *pass;     /* checks that must pass with full points */
-    const char *skipped;  /* checks that must be skipped: 0 of 0 points */
+    const char *skipped;  /* checks that must be not judged: failed, 0 of their points, "not judged: why" */
     const char *either;   /* checks that may go either way ("*": all not named) */
-    const char *passskip; /* checks that must pass, or be skipped for any reason */
-    const char *cputime;  /* must pass (a row without fail list) or fail, or be skipped for a busy machine */
+    const char *passskip; /* checks that must pass, or be not judged for any reason */
+    const char *cputime;  /* must pass (a row without fail list) or fail, or be not judged for a busy machine */
     const char *clues;    /* "check:words;..." that check's output must contain */
     double at_most;       /* if > 0: the score is at most this share of the maximum */
 };
@@ -87,12 +88,12 @@ struct e2e_pool {
     size_t n;
     double timeout;                /* s: the watchdog of one grading */
     const char *busy;              /* checks that, in the fail or pass lists, may instead say
-                                      "skipped: the machine was busy" (then their clues are not asked) */
+                                      "not judged: the machine was busy" (then their clues are not asked) */
     /* Set by e2e_pool_open. */
     struct e2e_job *jobs;          /* n of them, in the order of cases */
     char scratch[64];
     bool opened;
-    int busy_skips;                /* checks skipped for a busy machine (all of them when tests do not fork) */
+    int busy_skips;                /* checks not judged for a busy machine (all of them when tests do not fork) */
 };
 
 /* Makes the scratch folder (exits on failure); false when the pool was already opened. */

@@ -658,8 +658,9 @@ struct row {
     long long iterations;
 };
 
-static void table_row(const struct runner *rn, const struct params *base, const struct row *r, double *baseline,
-                      struct sbuf *out)
+/* One row of the table; returns its wall time if its total was right, else -1. */
+static double table_row(const struct runner *rn, const struct params *base, const struct row *r, double *baseline,
+                        struct sbuf *out)
 {
     struct params p = {.plan = PLAN_RUN_PIPE, .calibrated = base->calibrated, .count = r->threads,
                        .iterations = r->iterations};
@@ -681,11 +682,11 @@ static void table_row(const struct runner *rn, const struct params *base, const 
         describe_end(o, &end);
         sbuf_printf(out, "%12s  -      it %s\n", "-", end.data);
         sbuf_free(&end);
-        return;
+        return -1;
     }
     if (got < 0) {
         sbuf_printf(out, "%12s  -      no 'Total count' line\n", "-");
-        return;
+        return -1;
     }
     sbuf_printf(out, "%12.0f  %-6s ", got, got == want ? "right" : "WRONG");
     if (got == 0 && want > 0)
@@ -703,6 +704,7 @@ static void table_row(const struct runner *rn, const struct params *base, const 
     if (r->threads == 1 && got == want)
         *baseline = o->wall;
     sbuf_puts(out, "\n");
+    return got == want ? o->wall : -1;
 }
 
 static void epilogue(const struct runner *rn, const struct params *base, int cpus, struct sbuf *out)
@@ -721,9 +723,12 @@ static void epilogue(const struct runner *rn, const struct params *base, int cpu
     const struct row rows[] = {
         {"local", 1, n * it}, {"racy", n, it}, {"mutex", n, it}, {"atomic", n, it}, {"local", n, it},
     };
-    double baseline = -1;
+    double baseline = -1, local = -1;
     for (size_t i = 0; i < ARRAY_LEN(rows); i++)
-        table_row(rn, base, &rows[i], &baseline, out);
+        local = table_row(rn, base, &rows[i], &baseline, out);
+    /* The leaderboard's figure: local mode's speedup over one thread doing all the work. */
+    if (rn->figure && baseline > 0 && local > 0)
+        rn->figure(rn->engine, "local-mode speedup", baseline / local, false);
     sbuf_printf(out, "  (wall/inc: wall time over all the increments. A lock per increment makes the threads take "
                 "turns,\n   each turn costing a lock and an unlock%s;\n   local mode touches shared memory once "
                 "per thread.)\n", cpus > 1 ? ", and the counter's cache line bounces between CPUs" : "");
