@@ -757,7 +757,7 @@ int grade(const struct lab *lab, const struct grade_options *opt, struct grading
      * report's header can say it (the integrity check judges it at the end). */
     bool integrity_wanted = false;
     for (size_t i = 0; i < lab->nchecks; i++)
-        integrity_wanted |= lab->checks[i].plan == PLAN_INTEGRITY && check_wanted(&lab->checks[i], opt->only, opt->tag);
+        integrity_wanted |= lab->checks[i].plan == PLAN_INTEGRITY;
     if (!opt->exec_cmd && g->build.ok && integrity_wanted) {
         char *dir = sandbox_subdir(g->dir, "pp");
         char *dst = xasprintf("%s/%s", dir, lab->student_file);
@@ -777,7 +777,9 @@ int grade(const struct lab *lab, const struct grade_options *opt, struct grading
     g->results = xcalloc(lab->nchecks, sizeof *g->results);
     for (size_t i = 0; i < lab->nchecks && !sandbox_interrupted(); i++) {
         const struct check *c = &lab->checks[i];
-        if (!check_wanted(c, opt->only, opt->tag) && c->plan != PLAN_BUILD)
+        /* The build and the integrity check always run: a step of a per-check platform
+         * (Classroom's --only) is never full marks for a program that tampers. */
+        if (!check_wanted(c, opt->only, opt->tag) && c->plan != PLAN_BUILD && c->plan != PLAN_INTEGRITY)
             continue;
         struct check_result *r = &g->results[g->nresults++];
         r->check = c;

@@ -142,6 +142,7 @@ static int step_minutes(const struct check *k)
     switch (k->plan) {
     case PLAN_BUILD:
     case PLAN_BAD_ARGS:
+    case PLAN_INTEGRITY: /* the source preprocessed twice */
         return 2;
     case PLAN_RUN:
     case PLAN_RUN_PIPE:
