@@ -263,6 +263,12 @@ static void csv_identity(struct sbuf *row, const struct entry *en)
 
 /* not_judged: the checks not judged, by name; integrity: "failed: NAMES" if a check
  * tagged integrity failed, "ok" if they all passed, "not checked" without one. */
+/* A check with a score column in the gradebook: integrity has its own, after not_judged. */
+static bool csv_scored(const struct check *c)
+{
+    return !(c->tags & TAG_INTEGRITY);
+}
+
 static void csv_judgement(struct sbuf *row, const struct lab *lab, const struct grading *g)
 {
     struct sbuf nj = {0}, bad = {0};
@@ -345,8 +351,8 @@ static _Noreturn void grade_one(const struct lab *lab, const struct grade_option
             report_summary(&g, &st);
             sbuf_printf(&row, ",%g,%g", g.score, g.max);
             for (size_t c = 0; c < lab->nchecks; c++) {
-                if (lab->checks[c].tags & TAG_INTEGRITY)
-                    continue; /* worth no points: its own column, after not_judged */
+                if (!csv_scored(&lab->checks[c]))
+                    continue;
                 const struct check_result *r = NULL;
                 for (size_t k = 0; k < g.nresults; k++)
                     if (g.results[k].check == &lab->checks[c])
@@ -377,7 +383,8 @@ static _Noreturn void grade_one(const struct lab *lab, const struct grade_option
             max += lab->checks[c].points;
         sbuf_printf(&row, ",0,%g", max);
         for (size_t c = 0; c < lab->nchecks; c++)
-            sbuf_puts(&row, ",");
+            if (csv_scored(&lab->checks[c]))
+                sbuf_puts(&row, ",");
         sbuf_puts(&row, ",,,");
         csv_field(&row, why);
         fprintf(out, "%s: not graded: %s\n", en->student, why);
@@ -501,7 +508,8 @@ int batch_grade(const struct lab *lab, const struct grade_options *opt, const st
                 csv_identity(&r, en);
                 sbuf_printf(&r, ",0,0");
                 for (size_t c = 0; c < lab->nchecks; c++)
-                    sbuf_puts(&r, ",");
+                    if (csv_scored(&lab->checks[c]))
+                        sbuf_puts(&r, ",");
                 sbuf_puts(&r, ",,");
                 sbuf_printf(&r, ",grader process ended with status %d\nnot graded: the grading process "
                             "ended with status %d\n", status, status);
@@ -528,7 +536,7 @@ int batch_grade(const struct lab *lab, const struct grade_options *opt, const st
         struct sbuf csv = {0};
         sbuf_puts(&csv, "student,name,sid,email,score,max_score");
         for (size_t c = 0; c < lab->nchecks; c++)
-            if (!(lab->checks[c].tags & TAG_INTEGRITY))
+            if (csv_scored(&lab->checks[c]))
                 sbuf_printf(&csv, ",%s", lab->checks[c].name);
         sbuf_puts(&csv, ",not_judged,integrity,note\n");
         for (size_t i = 0; i < n; i++)

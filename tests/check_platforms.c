@@ -241,7 +241,7 @@ START_TEST(test_batch_gradescope_export)
     char *csv = slurp("%s/export.csv", work);
     ck_assert_msg(csv != NULL, "no export.csv:\n%s", slurp("%s/export.out", work));
     /* Two rows, named by the metadata; the metadata file and __MACOSX are never rows. */
-    ck_assert_msg(strstr(csv, "submission_101,Alice Doe,12345,alice@example.edu,3,3,1,,,,,2,,,,not checked,\n"),
+    ck_assert_msg(strstr(csv, "submission_101,Alice Doe,12345,alice@example.edu,3,3,1,,,,,2,,,,ok,\n"),
                   "Alice from the metadata, full marks on build and structure:\n%s", csv);
     ck_assert_msg(strstr(csv, "submission_102,\"Bob, Jr.; Carol\",222; 333,bob@example.edu,1,3,1,,,,,0,"),
                   "a group of two, quoted where it holds a comma; nanosleep fails structure:\n%s", csv);
@@ -276,10 +276,10 @@ START_TEST(test_only_and_tag)
 {
     /* --only format: build and format, never piped (whose tags are format and order). */
     ck_assert_msg(py("import json,sys; d=json.load(open(sys.argv[1]));"
-                     " assert [t[\"name\"] for t in d[\"tests\"]] == [\"build\", \"format\"], d[\"tests\"]", "only.json"),
-                  "--only format runs build and format only");
+                     " assert [t[\"name\"] for t in d[\"tests\"]] == [\"build\", \"format\", \"integrity\"], d[\"tests\"]", "only.json"),
+                  "--only format runs build and format only (and integrity, always)");
     ck_assert_msg(py("import json,sys; d=json.load(open(sys.argv[1]));"
-                     " assert [t[\"name\"] for t in d[\"tests\"]] == [\"build\", \"errors\"], d[\"tests\"]", "list.json"),
+                     " assert [t[\"name\"] for t in d[\"tests\"]] == [\"build\", \"errors\", \"integrity\"], d[\"tests\"]", "list.json"),
                   "--only build,errors --tag errors");
     ck_assert_msg(py("import json,sys; d=json.load(open(sys.argv[1])); n=[t[\"name\"] for t in d[\"tests\"]];"
                      " assert \"order\" in n and \"piped\" in n and \"format\" not in n, n", "tag.json"),
