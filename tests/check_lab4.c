@@ -5,7 +5,7 @@
  *     ./grader/grade lab4 PROGRAM --json FILE [--only CHECK|TAG]
  * then asserts, per check, which must fail, which must pass with full
  * points, the grader's exit status, and that a failure's text names what was
- * seen. The grader is each server's client (grader/labs/lab4.c); a wrong
+ * seen (integrity is graded in every grading, --only too). The grader is each server's client (grader/labs/lab4.c); a wrong
  * server is graded with --only the checks its fault is about, so that the
  * suite stays within ~40 s (its other verdicts are the reference's).
  *
@@ -29,38 +29,38 @@
 
 #include "e2e.h"
 
-#define ALL_CHECKS "build format protocol concurrency slow scale responsive structure cpu memory errors"
+#define ALL_CHECKS "build format protocol concurrency slow scale responsive structure cpu memory errors integrity"
 
 static const struct e2e_case table[] = {
     /* First phase, LAB4_JOBS at a time. */
     {.name = "skeleton", .source = "labs/lab4/server.c", .exit_status = 1,
      .fail = "format protocol concurrency slow scale parallel responsive structure cpu memory errors",
-     .pass = "build", .clues = "format:exited with status 1;structure:could not be observed"},
+     .pass = "build integrity", .clues = "format:exited with status 1;structure:could not be observed"},
     {.name = "sequential", .source = "tests/lab4/sequential.c", .only = "concurrency", .exit_status = 1,
-     .fail = "concurrency", .pass = "build", .clues = "concurrency:got no reply"},
+     .fail = "concurrency", .pass = "build integrity", .clues = "concurrency:got no reply"},
     {.name = "blockread", .source = "tests/lab4/blockread.c", .only = "slow", .exit_status = 1, .fail = "slow",
-     .pass = "build", .clues = "slow:late"},
+     .pass = "build integrity", .clues = "slow:late"},
     {.name = "blockread_structure", .source = "tests/lab4/blockread.c", .only = "structure", .exit_status = 1,
-     .fail = "structure", .pass = "build", .clues = "structure:blocked in read() on a TCP socket"},
+     .fail = "structure", .pass = "build integrity", .clues = "structure:blocked in read() on a TCP socket"},
     {.name = "inloop", .source = "tests/lab4/inloop.c", .only = "responsive", .exit_status = 1,
-     .fail = "responsive", .pass = "build", .clues = "responsive:the event loop was not there"},
+     .fail = "responsive", .pass = "build integrity", .clues = "responsive:the event loop was not there"},
     {.name = "threadper", .source = "tests/lab4/threadper.c", .only = "structure", .exit_status = 1,
-     .fail = "structure", .pass = "build", .clues = "structure:appeared after start-up"},
+     .fail = "structure", .pass = "build integrity", .clues = "structure:appeared after start-up"},
     {.name = "oneworker", .source = "tests/lab4/oneworker.c", .only = "structure", .exit_status = 1,
-     .fail = "structure", .pass = "build", .clues = "structure:1 task computed"},
+     .fail = "structure", .pass = "build integrity", .clues = "structure:1 task computed"},
     {.name = "fdleak", .source = "tests/lab4/fdleak.c", .only = "scale", .exit_status = 1, .fail = "scale",
-     .pass = "build", .clues = "scale:descriptors open before"},
+     .pass = "build integrity", .clues = "scale:descriptors open before"},
     {.name = "nostop", .source = "tests/lab4/nostop.c", .only = "format", .exit_status = 1, .fail = "format",
-     .pass = "build", .clues = "format:after SIGTERM"},
+     .pass = "build integrity", .clues = "format:after SIGTERM"},
     {.name = "atoi", .source = "tests/lab4/atoi.c", .only = "protocol", .exit_status = 1, .fail = "protocol",
-     .pass = "build", .clues = "protocol:is malformed"},
+     .pass = "build integrity", .clues = "protocol:is malformed"},
     {.name = "atoi_errors", .source = "tests/lab4/atoi.c", .only = "errors", .exit_status = 1, .fail = "errors",
-     .pass = "build", .clues = "errors:exited with status 0"},
+     .pass = "build integrity", .clues = "errors:exited with status 0"},
     {.name = "busypoll", .source = "tests/lab4/busypoll.c", .only = "cpu", .exit_status = 1, .fail = "cpu",
-     .pass = "build", .clues = "cpu:sleeping requests: busy"},
+     .pass = "build integrity", .clues = "cpu:sleeping requests: busy"},
     /* The Python counterpart through --exec: one loop thread, WORKERS processes made at start-up. */
     {.name = "python_server", .source = "/usr/bin/python3", .optional = true, .only = "structure",
-     .command = "/usr/bin/python3 handouts/python/asyncio_server.py", .pass = "structure", .skipped = "build"},
+     .command = "/usr/bin/python3 handouts/python/asyncio_server.py", .pass = "structure integrity", .skipped = "build"},
     /* Second phase, alone: everything passes; parallel passes or says the machine was busy. */
     {.name = "reference", .source = "solutions/lab4", .alone = true, .exit_status = -1, .pass = ALL_CHECKS,
      .cputime = "parallel"},

@@ -1399,6 +1399,7 @@ static const struct check checks[] = {
      TAG_MEMORY, 2, PLAN_MEMCHECK, 1, true, judge_memory},
     {"errors", "bad arguments: a message, exit status 2, no Listening line", TAG_ERRORS, 1, PLAN_BAD_ARGS, 1, false,
      judge_bad_args},
+    INTEGRITY_CHECK, /* last: it reads every run the checks above made */
 };
 
 static const struct check *all_checks(size_t *n)
