@@ -8,7 +8,7 @@
 CC      ?= cc
 CFLAGS  ?= -std=c11 -Wall -Wextra -Werror=implicit-function-declaration -O2 -g
 GRADER_CFLAGS = $(CFLAGS)
-LABS    := lab1 lab2 lab3
+LABS    := lab1 lab2 lab3 lab4
 
 GRADER_SRC := $(filter-out grader/main.c,$(wildcard grader/*.c)) $(wildcard grader/labs/*.c)
 GRADER_HDR := $(wildcard grader/*.h)
@@ -27,7 +27,7 @@ FULL_KIT := $(wildcard tests/e2e.c)
 help:
 	@echo "Targets:"
 	@echo "  make lab1 [SUBMISSION=path]   grade labs/lab1 (or SUBMISSION) and print the report"
-	@echo "  make lab2, make lab3          the same for labs 2 and 3; CPUS=1 pins a grading to one CPU"
+	@echo "  make lab2, make lab3, lab4    the same for labs 2-4; CPUS=1 pins a grading to one CPU"
 	@echo "  make grader                   build grader/grade and its probe"
 	@echo "  make deps                     install what the labs need (valgrind)"
 	@echo "  make clean                    remove build products"
@@ -51,7 +51,7 @@ build/%.o: %.c $(GRADER_HDR)
 
 # Built aside, then renamed: a grader that is running keeps its old file.
 grader/grade: build/grader/main.o $(GRADER_OBJ)
-	$(CC) $(GRADER_CFLAGS) -o $@.new $^ -lm && mv -f $@.new $@
+	$(CC) $(GRADER_CFLAGS) -o $@.new $^ -lm -pthread && mv -f $@.new $@
 
 grader/probe.so: grader/probe/probe.c
 	$(CC) $(CFLAGS) -fPIC -shared -o $@.new $< -ldl && mv -f $@.new $@
@@ -75,6 +75,7 @@ bench: grader deps-run
 	@CC="$(CC)" ./tools/bench/run
 	@echo; ./tools/bench/lab2
 	@echo; ./tools/bench/lab3
+	@echo; ./tools/bench/lab4
 	@echo; ./tools/bench/batch
 
 # --- The kit's own tests (tests/*.c use Check) ----------------------------------
@@ -104,7 +105,7 @@ $(TEST_LIB_OBJ): tests/e2e.c tests/e2e.h
 
 tests/bin/%: tests/%.c $(TEST_LIB_OBJ) tests/e2e.h $(GRADER_OBJ) $(GRADER_HDR)
 	@mkdir -p tests/bin
-	$(CC) $(CFLAGS) $(CHECK_CFLAGS) -Igrader -o $@ $< $(TEST_LIB_OBJ) $(GRADER_OBJ) $(CHECK_LIBS) -lm
+	$(CC) $(CFLAGS) $(CHECK_CFLAGS) -Igrader -o $@ $< $(TEST_LIB_OBJ) $(GRADER_OBJ) $(CHECK_LIBS) -lm -pthread
 
 TEST_PROGRAMS := $(patsubst tests/%.c,tests/bin/%,$(wildcard tests/check_*.c))
 

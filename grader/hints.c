@@ -118,6 +118,46 @@ const struct hint hint_catalogue[] = {
     {"thread-loop-removed", "The threads used almost no CPU: at -O2 the compiler replaced the counting "
                             "loop by one addition. Count in a volatile local variable: it is the "
                             "thread's own, so volatile is all it needs."},
+    /* Lab 4: an event loop for I/O, workers for CPU */
+    {"protocol", "A request went unanswered or was refused: one reply line per request line, in the "
+                 "contract's words; ERR only for a malformed request."},
+    {"wrong-reply", "A valid request got the wrong reply: check the words, the numbers (64-bit sums) "
+                    "and that each reply goes to the client that asked."},
+    {"malformed-accepted", "A malformed request got a normal reply: check each word strictly (digits only, "
+                           "the range, A < B, B - A), not with atoi or sscanf alone."},
+    {"served-count", "Served R counts the replies fully written (ERR included) before the signal: add one "
+                     "when the last byte of a reply is written."},
+    {"slow-shutdown", "On SIGTERM, stop the loop at once (a self-pipe or signalfd it polls), tell the workers "
+                      "to stop even mid-sum, join or reap them, and exit within 1 s."},
+    {"sequential-server", "The clients were served one after another: the loop must poll every socket and "
+                          "answer SLEEP from a timer (the poll timeout), never wait for one client."},
+    {"blocked-loop", "A request got no reply while others waited: the loop was stuck on something "
+                     "(a blocking read, a sleep, a computation)."},
+    {"late-reply", "A SLEEP reply came late: take the poll timeout from the nearest deadline, and answer "
+                   "every due timer after each wake-up."},
+    {"early-reply", "A SLEEP reply came before its time: a timer's deadline is the time the request came "
+                    "plus MS milliseconds, on the monotonic clock."},
+    {"server-died", "After slow or vanished clients, the server no longer answered: ignore SIGPIPE (or send "
+                    "with MSG_NOSIGNAL) and close a client on end of file or an error, nothing more."},
+    {"partial-line", "A request that arrived in pieces was lost: keep a buffer per connection and handle a "
+                     "line only once its '\\n' has arrived."},
+    {"scale", "Not every one of 500 clients was answered: accept in a loop until EAGAIN, listen with a large "
+              "backlog, and make room for 500+ descriptors."},
+    {"fd-leak-loop", "Connections that closed left descriptors open: close(fd) and free the state on end of "
+                     "file, on an error, and after a reply to a closed client."},
+    {"compute-in-loop", "PING waited while COLLATZ jobs were queued: the loop computed (or waited for a "
+                        "worker). Hand each job to the pool and go back to poll(); the result comes back "
+                        "through a pipe the loop watches."},
+    {"task-per-request", "Threads or processes were created after start-up: start WORKERS workers once and "
+                         "queue the jobs for them, never a thread per request or per client."},
+    {"too-few-workers", "Fewer workers computed than WORKERS: start exactly WORKERS workers, each taking "
+                        "jobs from the one queue."},
+    {"blocking-socket", "A thread was blocked reading or writing a client socket: make every socket "
+                        "non-blocking and touch it only when poll() says it is ready."},
+    {"io-outside-loop", "Several threads read and wrote the sockets: one event-loop thread does all the "
+                        "network I/O; workers only compute."},
+    {"not-reaped", "Worker processes outlived the server or were never reaped: on shutdown, tell them to stop "
+                   "and waitpid() each one."},
 };
 const size_t nhints = sizeof hint_catalogue / sizeof hint_catalogue[0];
 

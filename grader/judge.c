@@ -411,6 +411,7 @@ void judge_memory(const struct evidence *ev, struct verdict *v)
     }
     free(ps);
     const char *first_error = NULL, *crashed = NULL;
+    int quoted = 0;
     for (const char *s = log; s && *s;) {
         const char *nl = strchr(s, '\n');
         size_t len = nl ? (size_t)(nl - s) : strlen(s);
@@ -421,7 +422,10 @@ void judge_memory(const struct evidence *ev, struct verdict *v)
         /* valgrind's own fatal messages: what it says after that is not a clean report. */
         if (!body && (!strncmp(line, "valgrind: ", 10) || !strncmp(line, "host stacktrace:", 16)) && !crashed)
             crashed = s;
-        if (body && sscanf(body, "Open file descriptor %d", &fd) == 1 && fd > 2)
+        /* Files say "Open file descriptor N:", sockets "Open AF_INET socket N: a <-> b" (lab 4);
+         * a server may leave hundreds: five are quoted. */
+        if (body && (sscanf(body, "Open file descriptor %d", &fd) == 1 || sscanf(body, "Open AF_%*s socket %d", &fd) == 1) &&
+            fd > 2 && quoted++ < 5)
             verdict_note(v, "  left open: %s", body);
         if (body && !first_error && (strstr(body, "Invalid ") == body || strstr(body, "Conditional jump") == body ||
                                      strstr(body, "Use of uninitialised") == body ||

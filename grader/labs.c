@@ -8,11 +8,13 @@
 extern const struct lab lab1;
 extern const struct lab lab2;
 extern const struct lab lab3;
+extern const struct lab lab4;
 
 const struct lab *const all_labs[] = {
     &lab1,
     &lab2,
     &lab3,
+    &lab4,
 };
 const size_t nlabs = sizeof all_labs / sizeof all_labs[0];
 

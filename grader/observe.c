@@ -23,7 +23,40 @@ void obs_free(struct observation *o)
     free(o->valgrind_log);
     free(o->protection);
     free(o->tampering);
+    for (size_t i = 0; i < o->nexchanges; i++) {
+        free(o->exchanges[i].request);
+        free(o->exchanges[i].reply);
+    }
+    free(o->exchanges);
+    free(o->metrics);
     *o = (struct observation){0};
+}
+
+struct exchange *obs_add_exchange(struct observation *o, int conn, int phase, double sent, const char *request)
+{
+    if ((o->nexchanges & (o->nexchanges - 1)) == 0)
+        o->exchanges = xrealloc(o->exchanges, (o->nexchanges ? o->nexchanges * 2 : 16) * sizeof *o->exchanges);
+    struct exchange *x = &o->exchanges[o->nexchanges++];
+    *x = (struct exchange){.conn = conn, .phase = phase, .sent = sent, .replied = -1,
+                           .request = xstrdup(request)};
+    return x;
+}
+
+void obs_metric(struct observation *o, const char *name, double value)
+{
+    if ((o->nmetrics & (o->nmetrics - 1)) == 0)
+        o->metrics = xrealloc(o->metrics, (o->nmetrics ? o->nmetrics * 2 : 16) * sizeof *o->metrics);
+    struct metric *m = &o->metrics[o->nmetrics++];
+    snprintf(m->name, sizeof m->name, "%s", name);
+    m->value = value;
+}
+
+double obs_get_metric(const struct observation *o, const char *name, double dflt)
+{
+    for (size_t i = 0; i < o->nmetrics; i++)
+        if (!strcmp(o->metrics[i].name, name))
+            return o->metrics[i].value;
+    return dflt;
 }
 
 void obs_tamper(struct observation *o, const char *fmt, ...)

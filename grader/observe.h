@@ -34,6 +34,21 @@ struct call_event {
     long arg;
 };
 
+/* One request and its reply as a driver (the grader acting as the program's
+ * client, lab 4) saw them, on the lines' clock. */
+struct exchange {
+    int conn;                /* the client connection, numbered by the driver */
+    int phase;               /* which part of the driver's session (lab-defined) */
+    double sent, replied;    /* s after the program started; replied < 0: no reply */
+    char *request, *reply;   /* without the newline; reply NULL when none came */
+};
+
+/* A named number a driver measured (a descriptor count, a task's CPU, ...). */
+struct metric {
+    char name[40];
+    double value;
+};
+
 struct observation {
     bool started;            /* false: the program could not be run at all */
     double wall;             /* start to exit of the main process, seconds */
@@ -66,11 +81,23 @@ struct observation {
      * probe pipe, a log, forged records, ...), one line each; any line fails
      * the 'integrity' check. Filled by whichever stage saw it (obs_tamper). */
     char *tampering;
+    /* What a driver (sandbox.h: run_spec.driver) did and measured while the
+     * program ran; empty for programs that are not driven. */
+    struct exchange *exchanges;
+    size_t nexchanges;
+    struct metric *metrics;
+    size_t nmetrics;
 };
 
 void obs_free(struct observation *o);
 /* Adds one line of tampering evidence (printf-style). */
 void obs_tamper(struct observation *o, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* A driver's records: one exchange (returned for the reply to be filled in
+ * later), one metric (a later one of the same name is added, not replaced). */
+struct exchange *obs_add_exchange(struct observation *o, int conn, int phase, double sent, const char *request);
+void obs_metric(struct observation *o, const char *name, double value);
+/* The first metric of that name, or dflt. */
+double obs_get_metric(const struct observation *o, const char *name, double dflt);
 void obs_add_line(struct observation *o, double t, enum stream s, const char *text, size_t len);
 /* Parses one probe record; returns false for a malformed one (ignored). */
 bool obs_add_probe_record(struct observation *o, const char *rec, double t0);

@@ -11,7 +11,9 @@
 #include <grp.h>
 #include <limits.h>
 #include <poll.h>
+#include <pthread.h>
 #include <sched.h>
+#include <stdatomic.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -36,6 +38,7 @@
 #define MAX_LOG_BYTES (4u << 20)    /* valgrind's log: kept up to this */
 #define MAX_EVENTS 20000
 #define EXIT_GRACE 0.5              /* seconds to drain output after the main process exits */
+#define DRIVER_START_LIMIT 15.0     /* a driven program silent this long is stopped (timed out) */
 #define DEFAULT_PROCS 64
 #define DEFAULT_DATA (512LL << 20)
 #define SLOT_DIR "/run/grade-slots"   /* root only: which sandbox uids are in use */
@@ -544,6 +547,88 @@ double cpus_busy(void)
     return any && hz > 0 ? (double)busy / (double)hz : -1;
 }
 
+/* --- Drivers (sandbox.h) --------------------------------------------------------------- */
+
+struct drive {
+    pthread_t thread;
+    bool started;
+    atomic_bool over;        /* the program ended, or the run is being stopped */
+    pid_t pid;
+    int pidfd;               /* our own copy, for signals that cannot hit a reused pid */
+    double t0;
+    char *first_line;
+    struct observation *obs;
+    const struct run_spec *spec;
+};
+
+const char *drive_first_line(const struct drive *d) { return d->first_line; }
+int drive_pid(const struct drive *d) { return (int)d->pid; }
+double drive_now(const struct drive *d) { return now_mono() - d->t0; }
+struct observation *drive_obs(struct drive *d) { return d->obs; }
+
+bool drive_over(const struct drive *d)
+{
+    return atomic_load(&((struct drive *)d)->over) || interrupted;
+}
+
+void drive_signal(struct drive *d, int sig)
+{
+    if (d->pidfd >= 0)
+        syscall(SYS_pidfd_send_signal, d->pidfd, sig, NULL, 0);
+}
+
+bool drive_wait_exit(struct drive *d, double seconds)
+{
+    double until = now_mono() + seconds;
+    while (!interrupted) {
+        if (d->pidfd >= 0) {
+            struct pollfd pf = {.fd = d->pidfd, .events = POLLIN};
+            if (poll(&pf, 1, 10) > 0)
+                return true;
+        } else if (atomic_load(&d->over)) {
+            return true;
+        } else {
+            usleep(10000);
+        }
+        if (now_mono() >= until)
+            return false;
+    }
+    return false;
+}
+
+static void *drive_main(void *arg)
+{
+    struct drive *d = arg;
+    d->spec->driver(d, d->spec->driver_arg);
+    return NULL;
+}
+
+/* Starts the driver once the first stdout line is there. */
+static void drive_start(struct drive *d, struct observation *obs)
+{
+    for (size_t i = 0; i < obs->nlines && !d->started; i++) {
+        if (obs->lines[i].stream != STREAM_OUT)
+            continue;
+        d->first_line = xstrdup(obs->lines[i].text);
+        d->started = pthread_create(&d->thread, NULL, drive_main, d) == 0;
+        if (!d->started) {
+            free(d->first_line);
+            d->first_line = NULL;
+            return;
+        }
+    }
+}
+
+static void drive_end(struct drive *d)
+{
+    atomic_store(&d->over, true);
+    if (d->started)
+        pthread_join(d->thread, NULL);
+    if (d->pidfd >= 0)
+        close(d->pidfd);
+    free(d->first_line);
+}
+
 /* --- Running ------------------------------------------------------------------- */
 
 static int open_pty(int *slave)
@@ -666,6 +751,8 @@ void sandbox_run(const struct run_spec *spec, struct observation *obs)
     }
 
     int pidfd = (int)syscall(SYS_pidfd_open, pid, 0);
+    struct drive drive = {.pid = pid, .t0 = t0, .obs = obs, .spec = spec,
+                          .pidfd = pidfd >= 0 ? fcntl(pidfd, F_DUPFD_CLOEXEC, 0) : -1};
     struct sbuf log = {0};
     struct reader rd[4] = {{.fd = out_r, .stream = STREAM_OUT},
                            {.fd = err_p[0], .stream = STREAM_ERR},
@@ -691,9 +778,14 @@ void sandbox_run(const struct run_spec *spec, struct observation *obs)
         double until = main_done ? exit_time + EXIT_GRACE : deadline;
         if (!main_done && pidfd < 0 && until > now + 0.01)
             until = now + 0.01; /* no pidfd: look at the child often */
+        bool silent = spec->driver && !drive.started && !main_done && until > t0 + DRIVER_START_LIMIT;
+        if (silent)
+            until = t0 + DRIVER_START_LIMIT; /* nothing to drive yet: wait no longer than this */
         if (now >= until) {
             if (!main_done)
                 obs->timed_out = true;
+            if (silent)
+                obs->time_limit = DRIVER_START_LIMIT;
             break;
         }
         if (interrupted)
@@ -709,6 +801,8 @@ void sandbox_run(const struct run_spec *spec, struct observation *obs)
                 continue;
             pump(&rd[map[i]], obs, t0);
         }
+        if (spec->driver && !drive.started && obs->started)
+            drive_start(&drive, obs);
         if (obs->out_bytes > FLOOD_BYTES) {
             obs->output_flood = true;
             break;
@@ -719,6 +813,7 @@ void sandbox_run(const struct run_spec *spec, struct observation *obs)
         }
         if (!main_done && si.si_pid == pid && wait4(pid, &status, WNOHANG, &ru) == pid) {
             main_done = true;
+            atomic_store(&drive.over, true);
             exit_time = now_mono();
             busy1 = cpus_busy();
             obs->wall = exit_time - t0;
@@ -727,6 +822,7 @@ void sandbox_run(const struct run_spec *spec, struct observation *obs)
             descendants(tmp, ARRAY_LEN(tmp), &obs->leftover_procs, &obs->zombies);
         }
     }
+    drive_end(&drive); /* before the kill: it may still be reading /proc */
     if (!main_done) {
         kill(-pid, SIGKILL);
         kill(pid, SIGKILL);

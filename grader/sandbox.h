@@ -24,6 +24,18 @@
 
 #define SANDBOX_UID_BASE 61000
 
+/* A driver is grader code that talks to the program while it runs (lab 4:
+ * the grader is the server's client). sandbox_run starts it in a thread of
+ * its own as soon as the program's first stdout line arrives, keeps reading
+ * the program's output meanwhile, and joins it before it kills the program's
+ * tree. It records what it sees in the observation (drive_obs: exchanges and
+ * metrics only; the sandbox owns the rest) and must return soon after
+ * drive_over() says so. It may talk to the program only over loopback. A
+ * driven program that prints no stdout line within 15 s is stopped there
+ * (timed_out): there is nothing to drive. */
+struct drive;
+typedef void (*driver_fn)(struct drive *d, void *arg);
+
 struct run_spec {
     char *const *argv;        /* argv[0] is looked up in PATH when it has no '/' */
     const char *dir;          /* working directory */
@@ -35,6 +47,8 @@ struct run_spec {
     char *const *env;         /* extra NAME=value settings, NULL-terminated, or NULL */
     const char *home;         /* $HOME (an empty folder the program cannot write), NULL: dir */
     bool valgrind_log;        /* a pipe at SANDBOX_LOG_FD, read into obs->valgrind_log */
+    driver_fn driver;         /* NULL: none (see struct drive above) */
+    void *driver_arg;
 };
 
 /* Where valgrind writes its log (--log-fd): a pipe at a descriptor inside
@@ -44,6 +58,17 @@ struct run_spec {
  * remove or rewrite any: judge_memory counts only what makes a verdict worse. */
 #define SANDBOX_LOG_FD 1020
 #define SANDBOX_LOG_FD_ARG "--log-fd=1020"
+
+/* For a driver. */
+const char *drive_first_line(const struct drive *d); /* the program's first stdout line */
+int drive_pid(const struct drive *d);                /* the program's main process */
+double drive_now(const struct drive *d);             /* s since the program started (the lines' clock) */
+bool drive_over(const struct drive *d);              /* it ended, or the run is being stopped */
+struct observation *drive_obs(struct drive *d);
+/* Sends sig to the main process if it is still running (never to anything else). */
+void drive_signal(struct drive *d, int sig);
+/* Waits up to seconds for the main process to end; true if it did. */
+bool drive_wait_exit(struct drive *d, double seconds);
 
 /* Once per grader process: become a subreaper and choose the sandbox user,
  * uid SANDBOX_UID_BASE + slot (slot -1: the first one no other grader holds). */

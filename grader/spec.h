@@ -40,8 +40,14 @@ struct params {
     int count;                  /* tasks, processes or threads */
     double value[MAX_VALUES];   /* lab 1: each task's delay in seconds */
     long long iterations;       /* labs 2 and 3 */
-    char mode[16];              /* lab 3 */
+    char mode[64];              /* lab 3: the mode; lab 4: the driver's phases */
     const char *variant;        /* the check's run variant (lab->variant), set before draw(); NULL: none */
+    const char *retry_of;       /* a fresh run for a retry of this check (its name), set before
+                                 * draw(); NULL: a first run, shared by every check of its plan
+                                 * and variant (a lab may then draw only what that check needs) */
+    const char *only;           /* grade --only (a check or a tag), NULL: every check; a lab may
+                                 * then gather only the evidence those checks need */
+    int workers;                /* lab 4: WORKERS */
     bool defaults;              /* the program runs with no arguments */
     int nargs;
     char arg[MAX_ARGS][32];     /* the command-line arguments built from the above */
@@ -80,6 +86,7 @@ struct build_result {
 };
 
 struct lab;
+struct drive; /* sandbox.h */
 struct evidence {
     const struct lab *lab;
     const struct build_result *build;
@@ -171,6 +178,11 @@ struct lab {
     /* Optional: the work behind the bars when the lab knows it better than
      * the bars' lengths (lab 1: the delays): the longest and the sum. */
     void (*bar_work)(const struct params *p, double *longest, double *sum);
+    /* Optional: the grader talks to the program while it runs (lab 4: it is
+     * the server's client). Called in a thread of its own once the program's
+     * first stdout line arrives, for every run but builds and race runs (bad-
+     * argument runs too: p->plan says which); see sandbox.h, struct drive. */
+    void (*driver)(struct drive *d, const struct params *p);
 };
 
 /* The lab table (labs.c). */

@@ -85,7 +85,7 @@ static void set_args(struct params *p)
     p->nargs = 3;
     snprintf(p->arg[0], sizeof p->arg[0], "%d", p->count);
     snprintf(p->arg[1], sizeof p->arg[1], "%lld", p->iterations);
-    snprintf(p->arg[2], sizeof p->arg[2], "%s", p->mode);
+    snprintf(p->arg[2], sizeof p->arg[2], "%.31s", p->mode);
 }
 
 /* A check's mode: the suffix of its name ("race-atomic"), else local. */

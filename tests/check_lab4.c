@@ -1,0 +1,142 @@
+/* check_lab4.c - lab 4 end to end: the real grader on real servers (Check).
+ *
+ * Grades the reference, the skeleton and the wrong servers under tests/lab4/,
+ * each with
+ *     ./grader/grade lab4 PROGRAM --json FILE [--only CHECK|TAG]
+ * then asserts, per check, which must fail, which must pass with full
+ * points, the grader's exit status, and that a failure's text names what was
+ * seen (integrity is graded in every grading, --only too). The grader is each server's client (grader/labs/lab4.c); a wrong
+ * server is graded with --only the checks its fault is about, so that the
+ * suite stays within ~40 s (its other verdicts are the reference's).
+ *
+ * Two phases, before the tests: the wrong servers, LAB4_JOBS at a time
+ * (default 2); then the reference alone (its parallel and timing checks
+ * need the CPUs). parallel may say "skipped: the machine was busy" when
+ * other programs used the CPUs meanwhile; that is accepted and logged.
+ *
+ * Run: make tests/bin/check_lab4 && tests/bin/check_lab4   (also part of make test)
+ * Env: LAB4_JOBS=N gradings at a time in the first phase; LAB4_KEEP=1 keep
+ *      the results folder.
+ * See also: tests/lab4/ (each server says what is wrong with it),
+ *           grader/labs/lab4.c, tests/e2e.h (the pool and the table's meaning).
+ */
+#define _GNU_SOURCE
+#include <check.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "e2e.h"
+
+#define ALL_CHECKS "build format protocol concurrency slow scale responsive structure cpu memory errors integrity"
+
+static const struct e2e_case table[] = {
+    /* First phase, LAB4_JOBS at a time. */
+    {.name = "skeleton", .source = "labs/lab4/server.c", .exit_status = 1,
+     .fail = "format protocol concurrency slow scale parallel responsive structure cpu memory errors",
+     .pass = "build integrity", .clues = "format:exited with status 1;structure:could not be observed"},
+    {.name = "sequential", .source = "tests/lab4/sequential.c", .only = "concurrency", .exit_status = 1,
+     .fail = "concurrency", .pass = "build integrity", .clues = "concurrency:got no reply"},
+    {.name = "blockread", .source = "tests/lab4/blockread.c", .only = "slow", .exit_status = 1, .fail = "slow",
+     .pass = "build integrity", .clues = "slow:late"},
+    {.name = "blockread_structure", .source = "tests/lab4/blockread.c", .only = "structure", .exit_status = 1,
+     .fail = "structure", .pass = "build integrity", .clues = "structure:blocked in read() on a TCP socket"},
+    {.name = "inloop", .source = "tests/lab4/inloop.c", .only = "responsive", .exit_status = 1,
+     .fail = "responsive", .pass = "build integrity", .clues = "responsive:the event loop was not there"},
+    {.name = "threadper", .source = "tests/lab4/threadper.c", .only = "structure", .exit_status = 1,
+     .fail = "structure", .pass = "build integrity", .clues = "structure:appeared after start-up"},
+    {.name = "oneworker", .source = "tests/lab4/oneworker.c", .only = "structure", .exit_status = 1,
+     .fail = "structure", .pass = "build integrity", .clues = "structure:1 task computed"},
+    {.name = "fdleak", .source = "tests/lab4/fdleak.c", .only = "scale", .exit_status = 1, .fail = "scale",
+     .pass = "build integrity", .clues = "scale:descriptors open before"},
+    {.name = "nostop", .source = "tests/lab4/nostop.c", .only = "format", .exit_status = 1, .fail = "format",
+     .pass = "build integrity", .clues = "format:after SIGTERM"},
+    {.name = "atoi", .source = "tests/lab4/atoi.c", .only = "protocol", .exit_status = 1, .fail = "protocol",
+     .pass = "build integrity", .clues = "protocol:is malformed"},
+    {.name = "atoi_errors", .source = "tests/lab4/atoi.c", .only = "errors", .exit_status = 1, .fail = "errors",
+     .pass = "build integrity", .clues = "errors:exited with status 0"},
+    {.name = "busypoll", .source = "tests/lab4/busypoll.c", .only = "cpu", .exit_status = 1, .fail = "cpu",
+     .pass = "build integrity", .clues = "cpu:sleeping requests: busy"},
+    /* The Python counterpart through --exec: one loop thread, WORKERS processes made at start-up
+     * (build is not judged under --exec, so the grading is not full marks: exit status 1). */
+    {.name = "python_server", .source = "/usr/bin/python3", .optional = true, .only = "structure", .exit_status = 1,
+     .command = "/usr/bin/python3 handouts/python/asyncio_server.py", .pass = "structure integrity", .skipped = "build"},
+    /* Second phase, alone: everything passes; parallel passes or says the machine was busy. */
+    {.name = "reference", .source = "solutions/lab4", .alone = true, .exit_status = -1, .pass = ALL_CHECKS,
+     .cputime = "parallel"},
+};
+#define NJOBS (sizeof table / sizeof table[0])
+
+static struct e2e_pool pool = {.tag = "lab4", .lab = "lab4", .cases = table, .n = NJOBS,
+                               .timeout = 120.0 /* s: a watchdog; a lab-4 grading takes 5-15 s */};
+
+static void run_all_gradings(void)
+{
+    if (!e2e_pool_open(&pool))
+        return;
+    e2e_pool_run(&pool, false, e2e_jobs_wanted(&pool, 2));
+    e2e_pool_run(&pool, true, 1);
+}
+
+static void remove_scratch(void)
+{
+    e2e_pool_close(&pool);
+}
+
+START_TEST(test_grading)
+{
+    e2e_check_case(&pool, (size_t)_i);
+}
+END_TEST
+
+/* The reference's table of requests per second: a row per WORKERS, numbers in every column. */
+START_TEST(test_table)
+{
+    for (size_t i = 0; i < NJOBS; i++) {
+        if (strcmp(table[i].name, "reference"))
+            continue;
+        FILE *f = fopen(pool.jobs[i].out, "r");
+        ck_assert_msg(f != NULL, "no report at %s", pool.jobs[i].out);
+        char line[512];
+        int rows = 0;
+        bool header = false;
+        while (fgets(line, sizeof line, f)) {
+            if (strstr(line, "Requests per second on this machine"))
+                header = true;
+            int w;
+            double ping, sleep, collatz;
+            if (header && sscanf(line, " %d %lf %lf %lf", &w, &ping, &sleep, &collatz) == 4 && ping > 0 &&
+                sleep > 0 && collatz > 0)
+                rows++;
+        }
+        fclose(f);
+        ck_assert_msg(header && rows >= 2, "the table of requests per second should have 2+ full rows, has %d (%s)",
+                      rows, pool.jobs[i].out);
+    }
+}
+END_TEST
+
+static Suite *lab4_suite(void)
+{
+    Suite *s = suite_create("lab4 end to end");
+    TCase *g = tcase_create("gradings");
+    tcase_add_unchecked_fixture(g, run_all_gradings, remove_scratch);
+    tcase_set_timeout(g, 20);
+    tcase_add_loop_test(g, test_grading, 0, (int)NJOBS);
+    tcase_add_test(g, test_table);
+    suite_add_tcase(s, g);
+    return s;
+}
+
+int main(int argc, char *argv[])
+{
+    (void)argc;
+    e2e_chdir_to_root(argv[0]);
+    setvbuf(stdout, NULL, _IOLBF, 0);
+    SRunner *sr = srunner_create(lab4_suite());
+    srunner_run_all(sr, CK_ENV);
+    int failed = srunner_ntests_failed(sr);
+    srunner_free(sr);
+    return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+}
