@@ -7,7 +7,7 @@
  * The kernel sees the nanosleep calls and no select; the records say more than
  * the kernel saw, and the dup2 onto the probe's descriptor is seen: tampering.
  *
- * Must fail: structure (nanosleep).
+ * Must fail: structure, integrity (nanosleep; forged records, the probe's descriptor replaced).
  * Must pass: build, format, order, timing, cpu, memory, errors.
  *
  * Usage: probeforge [SECONDS...]   (default 2 3 1)

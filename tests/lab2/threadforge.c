@@ -5,7 +5,7 @@
  * pthread_create records go nowhere. A probe-only grader saw NPROCS forks and
  * NPROCS waits.
  * The kernel (the grader's tracer) sees threads and no child process.
- * Must fail: structure (threads, no child process: hint threads-not-processes).
+ * Must fail: structure, integrity (threads, no child process: hint threads-not-processes; forged records).
  * Must pass: build, format, order, piped, correctness, parallel, cpu, memory, errors.
  * See also: tests/check_lab2.c, tests/lab2/threads.c, grader/trace.c.
  */

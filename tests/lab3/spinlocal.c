@@ -5,8 +5,7 @@
  * The grader's paired runs (one thread vs N, same work each) show no
  * speed-up; its samples show the threads on CPUs together.
  * Must fail: cpu (lock-around-loop).
- * Must pass: build, format, order, correctness-mutex, correctness-atomic, correctness-local, race-mutex,
- *            race-atomic, race-local, structure, memory, errors.
+ * Must pass: build, format, order, correctness-mutex, correctness-atomic, correctness-local, race-mutex, race-atomic, race-local, structure, memory, errors.
  * Usage: spinlocal [NTHREADS [ITERATIONS [racy|mutex|atomic|local]]]
  * See also: tests/check_lab3.c, tests/lab3/biglock.c, grader/labs/lab3.c (judge_cpu).
  */
