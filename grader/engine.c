@@ -332,10 +332,14 @@ static void run_plan(struct engine *e, enum plan plan, const struct params *p, s
     case PLAN_RUN:
         spec.pty = true;
         spec.probe = true;
+        spec.trace = true;
+        spec.sample = lab->calibration != NULL;
         argv_for(e, p, argv, ARRAY_LEN(argv), NULL);
         break;
     case PLAN_RUN_PIPE:
         spec.probe = true;
+        spec.trace = true;
+        spec.sample = lab->calibration != NULL;
         argv_for(e, p, argv, ARRAY_LEN(argv), NULL);
         break;
     case PLAN_MEMCHECK:
@@ -346,6 +350,7 @@ static void run_plan(struct engine *e, enum plan plan, const struct params *p, s
         break;
     case PLAN_BAD_ARGS:
         spec.probe = true;
+        spec.trace = true;
         spec.time_limit = 5;
         argv_for(e, p, argv, ARRAY_LEN(argv), NULL);
         break;
@@ -361,8 +366,17 @@ static void run_plan(struct engine *e, enum plan plan, const struct params *p, s
         spec.driver = run_driver;
         spec.driver_arg = &dv;
     }
+    spec.probe_must_speak = !e->g->opt->exec_cmd;
+    /* Valgrind and TSan runs are never traced: they are judged by their tools. */
+    bool withheld = spec.trace && tool_withheld("tracer");
+    if (withheld)
+        spec.trace = false;
     if (plan != PLAN_RACE)
         sandbox_run(&spec, o);
+    if (withheld)
+        o->trace_off = xstrdup("the tracer was withheld (GRADE_WITHOUT=tracer)");
+    if (spec.trace && getenv("GRADE_DEBUG_TRACE"))
+        obs_dump_trace(o, stderr);
     if (plan == PLAN_MEMCHECK)
         o->tool = "memcheck";
     note_planted_files(dir, o);
@@ -653,6 +667,7 @@ static void run_check(struct engine *e, const struct check *c, struct check_resu
     const char *variant = lab->variant ? lab->variant(c) : NULL;
     bool every = c->attempts < 0; /* k runs, every one must pass */
     int attempts = every ? -c->attempts : c->attempts > 0 ? c->attempts : 1, extra = 0;
+    bool paired = lab->paired_check && !strcmp(lab->paired_check, c->name) && lab->one_worker && g->cpus >= 2;
     for (int a = 0; a < attempts; a++) {
         struct params p;
         struct observation *o;
@@ -669,6 +684,23 @@ static void run_check(struct engine *e, const struct check *c, struct check_resu
             not_judged(r, "no race detector here: no ThreadSanitizer runtime (libtsan) and no valgrind",
                        "install valgrind or gcc's libtsan and grade again");
             return;
+        }
+        if (paired && ended_well(o) && p.iterations > 0 && p.count > 1) {
+            /* The same work per worker with one worker, right after: noise hits both alike. */
+            struct params p1 = p;
+            lab->one_worker(&p1);
+            struct observation *o1 = new_run(g);
+            run_plan(e, c->plan, &p1, o1);
+            /* One worker's work is its own CPU time, not the run's wall time (noise that slows the
+             * one-worker run must not make N workers look faster: noise may only hurt), nor the whole
+             * tree's CPU (a parent that spins beside its one child is no work). */
+            double work = obs_workers_cpu(o1);
+            if (ended_well(o1) && work > 0) {
+                double one = work / (double)p1.iterations, many = o->wall / (double)p.iterations;
+                ev.pair_one = ev.npairs == 0 || one < ev.pair_one ? one : ev.pair_one;
+                ev.pair_many = ev.npairs == 0 || many < ev.pair_many ? many : ev.pair_many;
+                ev.npairs++;
+            }
         }
         struct verdict v = {0};
         ev.nruns = 1;

@@ -23,7 +23,9 @@ static const char style[] =
     "details{margin:.6em 0}pre{background:#f6f6f6;padding:.6em;overflow:auto;white-space:pre-wrap}"
     ".hint{background:#fff8e1;border-left:4px solid #f5b800;padding:.4em .6em;margin:.3em 0}"
     "svg.timeline{background:#fcfcfc;border:1px solid #ddd;margin:.4em 0}"
-    "svg .bar.waiting{fill:#9ecae1}svg .bar.running{fill:#e6550d}svg .label,svg .dur,svg .mark-label"
+    "svg .bar.waiting{fill:#9ecae1}svg .bar.running{fill:#e6550d}"
+    "svg .slot.running{fill:#e6550d}svg .slot.turns{fill:#fd8d3c}svg .slot.ready{fill:#fdd0a2}"
+    "svg .slot.asleep{fill:#9ecae1}svg .label,svg .dur,svg .mark-label"
     "{font:12px sans-serif;fill:#333}svg .axis{stroke:#333}svg .mark{stroke-width:1.5;stroke-dasharray:4 3}"
     "svg .mark.max{stroke:#2b8a3e}svg .mark.total{stroke:#000}svg .mark.sum{stroke:#c92a2a}"
     "svg .mark-label.max{fill:#2b8a3e}svg .mark-label.sum{fill:#c92a2a}";
@@ -141,7 +143,9 @@ bool report_html(const struct grading *g, const char *path)
             timeline_svg(g->lab, &tl, &h);
             sbuf_printf(&h, "<figcaption>the run this check judged: total %.2f s, longest %.2f s, sum %.2f s"
                         " (%s)</figcaption>\n</figure>\n", tl.total, tl.longest, tl.sum,
-                        tl.running ? "bars on a CPU" : "bars waiting");
+                        tl.sampled ? "sampled every 5 ms: dark orange on a CPU, orange taking turns for one, "
+                                     "pale ready, waiting for one, blue asleep"
+                        : tl.running ? "bars on a CPU" : "bars waiting");
         }
         sbuf_puts(&h, "</section>\n");
     }

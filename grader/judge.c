@@ -248,6 +248,67 @@ void describe_calls(const struct observation *o, const char *const *calls, size_
         sbuf_puts(out, "none of them");
 }
 
+void parallel_view(const struct evidence *ev, const struct observation *o, int n,
+                   bool (*is_worker)(const struct observation *o, const struct task *t), struct parallel_view *pv)
+{
+    *pv = (struct parallel_view){.n = n, .k = n < ev->cpus ? n : ev->cpus};
+    pv->bar = 1 + PAIR_MARGIN * (pv->k - 1);
+    pv->conc = o->traced ? obs_worker_concurrency(o, is_worker, &pv->worker_cpu, &pv->busy) : -1;
+    pv->conc_known = pv->conc > 0;
+    pv->npairs = ev->npairs;
+    pv->speed_known = ev->npairs > 0 && ev->pair_many > 0;
+    pv->speedup = pv->speed_known ? n * ev->pair_one / ev->pair_many : 0;
+}
+
+bool parallel_conc_ok(const struct parallel_view *pv)
+{
+    return !pv->conc_known || pv->conc >= pv->bar;
+}
+
+bool parallel_speed_ok(const struct parallel_view *pv)
+{
+    return !pv->speed_known || pv->speedup >= pv->bar;
+}
+
+void describe_parallel(const struct parallel_view *pv, const char *workers, struct sbuf *out)
+{
+    if (pv->conc_known)
+        sbuf_printf(out, "%s on a CPU at once ×%.2f (sampled every 5 ms: %.2f s of their CPU over %.2f s with "
+                    "one or more running)", workers, pv->conc, pv->worker_cpu, pv->busy);
+    if (pv->speed_known)
+        sbuf_printf(out, "%spaired runs: speed-up ×%.2f (N × one worker's CPU time / N workers' wall time, 1 "
+                    "worker vs %d, same work each, best of %d)",
+                    pv->conc_known ? "; " : "", pv->speedup, pv->n, pv->npairs);
+    if (pv->conc_known || pv->speed_known)
+        sbuf_printf(out, "; at least ×%.2f expected", pv->bar);
+}
+
+void note_kernel_view(const struct observation *o, struct verdict *v)
+{
+    size_t shown = 0;
+    for (size_t i = 0; i < o->ntasks && shown < 8; i++, shown++) {
+        const struct task *t = &o->tasks[i];
+        struct sbuf calls = {0};
+        for (int k = 0; k < SK_N; k++)
+            if (t->calls[k] && k != SK_EXIT_GROUP)
+                sbuf_printf(&calls, "%s%s %ld", calls.len ? ", " : "", sys_kind_name[k], t->calls[k]);
+        const char *parent = t->parent == 0 ? "started by the grader" : t->is_thread ? "thread of" : "child of";
+        char who[48] = "";
+        if (t->parent)
+            snprintf(who, sizeof who, " %d", t->is_thread ? t->tgid : t->parent);
+        char end[24] = "?";
+        if (t->end >= 0)
+            snprintf(end, sizeof end, "%.3f", t->end);
+        verdict_note(v, "  kernel: %s %d (%s%s), %.3f to %s s%s%s", t->is_thread ? "thread" : "process", t->tid,
+                     parent, who, t->start, end, calls.len ? ": " : "", calls.len ? calls.data : "");
+        sbuf_free(&calls);
+    }
+    if (o->ntasks > shown)
+        verdict_note(v, "  kernel: ... and %zu more tasks", o->ntasks - shown);
+    if (o->tampering)
+        verdict_note(v, "  the probe's records disagree with the kernel's (see the integrity check)");
+}
+
 void quote_output(const struct observation *o, struct verdict *v, size_t max)
 {
     size_t shown = 0;

@@ -93,6 +93,34 @@ bool fail_if_crashed(const struct observation *o, struct verdict *v);
 void describe_calls(const struct observation *o, const char *const *calls, size_t ncalls,
                     struct sbuf *out);
 /* Quotes up to max stdout/stderr lines into v's detail. */
+/* Detail lines: the tasks the kernel saw (tracer), with their watched calls,
+ * and any tampering evidence. */
+void note_kernel_view(const struct observation *o, struct verdict *v);
+/* Parallelism seen from the workers (children in lab 2, threads in lab 3):
+ *  - conc: the workers' CPU over the time at least one was on a CPU, from the
+ *    grader's samples of each task (obs_worker_concurrency; a spinning parent
+ *    is no worker);
+ *  - speedup: N x CPU(1 worker) / wall(N workers), same work per worker, from
+ *    the paired runs (evidence.pair_*; a lock held around the work gives ~1,
+ *    and noise only lowers it).
+ * A known figure below its bar (1 + PAIR_MARGIN x (min(N, CPUs) - 1)) fails;
+ * these 2-CPU machines may be two hyperthreads of one core: a right program
+ * measured 1.17-1.98, a serial one never above 1.00. */
+struct parallel_view {
+    int n, k;                     /* workers; min(N, CPUs): the most that can run at once */
+    double bar;                   /* what each figure must reach */
+    bool conc_known, speed_known;
+    double conc, worker_cpu, busy;
+    double speedup;
+    int npairs;
+};
+#define PAIR_MARGIN 0.15
+void parallel_view(const struct evidence *ev, const struct observation *o, int n,
+                   bool (*is_worker)(const struct observation *o, const struct task *t), struct parallel_view *pv);
+bool parallel_conc_ok(const struct parallel_view *pv);
+bool parallel_speed_ok(const struct parallel_view *pv);
+/* "workers on a CPU at once ×1.9 (sampled); paired runs: speed-up ×1.8 (1 vs 3 workers)". */
+void describe_parallel(const struct parallel_view *pv, const char *workers, struct sbuf *out);
 void quote_output(const struct observation *o, struct verdict *v, size_t max);
 
 #endif

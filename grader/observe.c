@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
 
 #include "util.h"
 
@@ -29,6 +30,10 @@ void obs_free(struct observation *o)
     }
     free(o->exchanges);
     free(o->metrics);
+    free(o->trace_off);
+    free(o->tasks);
+    free(o->calls);
+    free(o->samples);
     *o = (struct observation){0};
 }
 
@@ -158,6 +163,263 @@ double obs_call_time(const struct observation *o, const char *call, long nth)
 double obs_cpu(const struct observation *o)
 {
     return o->cpu_user + o->cpu_sys;
+}
+
+/* --- The kernel's view (tracer) -------------------------------------------- */
+
+const char *const sys_kind_name[SK_N] = {
+    [SK_SELECT] = "select", [SK_PSELECT] = "pselect6", [SK_POLL] = "poll", [SK_PPOLL] = "ppoll",
+    [SK_EPOLL] = "epoll_wait", [SK_NANOSLEEP] = "nanosleep", [SK_CLOCK_NANOSLEEP] = "clock_nanosleep",
+    [SK_SIGWAIT] = "pause/sigsuspend/sigtimedwait", [SK_TIMER] = "alarm/setitimer/timerfd/signalfd",
+    [SK_FUTEX_TIMED] = "futex wait with a time-out", [SK_OTHER_WAIT] = "io_uring/semtimedop/mq_timedreceive",
+    [SK_WAIT] = "wait4/waitid", [SK_KILL] = "kill", [SK_SETSID] = "setsid", [SK_EXIT_GROUP] = "exit_group",
+    [SK_PROBE_FD] = "dup2/close on the probe's descriptor", [SK_FOREIGN] = "a call through another ABI",
+};
+
+struct task *obs_task(struct observation *o, int tid, bool add)
+{
+    for (size_t i = o->ntasks; i-- > 0;)  /* the latest first: a tid can be reused */
+        if (o->tasks[i].tid == tid)
+            return &o->tasks[i];
+    if (!add)
+        return NULL;
+    if ((o->ntasks & (o->ntasks - 1)) == 0)
+        o->tasks = xrealloc(o->tasks, (o->ntasks ? o->ntasks * 2 : 16) * sizeof *o->tasks);
+    struct task *t = &o->tasks[o->ntasks++];
+    *t = (struct task){.tid = tid, .tgid = tid, .end = -1, .exit_group_t = -1};
+    return t;
+}
+
+const struct task *obs_main_task(const struct observation *o)
+{
+    return o->ntasks > 0 ? &o->tasks[0] : NULL;
+}
+
+double obs_workers_cpu(const struct observation *o)
+{
+    if (!o->traced || o->ntasks < 2)
+        return -1;
+    double sum = 0;
+    for (size_t i = 1; i < o->ntasks; i++) {
+        if (o->tasks[i].cpu <= 0)
+            return -1;
+        sum += o->tasks[i].cpu;
+    }
+    return sum;
+}
+
+int obs_kernel_processes(const struct observation *o)
+{
+    int n = 0;
+    for (size_t i = 0; i < o->ntasks; i++)
+        n += !o->tasks[i].is_thread;
+    return n;
+}
+
+int obs_kernel_threads(const struct observation *o)
+{
+    return (int)o->ntasks - obs_kernel_processes(o);
+}
+
+long obs_sys_calls(const struct observation *o, int tgid, enum sys_kind k)
+{
+    long n = 0;
+    for (size_t i = 0; i < o->ntasks; i++)
+        if (tgid == 0 || o->tasks[i].tgid == tgid)
+            n += o->tasks[i].calls[k];
+    return n;
+}
+
+/* The process a task belongs to, at its creation, as a tgid. */
+static int creator_process(const struct observation *o, const struct task *t)
+{
+    for (size_t i = 0; i < o->ntasks; i++)
+        if (o->tasks[i].tid == t->parent)
+            return o->tasks[i].tgid;
+    return 0;
+}
+
+int obs_children_of(const struct observation *o, int tgid, int *execd)
+{
+    int n = 0, e = 0;
+    for (size_t i = 1; i < o->ntasks; i++) {
+        const struct task *t = &o->tasks[i];
+        if (!t->is_thread && creator_process(o, t) == tgid) {
+            n++;
+            e += t->execs > 0;
+        }
+    }
+    if (execd)
+        *execd = e;
+    return n;
+}
+
+int obs_threads_of(const struct observation *o, int tgid)
+{
+    int n = 0;
+    for (size_t i = 1; i < o->ntasks; i++)
+        n += o->tasks[i].is_thread && o->tasks[i].tgid == tgid;
+    return n;
+}
+
+void obs_describe_sys(const struct observation *o, int tgid, const enum sys_kind *kinds, size_t n, char *out,
+                      size_t size)
+{
+    size_t used = 0;
+    out[0] = '\0';
+    for (size_t i = 0; i < n && used < size; i++) {
+        long c = obs_sys_calls(o, tgid, kinds[i]);
+        if (c > 0)
+            used += (size_t)snprintf(out + used, size - used, "%s%s %ld time%s", used ? ", " : "",
+                                     sys_kind_name[kinds[i]], c, c == 1 ? "" : "s");
+    }
+    if (used == 0)
+        snprintf(out, size, "none of them");
+}
+
+/* The probe's largest running count of any of calls by process pid. */
+static long probe_count(const struct observation *o, int pid, const char *const *calls)
+{
+    long total = 0;
+    for (const char *const *c = calls; *c; c++) {
+        long most = 0;
+        for (size_t i = 0; i < o->nevents; i++)
+            if (o->events[i].pid == pid && !strcmp(o->events[i].call, *c) && o->events[i].count > most)
+                most = o->events[i].count;
+        total += most;
+    }
+    return total;
+}
+
+void obs_cross_check(struct observation *o)
+{
+    if (!o->traced || !o->started)
+        return;
+    for (size_t i = 0; i < o->ntasks; i++) {
+        const struct task *t = &o->tasks[i];
+        if (t->calls[SK_PROBE_FD])
+            obs_tamper(o, "process %d closed or replaced the grader's probe descriptor (fd %d) %ld time%s "
+                       "(dup2/dup3/close on it, seen by the kernel)", t->tgid, 1023, t->calls[SK_PROBE_FD],
+                       t->calls[SK_PROBE_FD] == 1 ? "" : "s");
+        if (t->calls[SK_FOREIGN])
+            obs_tamper(o, "task %d made %ld system call%s through another ABI (int 0x80 or x32), where the "
+                       "grader's filter sees them all", t->tid, t->calls[SK_FOREIGN],
+                       t->calls[SK_FOREIGN] == 1 ? "" : "s");
+    }
+    if (!o->probe_on)
+        return;
+    const struct task *m = obs_main_task(o);
+    bool main_heard = false;
+    for (size_t i = 0; i < o->nevents; i++)
+        main_heard = main_heard || (m && o->events[i].pid == m->tgid);
+    if (m && m->execs > 0 && !main_heard && o->exited && o->probe_must_speak)
+        obs_tamper(o, "the probe sent nothing from the program (pid %d), yet the kernel saw it run and exit: "
+                   "its records were cut off (a statically linked program cannot be watched either)", m->tgid);
+    /* Every probe record must come from a task the kernel ran, and say no more than the kernel saw. */
+    static const char *const forks[] = {"fork", "vfork", "posix_spawn", "system", NULL};
+    static const char *const threads[] = {"pthread_create", NULL};
+    static const char *const waits[] = {"wait", NULL};
+    static const char *const selects[] = {"select", "pselect", NULL};
+    static const char *const polls[] = {"poll", "ppoll", NULL};
+    static const char *const epolls[] = {"epoll_wait", NULL};
+    static const char *const sleeps[] = {"sleep", "usleep", "nanosleep", "clock_nanosleep", NULL};
+    int bad_tid = 0, nbad = 0;
+    for (size_t i = 0; i < o->nevents; i++) {
+        const struct call_event *e = &o->events[i];
+        const struct task *t = obs_task(o, e->tid, false);
+        if (!t || t->tgid != e->pid) {
+            if (!nbad++)
+                bad_tid = e->tid;
+            continue;
+        }
+        bool first = true; /* each process once */
+        for (size_t j = 0; j < i && first; j++)
+            first = o->events[j].pid != e->pid;
+        if (!first)
+            continue;
+        int pid = e->pid, execd;
+        /* A process killed by a signal may have been stopped between its record and its call. */
+        const struct task *leader = obs_task(o, pid, false);
+        long slack = leader && leader->end >= 0 && !WIFEXITED(leader->wait_status) ? 1 : 0;
+        struct {
+            const char *what;
+            long probe, kernel;
+        } pairs[] = {
+            {"processes created", probe_count(o, pid, forks), obs_children_of(o, pid, &execd)},
+            {"threads created", probe_count(o, pid, threads), obs_threads_of(o, pid)},
+            {"wait calls", probe_count(o, pid, waits), obs_sys_calls(o, pid, SK_WAIT)},
+            {"select/pselect calls", probe_count(o, pid, selects),
+             obs_sys_calls(o, pid, SK_SELECT) + obs_sys_calls(o, pid, SK_PSELECT)},
+            {"poll calls", probe_count(o, pid, polls), obs_sys_calls(o, pid, SK_POLL) + obs_sys_calls(o, pid, SK_PPOLL)},
+            {"epoll_wait calls", probe_count(o, pid, epolls), obs_sys_calls(o, pid, SK_EPOLL)},
+            {"sleep calls", probe_count(o, pid, sleeps),
+             obs_sys_calls(o, pid, SK_NANOSLEEP) + obs_sys_calls(o, pid, SK_CLOCK_NANOSLEEP)},
+        };
+        for (size_t k = 0; k < ARRAY_LEN(pairs); k++)
+            if (pairs[k].probe > pairs[k].kernel + slack)
+                obs_tamper(o, "forged probe records: process %d reported %ld %s, the kernel saw %ld", pid,
+                           pairs[k].probe, pairs[k].what, pairs[k].kernel);
+    }
+    if (nbad)
+        obs_tamper(o, "forged probe records: %d record%s from task %d, which the kernel never ran for this "
+                   "program", nbad, nbad == 1 ? "" : "s", bad_tid);
+}
+
+double obs_worker_concurrency(const struct observation *o, bool (*is_worker)(const struct observation *o,
+                                                                             const struct task *t),
+                              double *worker_cpu, double *busy)
+{
+    double total = 0, single = 0;
+    size_t prev = 0, cur = 0; /* first sample of the previous round, of this round */
+    int intervals = 0;
+    while (cur < o->nsamples) {
+        size_t end = cur;
+        while (end < o->nsamples && o->samples[end].round == o->samples[cur].round)
+            end++;
+        if (cur > 0) {
+            double dt = o->samples[cur].t - o->samples[prev].t, load = 0;
+            for (size_t i = cur; i < end && dt > 0; i++) {
+                const struct task *t = obs_task((struct observation *)o, o->samples[i].tid, false);
+                if (!t || !is_worker(o, t))
+                    continue;
+                for (size_t j = prev; j < cur; j++)
+                    if (o->samples[j].tid == o->samples[i].tid) {
+                        double d = (o->samples[i].cpu - o->samples[j].cpu) / dt;
+                        load += d < 0 ? 0 : d > 1 ? 1 : d;
+                        break;
+                    }
+            }
+            if (dt > 0) {
+                total += load * dt;
+                single += (load < 1 ? load : 1) * dt;
+                intervals++;
+            }
+        }
+        prev = cur;
+        cur = end;
+    }
+    *worker_cpu = total;
+    *busy = single;
+    return intervals >= 5 && single > 0.01 ? total / single : -1;
+}
+
+void obs_dump_trace(const struct observation *o, FILE *f)
+{
+    fprintf(f, "trace: %s%s\n", o->traced ? "traced" : "not traced: ", o->traced ? "" : o->trace_off ? o->trace_off : "?");
+    for (size_t i = 0; i < o->ntasks; i++) {
+        const struct task *t = &o->tasks[i];
+        fprintf(f, "  task %d tgid %d parent %d %s %.4f..%.4f execs %d %s status %#x calls:", t->tid, t->tgid, t->parent,
+                t->is_thread ? "thread" : "process", t->start, t->end, t->execs, t->comm, t->wait_status);
+        for (int k = 0; k < SK_N; k++)
+            if (t->calls[k])
+                fprintf(f, " %s=%ld", sys_kind_name[k], t->calls[k]);
+        fprintf(f, "\n");
+    }
+    for (size_t i = 0; i < o->ncalls && i < 40; i++)
+        fprintf(f, "  call %.4f..%.4f tid %d %s arg %ld ret %ld\n", o->calls[i].t, o->calls[i].t_end, o->calls[i].tid,
+                sys_kind_name[o->calls[i].kind], o->calls[i].arg, o->calls[i].ret);
+    if (o->tampering)
+        fprintf(f, "tampering:\n%s", o->tampering);
 }
 
 /* --- Patterns ------------------------------------------------------------- */

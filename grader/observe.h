@@ -14,6 +14,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdio.h>
 #include <sys/types.h>
 
 enum stream { STREAM_OUT = 1, STREAM_ERR = 2 };
@@ -49,6 +50,52 @@ struct metric {
     double value;
 };
 
+/* What the kernel saw (grader/trace.c): the calls the seccomp filter stops at. */
+enum sys_kind {
+    SK_SELECT, SK_PSELECT, SK_POLL, SK_PPOLL, SK_EPOLL, SK_NANOSLEEP, SK_CLOCK_NANOSLEEP,
+    SK_SIGWAIT,     /* pause, rt_sigsuspend, rt_sigtimedwait */
+    SK_TIMER,       /* alarm, setitimer, timer_create, timerfd_create/settime, signalfd */
+    SK_FUTEX_TIMED, /* a futex wait with a time-out (pthread_cond_timedwait, sem_timedwait) */
+    SK_OTHER_WAIT,  /* io_uring, semtimedop, mq_timedreceive, io_getevents */
+    SK_WAIT,        /* wait4, waitid */
+    SK_KILL,        /* kill, tkill, tgkill */
+    SK_SETSID, SK_EXIT_GROUP,
+    SK_PROBE_FD,    /* dup2/dup3/close/close_range on the probe's descriptor */
+    SK_FOREIGN,     /* a call through another ABI (int 0x80, x32) */
+    SK_N
+};
+extern const char *const sys_kind_name[SK_N];
+
+/* One task (process or thread) the kernel ran for the program. */
+struct task {
+    int tid, tgid;
+    int parent;              /* the task that created it; 0: the program itself */
+    bool is_thread;          /* shares its creator's process (CLONE_THREAD) */
+    double start, end;       /* s after the run started; end -1: never seen to end */
+    double exit_group_t;     /* when it called exit_group, or -1 */
+    int execs;
+    char comm[17];           /* its name after its last exec */
+    int wait_status;         /* as wait() gives it, when end >= 0 */
+    double cpu;              /* s it was on a CPU in all (read as it ended), 0: unknown */
+    long calls[SK_N];        /* watched calls it made */
+};
+
+/* One watched call (the first TRACE_KEEP of each kind per task). */
+struct sys_call {
+    double t, t_end;         /* entry, return (-1: never returned) */
+    int tid, tgid;
+    enum sys_kind kind;
+    long arg, ret;           /* first argument; result (-errno on failure) */
+};
+
+/* One reading of a task's scheduler figures (/proc/PID/task/TID/schedstat),
+ * taken by the grader every few ms while a traced run goes on. */
+struct cpu_sample {
+    double t;                /* s after the run started */
+    int tid, round;          /* round: the sampling pass it belongs to */
+    double cpu, wait;        /* s on a CPU, s ready and waiting for one, so far */
+};
+
 struct observation {
     bool started;            /* false: the program could not be run at all */
     double wall;             /* start to exit of the main process, seconds */
@@ -71,6 +118,9 @@ struct observation {
 
     struct call_event *events;
     size_t nevents;
+    bool probe_on;           /* the probe was loaded into this run */
+    bool probe_must_speak;   /* and the program is one the grader built (dynamically linked C):
+                              * a probe that says nothing was silenced (--exec may run static code) */
 
     int leftover_procs;      /* still running after the main process exited */
     int zombies;             /* exited but never reaped by their parent */
@@ -87,6 +137,16 @@ struct observation {
     size_t nexchanges;
     struct metric *metrics;
     size_t nmetrics;
+
+    /* The kernel's view (grader/trace.c); traced false: not traced, trace_off says why. */
+    bool traced;
+    char *trace_off;
+    struct task *tasks;
+    size_t ntasks;
+    struct sys_call *calls;
+    size_t ncalls;
+    struct cpu_sample *samples; /* per task, in rounds, while the program ran */
+    size_t nsamples;
 };
 
 void obs_free(struct observation *o);
@@ -109,6 +169,38 @@ int obs_threads_started(const struct observation *o);
 /* Time of the n-th (1-based) event of a call across all processes, or -1. */
 double obs_call_time(const struct observation *o, const char *call, long nth);
 double obs_cpu(const struct observation *o);
+
+/* Tracer tallies (the kernel's view). */
+/* CPU time of every task but the program's first (its workers: children, threads), as each
+ * ended; -1 when the run was not traced or a task's figure is missing. */
+double obs_workers_cpu(const struct observation *o);
+struct task *obs_task(struct observation *o, int tid, bool add);
+const struct task *obs_main_task(const struct observation *o);      /* the program's first task */
+int obs_kernel_processes(const struct observation *o);              /* processes, the program's included */
+int obs_kernel_threads(const struct observation *o);                /* threads beyond each process's first */
+long obs_sys_calls(const struct observation *o, int tgid, enum sys_kind k); /* tgid 0: every process */
+/* Children (processes) created by process tgid, and how many of them ran exec. */
+int obs_children_of(const struct observation *o, int tgid, int *execd);
+/* Threads created in process tgid. */
+int obs_threads_of(const struct observation *o, int tgid);
+/* Calls of kind k by process tgid (0: any) as "select 3 times, poll 1 time". */
+void obs_describe_sys(const struct observation *o, int tgid, const enum sys_kind *kinds, size_t n,
+                      char *out, size_t size);
+/* Compares the probe's records with the tracer's and records tampering for
+ * anything the probe says that the kernel did not see (forged records) or a
+ * probe that said nothing while the kernel saw the program run. */
+void obs_cross_check(struct observation *o);
+/* Workers' concurrency from the CPU samples: over the sampling intervals, the
+ * CPU time the workers (tasks for which is_worker says true) used, divided by
+ * the time at least one of them was on a CPU: 1.0 one at a time, up to the
+ * number of CPUs when they ran side by side. A spinning non-worker (a parent
+ * polling) does not count. Returns -1 when there are too few samples; fills
+ * *worker_cpu (s, sampled) and *busy (s with a worker on a CPU). */
+double obs_worker_concurrency(const struct observation *o, bool (*is_worker)(const struct observation *o,
+                                                                             const struct task *t),
+                              double *worker_cpu, double *busy);
+/* The kernel's view as text, for debugging (GRADE_DEBUG_TRACE=1). */
+void obs_dump_trace(const struct observation *o, FILE *f);
 
 /* --- Output line patterns --------------------------------------------------
  * A pattern is the line's text with placeholders:

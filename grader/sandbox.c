@@ -28,15 +28,17 @@
 #include <termios.h>
 #include <unistd.h>
 
+#include "trace.h"
 #include "util.h"
 
-#define PROBE_FD 1023               /* where the program finds the probe's pipe */
 #define MAX_KEPT_LINES 4000         /* lines kept with their times */
 #define MAX_LINE 4096               /* a longer line is cut */
 #define FLOOD_BYTES (16u << 20)     /* output past this stops the program */
 #define TAIL_BYTES 2048
 #define MAX_LOG_BYTES (4u << 20)    /* valgrind's log: kept up to this */
 #define MAX_EVENTS 20000
+#define SAMPLE_EVERY 0.005          /* s between CPU samples of a traced run's tasks */
+#define MAX_SAMPLES 200000
 #define EXIT_GRACE 0.5              /* seconds to drain output after the main process exits */
 #define DRIVER_START_LIMIT 15.0     /* a driven program silent this long is stopped (timed out) */
 #define DEFAULT_PROCS 64
@@ -48,6 +50,8 @@ static int sbx_uid = -1;
 static volatile sig_atomic_t interrupted; /* SIGINT/SIGTERM/SIGHUP reached the grader */
 static int own_procs;          /* processes (and threads) of our uid, when not root */
 static char protection[320];
+static pid_t tracer_pid;       /* the run's tracer (trace.c), 0: none; not the program's */
+static bool tracer_reaped;
 
 /* Tasks (processes and threads) owned by uid, as RLIMIT_NPROC counts them. */
 static int count_tasks_of(uid_t uid)
@@ -213,7 +217,7 @@ static _Noreturn void child_fail(int err_fd, const char *what)
 }
 
 static _Noreturn void exec_child(const struct run_spec *spec, int out_fd, int err_fd, int probe_fd,
-                                 int log_fd, int status_fd, char **envp, pid_t parent)
+                                 int log_fd, int status_fd, char **envp, pid_t parent, int sync_fd)
 {
     if (setsid() < 0)
         child_fail(status_fd, "setsid");
@@ -231,9 +235,12 @@ static _Noreturn void exec_child(const struct run_spec *spec, int out_fd, int er
     /* Close every inherited descriptor but 0-2, the probe's, the log's and the status pipe. */
     int keep_status = status_fd;
     for (int fd = 3; fd < 1024; fd++)
-        if (fd != keep_status && !(probe_fd >= 0 && fd == PROBE_FD) && !(log_fd >= 0 && fd == SANDBOX_LOG_FD))
+        if (fd != keep_status && fd != sync_fd && !(probe_fd >= 0 && fd == PROBE_FD) &&
+            !(log_fd >= 0 && fd == SANDBOX_LOG_FD))
             close(fd);
     syscall(SYS_close_range, 1024, ~0U, 0);
+    /* Traced: the tracer attaches now, while we still have the grader's uid. */
+    bool traced = sync_fd >= 0 && trace_wait_attach(sync_fd);
 
     rlim_t cpu = (rlim_t)spec->time_limit + 2;
     set_limit(RLIMIT_CPU, cpu, cpu + 1);
@@ -245,8 +252,9 @@ static _Noreturn void exec_child(const struct run_spec *spec, int out_fd, int er
         set_limit(RLIMIT_DATA, (rlim_t)data, (rlim_t)data);
     int procs = spec->max_procs ? spec->max_procs : DEFAULT_PROCS;
     if (sbx_uid < 0) {
-        /* Our own uid: the limit counts every process we already have too. */
-        set_limit(RLIMIT_NPROC, (rlim_t)(procs + own_procs), (rlim_t)(procs + own_procs));
+        /* Our own uid: the limit counts every process we already have too (and the tracer). */
+        int mine = own_procs + (sync_fd >= 0);
+        set_limit(RLIMIT_NPROC, (rlim_t)(procs + mine), (rlim_t)(procs + mine));
     } else {
         set_limit(RLIMIT_NPROC, (rlim_t)procs, (rlim_t)procs);
         if (setgroups(0, NULL) < 0 || setresgid((gid_t)sbx_uid, (gid_t)sbx_uid, (gid_t)sbx_uid) < 0 ||
@@ -260,6 +268,8 @@ static _Noreturn void exec_child(const struct run_spec *spec, int out_fd, int er
     prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0);
     if (chdir(spec->dir) < 0)
         child_fail(status_fd, "chdir");
+    if (traced)
+        trace_install_filter(); /* if it fails, the tracer sees no filter and says so */
     execvpe(spec->argv[0], spec->argv, envp);
     child_fail(status_fd, spec->argv[0]);
 }
@@ -336,7 +346,7 @@ static size_t descendants(pid_t *out, size_t max, int *alive, int *zombies)
     struct dirent *e;
     while ((e = readdir(d))) {
         pid_t pid = (pid_t)atoi(e->d_name);
-        if (pid <= 0 || pid == self)
+        if (pid <= 0 || pid == self || pid == tracer_pid)
             continue;
         pid_t p = pid, pp;
         char state, first_state = 0;
@@ -391,6 +401,10 @@ static void kill_and_reap(pid_t pgid, struct observation *obs)
         struct rusage ru;
         pid_t r;
         while ((r = wait4(-1, &status, WNOHANG, &ru)) > 0) {
+            if (r == tracer_pid) {
+                tracer_reaped = true; /* the grader's own: its CPU is not the program's */
+                continue;
+            }
             obs->cpu_user += (double)ru.ru_utime.tv_sec + ru.ru_utime.tv_usec / 1e6;
             obs->cpu_sys += (double)ru.ru_stime.tv_sec + ru.ru_stime.tv_usec / 1e6;
         }
@@ -684,9 +698,89 @@ static char *probe_path_for_runs(void)
     return dst;
 }
 
+/* One sampling pass: every task the tracer knows that has not ended. */
+static void sample_tasks(struct observation *obs, double t0, int round)
+{
+    for (size_t i = 0; i < obs->ntasks && obs->nsamples < MAX_SAMPLES; i++) {
+        const struct task *t = &obs->tasks[i];
+        if (t->end >= 0)
+            continue;
+        char path[80], buf[128];
+        snprintf(path, sizeof path, "/proc/%d/task/%d/schedstat", t->tgid, t->tid);
+        int fd = open(path, O_RDONLY | O_CLOEXEC);
+        if (fd < 0)
+            continue;
+        ssize_t n = read(fd, buf, sizeof buf - 1);
+        close(fd);
+        unsigned long long on, wait;
+        if (n <= 0)
+            continue;
+        buf[n] = '\0';
+        if (sscanf(buf, "%llu %llu", &on, &wait) != 2)
+            continue;
+        if ((obs->nsamples & (obs->nsamples - 1)) == 0)
+            obs->samples = xrealloc(obs->samples, (obs->nsamples ? obs->nsamples * 2 : 256) * sizeof *obs->samples);
+        obs->samples[obs->nsamples++] = (struct cpu_sample){.t = now_mono() - t0, .tid = t->tid, .round = round,
+                                                            .cpu = (double)on / 1e9, .wait = (double)wait / 1e9};
+    }
+}
+
+/* What the program's child needs, for the tracer to start it (traced runs). */
+struct child_args {
+    const struct run_spec *spec;
+    int out_w, err_w, probe_w, log_w, status_w;
+    char **envp;
+};
+
+static void traced_child(void *arg, int sync_fd)
+{
+    const struct child_args *a = arg;
+    exec_child(a->spec, a->out_w, a->err_w, a->probe_w, a->log_w, a->status_w, a->envp, getppid(), sync_fd);
+}
+
+/* The tracer's records, read as they come (a record may arrive in pieces). */
+struct trace_reader {
+    int fd;
+    bool eof;
+    char buf[64 * 1024];
+    size_t len;
+    struct trace_state st;
+};
+
+static void trace_pump(struct trace_reader *tr, struct observation *obs, double t0)
+{
+    ssize_t n = read(tr->fd, tr->buf + tr->len, sizeof tr->buf - tr->len);
+    if (n < 0 && (errno == EINTR || errno == EAGAIN))
+        return;
+    if (n <= 0) {
+        tr->eof = true;
+        return;
+    }
+    tr->len += (size_t)n;
+    size_t used = trace_take(obs, &tr->st, tr->buf, tr->len, t0);
+    memmove(tr->buf, tr->buf + used, tr->len - used);
+    tr->len -= used;
+}
+
+/* Reads the tracer's records until cond holds, its pipe ends, or `seconds` pass. */
+static void trace_read_until(struct trace_reader *tr, struct observation *obs, double t0, const int *cond,
+                             double seconds)
+{
+    double until = now_mono() + seconds;
+    while (!tr->eof && !*cond) {
+        double left = until - now_mono();
+        if (left <= 0)
+            break;
+        struct pollfd pf = {.fd = tr->fd, .events = POLLIN};
+        if (poll(&pf, 1, (int)(left * 1000) + 1) > 0)
+            trace_pump(tr, obs, t0);
+    }
+}
+
 void sandbox_run(const struct run_spec *spec, struct observation *obs)
 {
-    *obs = (struct observation){.time_limit = spec->time_limit, .run_delay = -1};
+    *obs = (struct observation){.time_limit = spec->time_limit, .run_delay = -1, .probe_on = spec->probe,
+                                .probe_must_speak = spec->probe && spec->probe_must_speak};
     obs->protection = xstrdup(protection);
     int out_r, out_w, err_p[2], probe_p[2] = {-1, -1}, log_p[2] = {-1, -1}, status_p[2];
     if (spec->pty) {
@@ -713,15 +807,55 @@ void sandbox_run(const struct run_spec *spec, struct observation *obs)
     envp = make_env(spec, probe_path);
     fflush(NULL);
 
+    static struct trace_reader tr; /* 64 KiB: not on the stack */
+    tr = (struct trace_reader){.fd = -1, .eof = true};
+    tracer_pid = 0;
+    tracer_reaped = false;
     double busy0 = cpus_busy(), busy1 = -1;
     double t0 = now_mono();
-    pid_t parent = getpid();
-    pid_t pid = fork();
-    if (pid < 0)
-        die("fork");
-    if (pid == 0) {
-        /* dup2 clears close-on-exec on the copies the program keeps. */
-        exec_child(spec, out_w, err_p[1], probe_p[1], log_p[1], status_p[1], envp, parent);
+    pid_t parent = getpid(), pid;
+    if (spec->trace) {
+        /* A tracer of our own forks the program (trace.c says why a process). */
+        int tp[2];
+        if (pipe2(tp, O_CLOEXEC) < 0)
+            die("pipe");
+        tracer_pid = fork();
+        if (tracer_pid < 0)
+            die("fork");
+        if (tracer_pid == 0) {
+            close(tp[0]);
+            close(out_r);
+            close(err_p[0]);
+            close(status_p[0]);
+            if (probe_p[0] >= 0)
+                close(probe_p[0]);
+            if (log_p[0] >= 0)
+                close(log_p[0]);
+            static struct child_args ca;
+            ca = (struct child_args){spec, out_w, err_p[1], probe_p[1], log_p[1], status_p[1], envp};
+            const int mine[] = {out_w, err_p[1], probe_p[1], log_p[1], status_p[1]};
+            trace_program(tp[1], traced_child, &ca, mine, ARRAY_LEN(mine));
+        }
+        close(tp[1]);
+        tr.fd = tp[0];
+        tr.eof = false;
+        /* Its first record names the program's pid. */
+        trace_read_until(&tr, obs, t0, &tr.st.main_pid, 10.0);
+        pid = tr.st.main_pid > 0 ? tr.st.main_pid : -1;
+        if (pid < 0) {
+            kill(tracer_pid, SIGKILL);
+            waitpid(tracer_pid, NULL, 0);
+            tracer_pid = 0;
+            die("the grader's tracer did not start the program");
+        }
+    } else {
+        pid = fork();
+        if (pid < 0)
+            die("fork");
+        if (pid == 0) {
+            /* dup2 clears close-on-exec on the copies the program keeps. */
+            exec_child(spec, out_w, err_p[1], probe_p[1], log_p[1], status_p[1], envp, parent, -1);
+        }
     }
     free_env(envp);
     envp = NULL;
@@ -750,21 +884,25 @@ void sandbox_run(const struct run_spec *spec, struct observation *obs)
         obs->started = true;
     }
 
-    int pidfd = (int)syscall(SYS_pidfd_open, pid, 0);
+    /* Not traced: the grader is the parent and waits for the pid itself. */
+    int pidfd = spec->trace ? -1 : (int)syscall(SYS_pidfd_open, pid, 0);
+    /* The driver's own handle on the program (pidfds are close-on-exec and work on
+     * a process that is not our child, as a traced one is not). */
     struct drive drive = {.pid = pid, .t0 = t0, .obs = obs, .spec = spec,
-                          .pidfd = pidfd >= 0 ? fcntl(pidfd, F_DUPFD_CLOEXEC, 0) : -1};
+                          .pidfd = pid > 0 ? (int)syscall(SYS_pidfd_open, pid, 0) : -1};
     struct sbuf log = {0};
     struct reader rd[4] = {{.fd = out_r, .stream = STREAM_OUT},
                            {.fd = err_p[0], .stream = STREAM_ERR},
                            {.fd = probe_p[0], .stream = 0, .eof = probe_p[0] < 0},
                            {.fd = log_p[0], .stream = 0, .raw = &log, .eof = log_p[0] < 0}};
-    double deadline = t0 + spec->time_limit, exit_time = 0;
+    double deadline = t0 + spec->time_limit, exit_time = 0, next_sample = now_mono();
+    int round = 0;
     bool main_done = false;
     int status = 0;
     struct rusage ru = {0};
     for (;;) {
-        struct pollfd pf[5];
-        int map[5], np = 0;
+        struct pollfd pf[6];
+        int map[6], np = 0;
         for (int i = 0; i < 4; i++)
             if (!rd[i].eof) {
                 pf[np] = (struct pollfd){.fd = rd[i].fd, .events = POLLIN};
@@ -774,9 +912,13 @@ void sandbox_run(const struct run_spec *spec, struct observation *obs)
             pf[np] = (struct pollfd){.fd = pidfd, .events = POLLIN};
             map[np++] = -1;
         }
+        if (!tr.eof) {
+            pf[np] = (struct pollfd){.fd = tr.fd, .events = POLLIN};
+            map[np++] = -2;
+        }
         double now = now_mono();
         double until = main_done ? exit_time + EXIT_GRACE : deadline;
-        if (!main_done && pidfd < 0 && until > now + 0.01)
+        if (!main_done && pidfd < 0 && !spec->trace && until > now + 0.01)
             until = now + 0.01; /* no pidfd: look at the child often */
         bool silent = spec->driver && !drive.started && !main_done && until > t0 + DRIVER_START_LIMIT;
         if (silent)
@@ -793,13 +935,25 @@ void sandbox_run(const struct run_spec *spec, struct observation *obs)
         if (main_done && rd[0].eof && rd[1].eof && rd[3].eof) /* valgrind's last summaries too */
             break;
         int ms = (int)((until - now) * 1000) + 1;
+        if (spec->trace && spec->sample && !main_done) {
+            if (now >= next_sample) {
+                sample_tasks(obs, t0, round++);
+                next_sample = now + SAMPLE_EVERY;
+            }
+            int to_sample = (int)((next_sample - now) * 1000) + 1;
+            if (to_sample < ms)
+                ms = to_sample;
+        }
         int rc = poll(pf, (nfds_t)np, ms);
         if (rc < 0 && errno != EINTR)
             die("poll");
         for (int i = 0; i < np && rc > 0; i++) {
-            if (!pf[i].revents || map[i] < 0)
+            if (!pf[i].revents || map[i] == -1)
                 continue;
-            pump(&rd[map[i]], obs, t0);
+            if (map[i] == -2)
+                trace_pump(&tr, obs, t0);
+            else
+                pump(&rd[map[i]], obs, t0);
         }
         if (spec->driver && !drive.started && obs->started)
             drive_start(&drive, obs);
@@ -807,16 +961,35 @@ void sandbox_run(const struct run_spec *spec, struct observation *obs)
             obs->output_flood = true;
             break;
         }
-        siginfo_t si = {0};
-        if (!main_done && waitid(P_PID, pid, &si, WEXITED | WNOHANG | WNOWAIT) == 0 && si.si_pid == pid) {
-            obs->run_delay = run_delay_of(pid); /* a zombie still has its scheduler figures */
+        bool ended = false;
+        if (spec->trace) {
+            if (!main_done && (tr.st.main_done || tr.eof)) {
+                ended = true;
+                if (tr.st.main_done) {
+                    status = tr.st.main_status;
+                    ru.ru_utime.tv_sec = (time_t)tr.st.user;
+                    ru.ru_utime.tv_usec = (suseconds_t)((tr.st.user - (double)(time_t)tr.st.user) * 1e6);
+                    ru.ru_stime.tv_sec = (time_t)tr.st.sys;
+                    ru.ru_stime.tv_usec = (suseconds_t)((tr.st.sys - (double)(time_t)tr.st.sys) * 1e6);
+                    obs->run_delay = tr.st.run_delay;
+                } else {
+                    status = SIGKILL; /* the tracer died, and PTRACE_O_EXITKILL took the program */
+                    obs_add_line(obs, now_mono() - t0, STREAM_ERR, "(the grader's tracer stopped)", 29);
+                }
+            }
+        } else {
+            siginfo_t si = {0};
+            if (!main_done && waitid(P_PID, pid, &si, WEXITED | WNOHANG | WNOWAIT) == 0 && si.si_pid == pid) {
+                obs->run_delay = run_delay_of(pid); /* a zombie still has its scheduler figures */
+            }
+            ended = !main_done && si.si_pid == pid && wait4(pid, &status, WNOHANG, &ru) == pid;
         }
-        if (!main_done && si.si_pid == pid && wait4(pid, &status, WNOHANG, &ru) == pid) {
+        if (ended) {
             main_done = true;
             atomic_store(&drive.over, true);
             exit_time = now_mono();
             busy1 = cpus_busy();
-            obs->wall = exit_time - t0;
+            obs->wall = spec->trace && tr.st.main_done ? tr.st.main_exit_t : exit_time - t0;
             pid_t tmp[1024];
             /* What it left behind: running processes, and children never reaped. */
             descendants(tmp, ARRAY_LEN(tmp), &obs->leftover_procs, &obs->zombies);
@@ -826,12 +999,29 @@ void sandbox_run(const struct run_spec *spec, struct observation *obs)
     if (!main_done) {
         kill(-pid, SIGKILL);
         kill(pid, SIGKILL);
-        if (wait4(pid, &status, 0, &ru) == pid)
+        if (spec->trace) {
+            trace_read_until(&tr, obs, t0, &tr.st.main_done, 3.0);
+            if (tr.st.main_done) {
+                status = tr.st.main_status;
+                obs->wall = tr.st.main_exit_t;
+            }
+        } else if (wait4(pid, &status, 0, &ru) == pid) {
             obs->wall = now_mono() - t0;
+        }
     }
     obs->cpu_user = (double)ru.ru_utime.tv_sec + ru.ru_utime.tv_usec / 1e6;
     obs->cpu_sys = (double)ru.ru_stime.tv_sec + ru.ru_stime.tv_usec / 1e6;
     kill_and_reap(pid, obs);
+    if (spec->trace) {
+        /* Every task is gone: the tracer writes its last records and exits. */
+        trace_read_until(&tr, obs, t0, &tr.st.ended, 3.0);
+        if (!tracer_reaped) {
+            kill(tracer_pid, SIGKILL);
+            waitpid(tracer_pid, NULL, 0);
+        }
+        close(tr.fd);
+        tracer_pid = 0;
+    }
     /* What the rest of the machine used meanwhile: all of its busy time, less ours. */
     if (busy0 >= 0 && busy1 >= 0 && busy1 - busy0 > obs->cpu_user + obs->cpu_sys)
         obs->others_cpu = busy1 - busy0 - (obs->cpu_user + obs->cpu_sys);
@@ -855,4 +1045,6 @@ void sandbox_run(const struct run_spec *spec, struct observation *obs)
     } else if (WIFSIGNALED(status)) {
         obs->term_signal = WTERMSIG(status);
     }
+    if (obs->traced)
+        obs_cross_check(obs);
 }

@@ -41,6 +41,7 @@ struct run_spec {
     const char *dir;          /* working directory */
     bool pty;                 /* stdout on a pseudo-terminal, else a pipe */
     bool probe;               /* preload the probe and collect its records */
+    bool probe_must_speak;    /* the program surely loads it (built by the grader): silence is tampering */
     double time_limit;        /* wall seconds */
     int max_procs;            /* processes and threads (RLIMIT_NPROC), 0: default */
     long long max_data;       /* bytes of data memory (RLIMIT_DATA), 0: default, -1: none */
@@ -49,6 +50,8 @@ struct run_spec {
     bool valgrind_log;        /* a pipe at SANDBOX_LOG_FD, read into obs->valgrind_log */
     driver_fn driver;         /* NULL: none (see struct drive above) */
     void *driver_arg;
+    bool trace;               /* run under the grader's tracer (trace.h): the kernel's view */
+    bool sample;              /* with trace: sample every task's CPU every few ms (cpu_sample) */
 };
 
 /* Where valgrind writes its log (--log-fd): a pipe at a descriptor inside

@@ -101,6 +101,12 @@ struct evidence {
     const struct observation *const *all_runs;
     size_t nall;
     const char *source_findings;
+    /* Paired checks, over npairs pairs of runs made side by side (0: none): the best CPU time
+     * per iteration (s) of the run with one worker (its work, whatever the machine's load) and
+     * the best wall time per iteration with N. speedup = N * one / many: <= 1 when the N workers
+     * ran one at a time, up to min(N, CPUs) when they ran side by side. */
+    int npairs;
+    double pair_one, pair_many;
 };
 
 enum status { ST_PASS, ST_FAIL, ST_SKIP };
@@ -170,6 +176,12 @@ struct lab {
      * string or NULL. It reaches draw() as params.variant; checks share a run
      * only when both their plan and their variant are the same. */
     const char *(*variant)(const struct check *c);
+    /* Optional: paired runs for the check named paired_check: each of its attempts also
+     * runs the program with one worker and the same work per worker (one_worker turns p
+     * into that run), right after the N-worker run; the judge gets the best times per
+     * iteration of both (evidence.pair_*). */
+    const char *paired_check;
+    void (*one_worker)(struct params *p);
     /* Optional: the timeline (timeline.h) draws one bar per worker, from its
      * bar_from line to its bar_to line with the same number ("Task 2 started"
      * to "Task 2 finished"); bar_label names the rows. NULL: no timeline. */

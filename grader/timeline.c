@@ -10,7 +10,65 @@
 
 #include "judge.h"
 
-#define WIDTH 50 /* columns of the text chart's time axis */
+#define WIDTH TIMELINE_WIDTH
+
+/* The k-th task (1-based) the program's first task made: worker k of labs 2 and 3. */
+static const struct task *worker_task(const struct observation *o, int k)
+{
+    int seen = 0;
+    for (size_t i = 1; i < o->ntasks; i++)
+        if (o->tasks[i].parent == o->tasks[0].tid && ++seen == k)
+            return &o->tasks[i];
+    return NULL;
+}
+
+/* A task's CPU and wait figures at time t, interpolated between its samples; false if none. */
+static bool figures_at(const struct observation *o, int tid, double t, double *cpu, double *wait)
+{
+    const struct cpu_sample *before = NULL, *after = NULL;
+    for (size_t i = 0; i < o->nsamples; i++) {
+        const struct cpu_sample *s = &o->samples[i];
+        if (s->tid != tid)
+            continue;
+        if (s->t <= t)
+            before = s;
+        else if (!after)
+            after = s;
+    }
+    if (!before && !after)
+        return false;
+    if (!before || !after) {
+        const struct cpu_sample *s = before ? before : after;
+        *cpu = s->cpu;
+        *wait = s->wait;
+        return true;
+    }
+    double f = after->t > before->t ? (t - before->t) / (after->t - before->t) : 0;
+    *cpu = before->cpu + f * (after->cpu - before->cpu);
+    *wait = before->wait + f * (after->wait - before->wait);
+    return true;
+}
+
+/* Fills each bar's columns from its task's samples. */
+static void sample_bars(const struct observation *o, struct timeline *tl, double span)
+{
+    for (int i = 0; i < tl->n; i++) {
+        struct bar *b = &tl->bars[i];
+        const struct task *t = worker_task(o, b->id);
+        if (!t)
+            continue;
+        for (int c = 0; c < WIDTH; c++) {
+            double t0 = span * c / WIDTH, t1 = span * (c + 1) / WIDTH, cpu0, wait0, cpu1, wait1;
+            if (t1 <= b->from || t0 >= b->to || !figures_at(o, t->tid, t0, &cpu0, &wait0) ||
+                !figures_at(o, t->tid, t1, &cpu1, &wait1))
+                continue;
+            double dt = t1 - t0, on = (cpu1 - cpu0) / dt, ready = (wait1 - wait0) / dt;
+            b->slot[c] = on >= 0.75 ? SLOT_RUNNING : on >= 0.25 ? SLOT_TURNS : ready >= 0.25 ? SLOT_READY
+                                                                                    : SLOT_ASLEEP;
+            tl->sampled = true;
+        }
+    }
+}
 
 bool timeline_of(const struct lab *lab, const struct observation *o, const struct params *p,
                  struct timeline *tl)
@@ -27,7 +85,7 @@ bool timeline_of(const struct lab *lab, const struct observation *o, const struc
         /* Its own end: the first bar_to line with the same number after it. */
         for (size_t j = i + 1; j < out.n; j++) {
             if (out.ev[j].pattern == lab->bar_to && out.ev[j].id == from->id) {
-                tl->bars[tl->n++] = (struct bar){from->id, from->t, out.ev[j].t};
+                tl->bars[tl->n++] = (struct bar){.id = from->id, .from = from->t, .to = out.ev[j].t};
                 break;
             }
         }
@@ -42,6 +100,8 @@ bool timeline_of(const struct lab *lab, const struct observation *o, const struc
     if (lab->bar_work && p)
         lab->bar_work(p, &tl->longest, &tl->sum);
     tl->running = tl->bar_time > 0 && tl->cpu >= 0.5 * tl->bar_time;
+    if (o->nsamples > 0 && o->ntasks > 1)
+        sample_bars(o, tl, fmax(tl->total, tl->sum));
     return tl->n > 0;
 }
 
@@ -67,20 +127,31 @@ static int column(double t, double span)
 void timeline_text(const struct lab *lab, const struct timeline *tl, bool utf8, struct sbuf *out)
 {
     const char *fill = tl->running ? (utf8 ? "█" : "#") : (utf8 ? "░" : "=");
+    const char *on = utf8 ? "█" : "#", *turns = utf8 ? "▓" : "%", *ready = utf8 ? "▒" : "+",
+               *asleep = utf8 ? "░" : "=";
     const char *mark = utf8 ? "▲" : "^";
     double span = fmax(tl->total, tl->sum);
     if (span <= 0)
         return;
-    sbuf_printf(out, "    timeline of this run (%s: %s; %.2f s of CPU in all):\n",
-                tl->running ? "bars on a CPU" : "bars waiting", fill, tl->cpu);
+    if (tl->sampled)
+        sbuf_printf(out, "    timeline of this run (sampled every 5 ms: %s on a CPU, %s taking turns for one, %s ready, "
+                    "waiting for one, %s asleep; %.2f s of CPU in all):\n", on, turns, ready, asleep, tl->cpu);
+    else
+        sbuf_printf(out, "    timeline of this run (%s: %s; %.2f s of CPU in all):\n",
+                    tl->running ? "bars on a CPU" : "bars waiting", fill, tl->cpu);
     for (int i = 0; i < tl->n; i++) {
         const struct bar *b = &tl->bars[i];
         int c0 = column(b->from, span), c1 = column(b->to, span);
         if (c1 == c0 && c1 < WIDTH)
             c1++;
         sbuf_printf(out, "    %8s %-2d |", lab->bar_label, b->id);
-        for (int c = 0; c < WIDTH; c++)
-            sbuf_puts(out, c >= c0 && c < c1 ? fill : " ");
+        for (int c = 0; c < WIDTH; c++) {
+            const char *cell = c >= c0 && c < c1 ? fill : " ";
+            if (tl->sampled && b->slot[c])
+                cell = b->slot[c] == SLOT_RUNNING ? on : b->slot[c] == SLOT_TURNS ? turns
+                       : b->slot[c] == SLOT_READY ? ready : asleep;
+            sbuf_puts(out, cell);
+        }
         sbuf_printf(out, "| %.2f s\n", b->to - b->from);
     }
     /* The marks under the axis: the longest bar (max), the total, the sum. */
@@ -96,6 +167,20 @@ void timeline_text(const struct lab *lab, const struct timeline *tl, bool utf8, 
         sbuf_puts(out, here ? mark : (c % 10 == 0 ? "|" : "-"));
     }
     sbuf_puts(out, "\n");
+    /* Sampled: how often two workers really were on CPUs at once. */
+    int together = 0, any = 0;
+    for (int c = 0; tl->sampled && c < WIDTH; c++) {
+        int running = 0, alive = 0;
+        for (int i = 0; i < tl->n; i++) {
+            running += tl->bars[i].slot[c] == SLOT_RUNNING;
+            alive += tl->bars[i].slot[c] != SLOT_NONE;
+        }
+        together += running >= 2;
+        any += alive >= 2;
+    }
+    if (tl->sampled && any > 0)
+        sbuf_printf(out, "    %11s  two or more on a CPU at once in %d of the %d columns where two or more lived%s\n",
+                    "", together, any, together == 0 ? ": they took turns" : "");
     sbuf_printf(out, "    %11s  0 s   max %.2f s   total %.2f s   sum %.2f s   (%s)\n", "", tl->longest,
                 tl->total, tl->sum,
                 tl->total <= tl->longest + 0.25 * (tl->sum - tl->longest) ? "total ≈ max: they overlapped"
@@ -121,6 +206,13 @@ void timeline_svg(const struct lab *lab, const struct timeline *tl, struct sbuf 
                     "<title>%s %d: %.3f s to %.3f s</title></rect>\n",
                     tl->running ? "running" : "waiting", x0, y, fmax(x1 - x0, 1.0), lab->bar_label, b->id, b->from,
                     b->to);
+        /* Sampled: what the worker did, column by column, over its bar. */
+        for (int c = 0; tl->sampled && c < TIMELINE_WIDTH; c++)
+            if (b->slot[c])
+                sbuf_printf(out, "<rect class=\"slot %s\" x=\"%.1f\" y=\"%.0f\" width=\"%.1f\" height=\"16\"/>\n",
+                            b->slot[c] == SLOT_RUNNING ? "running" : b->slot[c] == SLOT_TURNS ? "turns"
+                            : b->slot[c] == SLOT_READY ? "ready" : "asleep",
+                            left + width * c / TIMELINE_WIDTH, y, width / TIMELINE_WIDTH);
         sbuf_printf(out, "<text x=\"%.1f\" y=\"%.0f\" class=\"dur\">%.2f s</text>\n", x1 + 4, y + 13, b->to - b->from);
     }
     double axis = 10 + row * tl->n + 6;

@@ -4,8 +4,12 @@
  * 'finished' line (the lab says which patterns: lab->bar_*). The axis runs to
  * the larger of the run's total and the sum of the bars, so a concurrent run
  * shows its total near the longest bar (≈ max) and far from the sum, and a
- * sequential one shows its total at the sum. Bars are drawn as running when
- * the run's CPU time covers most of the bars' time, else as waiting.
+ * sequential one shows its total at the sum. When the grader sampled each
+ * task's CPU (labs 2 and 3), bar k is the k-th task the program made and each
+ * column says what it did then: on a CPU (█, 75% of the column or more),
+ * part of the time, taking turns for a CPU (▓), ready but waiting for one
+ * (▒), asleep (░); so CPUS=1 draws turns, not overlap. Otherwise a bar is drawn as
+ * on a CPU when the run's CPU time covers most of the bars' time, else asleep.
  *
  *   timeline_text()  for terminals: UTF-8 blocks, or plain ASCII
  *   timeline_svg()   for the HTML report
@@ -20,10 +24,16 @@
 #include "spec.h"
 
 #define MAX_BARS 64
+#define TIMELINE_WIDTH 50 /* columns of the text chart's time axis */
+
+/* What a sampled worker did in one column of the chart (labs 2 and 3: the
+ * grader read its schedstat every 5 ms): the same legend in every lab. */
+enum slot { SLOT_NONE, SLOT_RUNNING = 'R', SLOT_TURNS = 'T', SLOT_READY = 'W', SLOT_ASLEEP = 'S' };
 
 struct bar {
     int id;           /* the worker's number */
     double from, to;  /* seconds after the program started */
+    char slot[TIMELINE_WIDTH]; /* sampled: enum slot per column, else all SLOT_NONE */
 };
 
 struct timeline {
@@ -35,6 +45,7 @@ struct timeline {
     double bar_time;  /* the bars' lengths added up */
     double cpu;       /* the run's CPU time */
     bool running;     /* bars mostly on a CPU (else mostly waiting) */
+    bool sampled;     /* bars drawn column by column from the CPU samples */
 };
 
 /* False when the lab draws no timeline or the run has no complete bar. */

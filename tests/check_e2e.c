@@ -71,6 +71,13 @@ static const struct e2e_case table[] = {
     {.name = "fork", .source = "tests/lab1/fork.c", .exit_status = 1,
      .fail = "structure", .pass = "build format order timing cpu memory errors integrity",
      .clues = "structure:process"},
+    /* Cheats a probe-only grader passed: the kernel (the tracer) sees through them. */
+    {.name = "rawsleep", .source = "tests/lab1/rawsleep.c", .only = "structure", .exit_status = 1,
+     .fail = "structure", .pass = "build integrity", .clues = "structure:clock_nanosleep"},
+    {.name = "cloned", .source = "tests/lab1/cloned.c", .only = "structure", .exit_status = 1,
+     .fail = "structure", .pass = "build integrity", .clues = "structure:process"},
+    {.name = "probeforge", .source = "tests/lab1/probeforge.c", .only = "structure", .exit_status = 1,
+     .fail = "structure integrity", .pass = "build", .clues = "structure:nanosleep;integrity:forged"},
     {.name = "poll", .source = "tests/lab1/poll.c", .exit_status = 1,
      .fail = "structure", .pass = "build format order timing cpu memory errors integrity", .clues = "structure:poll"},
     {.name = "wrongtotal", .source = "tests/lab1/wrongtotal.c", .exit_status = 1,

@@ -80,6 +80,13 @@ static void draw(struct rng *r, struct params *p)
     set_args(p);
 }
 
+/* Paired runs: the same work per child, one child. */
+static void one_worker(struct params *p)
+{
+    p->count = 1;
+    set_args(p);
+}
+
 static void calibration(struct params *p)
 {
     p->count = 1;
@@ -125,16 +132,25 @@ static void describe_params(const struct params *p, struct verdict *v)
                      p->iterations);
 }
 
-/* Children the program made: fork() (the probe's vfork() goes through its fork() and is counted
- * there), and all ways of starting a process. */
-static long forks_of(const struct observation *o)
-{
-    return obs_calls(o, "fork");
-}
-
+/* Children the program made, however (fork, vfork, clone, posix_spawn, system): the kernel's
+ * count when the run was traced, else the probe's. */
 static long spawns_of(const struct observation *o)
 {
-    return forks_of(o) + obs_calls(o, "posix_spawn") + obs_calls(o, "system");
+    if (o->traced)
+        return obs_kernel_processes(o) - 1;
+    return obs_calls(o, "fork") + obs_calls(o, "posix_spawn") + obs_calls(o, "system");
+}
+
+/* Threads the program started: the kernel's count when traced, else the probe's. */
+static long threads_of(const struct observation *o)
+{
+    return o->traced ? obs_kernel_threads(o) : obs_calls(o, "pthread_create");
+}
+
+/* Whether anything at all was seen of the program's calls. */
+static bool seen_anything(const struct observation *o)
+{
+    return o->traced || o->nevents > 0;
 }
 
 /* Time the last fork returned in the parent and the first wait returned, or -1. */
@@ -150,10 +166,33 @@ static void fork_wait_times(const struct observation *o, double *last_fork, doub
     }
 }
 
+/* Kernel view (tracer): the program's children, the time the last of them was
+ * created, and when its first successful wait returned (a reaped child), or -1. */
+static void kernel_fork_wait_times(const struct observation *o, int main_tgid, double *last_fork,
+                                   double *first_reap)
+{
+    *last_fork = *first_reap = -1;
+    for (size_t i = 1; i < o->ntasks; i++) {
+        const struct task *t = &o->tasks[i];
+        if (!t->is_thread && t->parent == main_tgid && t->start > *last_fork)
+            *last_fork = t->start;
+    }
+    for (size_t i = 0; i < o->ncalls; i++) {
+        const struct sys_call *c = &o->calls[i];
+        /* The pid it reaped (wait4's result; for waitid the tracer reads it from its siginfo). */
+        bool reaped = c->kind == SK_WAIT && c->tgid == main_tgid && c->t_end >= 0 && c->ret > 0;
+        if (reaped && (*first_reap < 0 || c->t_end < *first_reap))
+            *first_reap = c->t_end;
+    }
+}
+
 static bool forked_after_wait(const struct observation *o)
 {
     double last_fork, first_wait;
-    fork_wait_times(o, &last_fork, &first_wait);
+    if (o->traced && o->ntasks > 0)
+        kernel_fork_wait_times(o, o->tasks[0].tgid, &last_fork, &first_wait);
+    else
+        fork_wait_times(o, &last_fork, &first_wait);
     return last_fork >= 0 && first_wait >= 0 && first_wait < last_fork;
 }
 
@@ -175,7 +214,7 @@ static bool crashed(const struct observation *o, struct verdict *v)
 {
     if (ended_well(o))
         return false;
-    if (o->started && o->nevents > 0 && spawns_of(o) + obs_calls(o, "pthread_create") == 0 &&
+    if (o->started && seen_anything(o) && spawns_of(o) + threads_of(o) == 0 &&
         !o->timed_out && !o->term_signal)
         verdict_hint(v, "no-fork");
     return fail_if_crashed(o, v);
@@ -326,7 +365,7 @@ static void judge_correctness(const struct evidence *ev, struct verdict *v)
         sbuf_printf(&v->summary, "Total count %.0f = %d processes × %lld iterations", want, p->count,
                     p->iterations);
     } else if (tot->m.field[0] == 0) {
-        if (spawns_of(o) + obs_calls(o, "pthread_create") == 0 && o->nevents > 0)
+        if (spawns_of(o) + threads_of(o) == 0 && seen_anything(o))
             verdict_fail(v, "no-fork", "Total count is 0 (expected %.0f): no child process was ever created",
                          want);
         else
@@ -346,6 +385,8 @@ static void judge_correctness(const struct evidence *ev, struct verdict *v)
 
 /* --- structure ---------------------------------------------------------------------- */
 
+/* structure: from the kernel's view (the tracer), which sees every task however it was made and
+ * cannot be told otherwise by the program; the probe's records are only cross-checked. */
 static void judge_structure(const struct evidence *ev, struct verdict *v)
 {
     const struct observation *o = &ev->runs[0];
@@ -354,33 +395,39 @@ static void judge_structure(const struct evidence *ev, struct verdict *v)
         fail_if_crashed(o, v);
         return;
     }
-    if (o->nevents == 0) {
-        verdict_fail(v, "cannot-start", "the grader's probe saw no calls at all (a statically linked "
-                     "program cannot be observed)");
+    if (!o->traced) {
+        v->status = ST_SKIP;
+        sbuf_printf(&v->summary, "not judged: %s", o->trace_off ? o->trace_off : "the run was not traced");
         return;
     }
-    long forks = forks_of(o), others = spawns_of(o) - forks, threads = obs_calls(o, "pthread_create");
-    long waits = obs_calls(o, "wait");
+    const struct task *m = obs_main_task(o);
+    int execd = 0, forks = obs_children_of(o, m->tgid, &execd);
+    int threads = obs_kernel_threads(o), procs = obs_kernel_processes(o) - 1;
+    long waits = obs_sys_calls(o, m->tgid, SK_WAIT);
     if (threads > 0 && !ev->exec_mode)
-        verdict_fail(v, "threads-not-processes", "created %ld thread%s: this lab runs the work in processes",
+        verdict_fail(v, "threads-not-processes", "the kernel saw %d thread%s: this lab runs the work in processes",
                      threads, threads == 1 ? "" : "s");
     if (forks == 0)
-        verdict_fail(v, threads > 0 ? "threads-not-processes" : "no-fork", "never called fork()");
+        verdict_fail(v, threads > 0 ? "threads-not-processes" : "no-fork", "the kernel saw no child process made "
+                     "(fork, vfork or clone)");
     else if (forks != p->count)
-        verdict_fail(v, forks > p->count ? "child-continues" : NULL, "called fork() %ld time%s for NPROCS = %d",
-                     forks, forks == 1 ? "" : "s", p->count);
-    if (others > 0)
-        verdict_fail(v, NULL, "started %ld process%s with posix_spawn/system: make children with fork()",
-                     others, others == 1 ? "" : "es");
-    if (forked_after_wait(o)) {
-        double last_fork, first_wait;
-        fork_wait_times(o, &last_fork, &first_wait);
+        verdict_fail(v, forks > p->count ? "child-continues" : NULL, "the parent made %d child process%s for "
+                     "NPROCS = %d", forks, forks == 1 ? "" : "es", p->count);
+    if (procs > forks)
+        verdict_fail(v, "child-continues", "%d process%s made by the children themselves: only the parent forks",
+                     procs - forks, procs - forks == 1 ? " was" : "es were");
+    if (execd > 0)
+        verdict_fail(v, NULL, "%d child%s ran another program (exec: posix_spawn/system): make children with "
+                     "fork()", execd, execd == 1 ? "" : "ren");
+    double last_fork, first_reap;
+    kernel_fork_wait_times(o, m->tgid, &last_fork, &first_reap);
+    if (last_fork >= 0 && first_reap >= 0 && first_reap < last_fork)
         verdict_fail(v, "sequential-fork", "a child was reaped (at %.4f s) before the last fork (at %.4f s): "
-                     "the children ran one after another", first_wait, last_fork);
-    }
+                     "the children ran one after another", first_reap, last_fork);
     if (forks > 0 && waits < forks)
         verdict_fail(v, o->zombies > 0 ? "zombie" : o->leftover_procs > 0 ? "orphan" : "zombie",
-                     "reaped %ld of %ld children with wait()/waitpid()", waits, forks);
+                     "the parent called wait4/waitid %ld time%s for %d children", waits, waits == 1 ? "" : "s",
+                     forks);
     if (o->zombies > 0)
         verdict_fail(v, "zombie", "%d child%s exited but never reaped: left a zombie when the parent "
                      "exited", o->zombies, o->zombies == 1 ? " was" : "ren were");
@@ -388,14 +435,12 @@ static void judge_structure(const struct evidence *ev, struct verdict *v)
         verdict_fail(v, "orphan", "%d process%s still running when the parent exited (an orphan)",
                      o->leftover_procs, o->leftover_procs == 1 ? " was" : "es were");
     if (v->status == ST_FAIL) {
-        struct sbuf calls = {0};
-        static const char *const watched[] = {"fork", "vfork", "posix_spawn", "system", "pthread_create", "wait"};
-        describe_calls(o, watched, ARRAY_LEN(watched), &calls);
-        verdict_note(v, "  the probe saw: %s; NPROCS = %d", calls.data, p->count);
-        sbuf_free(&calls);
+        verdict_note(v, "  NPROCS = %d", p->count);
+        note_kernel_view(o, v);
     } else {
-        sbuf_printf(&v->summary, "forked %ld children%s, all before the first wait; reaped all %ld; no zombie, "
-                    "no orphan", forks, threads ? "" : ", no threads", waits);
+        sbuf_printf(&v->summary, "the kernel saw %d children forked%s, all before the first wait; all reaped "
+                    "(%ld wait call%s); no zombie, no orphan", forks, threads ? "" : ", no threads", waits,
+                    waits == 1 ? "" : "s");
     }
 }
 
@@ -408,7 +453,7 @@ static bool fail_if_no_work(const struct evidence *ev, struct verdict *v)
     const struct params *p = &ev->params[0];
     if (crashed(o, v))
         return true;
-    if (o->nevents > 0 && spawns_of(o) + obs_calls(o, "pthread_create") == 0) {
+    if (seen_anything(o) && spawns_of(o) + threads_of(o) == 0) {
         verdict_fail(v, "no-fork", "no child process ran: there is nothing to measure");
         return true;
     }
@@ -420,6 +465,41 @@ static bool fail_if_no_work(const struct evidence *ev, struct verdict *v)
         return true;
     }
     return false;
+}
+
+/* A worker: a child process of the program's main process. */
+static bool is_child_worker(const struct observation *o, const struct task *t)
+{
+    return o->ntasks > 0 && t != &o->tasks[0] && !t->is_thread && t->parent == o->tasks[0].tid;
+}
+
+/* The verdict from the workers' side: both figures that are known must reach the bar. */
+static void judge_parallel_view(const struct evidence *ev, const struct observation *o,
+                                const struct parallel_view *pv, double ratio, struct verdict *v)
+{
+    const struct params *p = &ev->params[0];
+    bool conc_ok = parallel_conc_ok(pv), speed_ok = parallel_speed_ok(pv);
+    struct sbuf d = {0};
+    describe_parallel(pv, "children", &d);
+    double cpu = obs_cpu(o), idle = ev->cpus * o->wall - cpu - o->others_cpu;
+    if (conc_ok && speed_ok) {
+        sbuf_printf(&v->summary, "the children ran in parallel: %s", d.data);
+    } else if (o->others_cpu > BUSY_SHARE * ev->cpus * o->wall && idle < IDLE_ROOM * o->wall) {
+        v->status = ST_SKIP;
+        v->retry = true;
+        sbuf_printf(&v->summary, "skipped: the machine was busy: other programs used %.2f of the %.2f CPU-seconds "
+                    "of this run, so parallelism cannot be judged (%s)", o->others_cpu, ev->cpus * o->wall, d.data);
+    } else {
+        verdict_fail(v, forked_after_wait(o) ? "sequential-fork" : "not-parallel", "%s%s%s: %s",
+                     conc_ok ? "" : "the children were not on CPUs at the same time",
+                     conc_ok || speed_ok ? "" : ", and ",
+                     speed_ok ? "" : "N children took about as long as N one after another", d.data);
+        verdict_note(v, "  CPU/wall of the whole tree %.2f (a parent that spins adds to it, and is no worker)",
+                     ratio);
+        describe_params(p, v);
+        note_intervals(ev, o, p->count, v);
+    }
+    sbuf_free(&d);
 }
 
 static void judge_parallel(const struct evidence *ev, struct verdict *v)
@@ -445,6 +525,13 @@ static void judge_parallel(const struct evidence *ev, struct verdict *v)
             sbuf_printf(&v->summary, "; other programs used %.2f s of this CPU meanwhile", o->others_cpu);
         return;
     }
+    /* From the workers' side (the children's sampled CPU, paired runs), when the run was traced. */
+    struct parallel_view pv;
+    parallel_view(ev, o, n, is_child_worker, &pv);
+    if (pv.conc_known || pv.speed_known) {
+        judge_parallel_view(ev, o, &pv, ratio, v);
+        return;
+    }
     if (ratio >= PARALLEL_MIN) {
         sbuf_printf(&v->summary, "CPU/wall %.2f on %d CPUs: the children ran in parallel (wall %.2f s; %s "
                     "%.2f s of CPU, all %d together %.2f s)", ratio, ev->cpus, wall,
@@ -468,7 +555,7 @@ static void judge_parallel(const struct evidence *ev, struct verdict *v)
                  "CPU/wall %.2f, at least %.2f expected on %d CPUs", wall, cpu,
                  n <= k ? "one child" : "their share per CPU", n <= k ? one : cpu / k, ratio, PARALLEL_MIN,
                  ev->cpus);
-    if (obs_calls(o, "pthread_create") > 0 && forks_of(o) == 0)
+    if (threads_of(o) > 0 && spawns_of(o) == 0)
         verdict_hint(v, "threads-not-processes");
     describe_params(p, v);
     note_intervals(ev, o, n, v);
@@ -537,6 +624,8 @@ const struct lab lab2 = {
     .nchecks = ARRAY_LEN(checks),
     .calibration = calibration,
     .calibrate = calibrate,
+    .paired_check = "parallel",
+    .one_worker = one_worker,
     .bar_label = "Process",
     .bar_from = P_STARTED,
     .bar_to = P_FINISHED,

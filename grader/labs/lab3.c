@@ -129,6 +129,13 @@ static void draw(struct rng *r, struct params *p)
     set_args(p);
 }
 
+/* Paired runs: the same work per thread, one thread. */
+static void one_worker(struct params *p)
+{
+    p->count = 1;
+    set_args(p);
+}
+
 static void calibration(struct params *p)
 {
     p->count = 1;
@@ -486,9 +493,10 @@ static void judge_race(const struct evidence *ev, struct verdict *v)
     parsed_free(&out);
 }
 
-static const char *const process_calls[] = {"fork", "vfork", "posix_spawn", "system"};
-
-/* structure: NTHREADS threads created, then all joined; one process. From the probe. */
+/* structure: NTHREADS threads made, all ended before the process did, one process. From the
+ * kernel (the tracer): it sees every thread and process however made; joins are futex waits it
+ * does not stop at, so the probe's pthread_join count is used too, cross-checked
+ * (obs_cross_check: the probe may not say more than the kernel saw). */
 static void judge_structure(const struct evidence *ev, struct verdict *v)
 {
     const struct observation *o = &ev->runs[0];
@@ -497,42 +505,63 @@ static void judge_structure(const struct evidence *ev, struct verdict *v)
         fail_if_crashed(o, v);
         return;
     }
-    if (o->nevents == 0) {
-        verdict_fail(v, "cannot-start", "the grader's probe saw no calls at all (a statically linked "
-                     "program cannot be observed)");
+    if (!o->traced) {
+        v->status = ST_SKIP;
+        sbuf_printf(&v->summary, "not judged: %s", o->trace_off ? o->trace_off : "the run was not traced");
         return;
     }
-    long procs = 0;
-    for (size_t i = 0; i < ARRAY_LEN(process_calls); i++)
-        procs += obs_calls(o, process_calls[i]);
-    long creates = obs_calls(o, "pthread_create"), joins = obs_calls(o, "pthread_join");
-    int n = p->count;
-    if (procs > 0) {
-        struct sbuf s = {0};
-        describe_calls(o, process_calls, ARRAY_LEN(process_calls), &s);
-        verdict_fail(v, "processes-not-threads", "called %s: this lab runs its work in threads, one process",
-                     s.data);
-        sbuf_free(&s);
-    }
+    const struct task *m = obs_main_task(o);
+    int n = p->count, procs = obs_kernel_processes(o) - 1, creates = obs_threads_of(o, m->tgid);
+    long joins = obs_calls(o, "pthread_join");
+    if (procs > 0)
+        verdict_fail(v, "processes-not-threads", "the kernel saw %d more process%s (fork, vfork, clone or "
+                     "posix_spawn): this lab runs its work in threads, one process", procs, procs == 1 ? "" : "es");
     if (creates == 0)
-        verdict_fail(v, "no-threads", "pthread_create was never called, for NTHREADS = %d", n);
+        verdict_fail(v, "no-threads", "the kernel saw no thread started, for NTHREADS = %d", n);
     else if (creates != n)
-        verdict_fail(v, "no-threads", "pthread_create was called %ld time%s for NTHREADS = %d", creates,
+        verdict_fail(v, "no-threads", "the kernel saw %d thread%s started for NTHREADS = %d", creates,
                      creates == 1 ? "" : "s", n);
-    if (creates > 0 && joins != creates)
-        verdict_fail(v, "not-joined", "pthread_join returned %ld time%s for %ld thread%s created", joins,
+    /* A thread still running when the process called exit_group was never joined: exit killed it. */
+    int unjoined = 0;
+    double last_start = -1, first_end = -1, group_exit = -1;
+    for (size_t i = 0; i < o->ntasks; i++) {
+        const struct task *t = &o->tasks[i];
+        if (t->tgid == m->tgid && t->exit_group_t >= 0 && (group_exit < 0 || t->exit_group_t < group_exit))
+            group_exit = t->exit_group_t;
+    }
+    for (size_t i = 1; i < o->ntasks; i++) {
+        const struct task *t = &o->tasks[i];
+        if (!t->is_thread || t->tgid != m->tgid)
+            continue;
+        if (t->end < 0 || (group_exit >= 0 && t->end >= group_exit))
+            unjoined++;
+        if (t->start > last_start)
+            last_start = t->start;
+        if (t->end >= 0 && (first_end < 0 || t->end < first_end))
+            first_end = t->end;
+    }
+    if (unjoined > 0)
+        verdict_fail(v, "not-joined", "%d thread%s still running when the process exited: never joined",
+                     unjoined, unjoined == 1 ? " was" : "s were");
+    else if (creates > 0 && o->probe_on && joins < creates && !o->tampering)
+        verdict_fail(v, "not-joined", "pthread_join returned %ld time%s for %d thread%s (the probe's count)", joins,
                      joins == 1 ? "" : "s", creates, creates == 1 ? "" : "s");
-    double last_create = creates > 0 ? obs_call_time(o, "pthread_create", creates) : -1;
-    double first_join = obs_call_time(o, "pthread_join", 1);
-    if (creates > 1 && first_join >= 0 && last_create > first_join)
-        verdict_fail(v, "sequential-join", "a pthread_join returned (at %.4f s) before the last pthread_create "
-                     "(at %.4f s): a thread was waited for before the others were started", first_join,
-                     last_create);
-    if (v->status == ST_FAIL)
+    /* The kernel: a thread ended before the last one started. A busy machine can delay the main
+     * thread's next create past a short thread's end, so when the probe saw joins, the first of
+     * them must also have returned before the last create (a correct program joins only after). */
+    double probe_last_create = obs_call_time(o, "pthread_create", obs_calls(o, "pthread_create"));
+    double probe_first_join = obs_call_time(o, "pthread_join", 1);
+    bool probe_agrees = joins == 0 || (probe_first_join >= 0 && probe_first_join < probe_last_create);
+    if (creates > 1 && first_end >= 0 && first_end < last_start && probe_agrees)
+        verdict_fail(v, "sequential-join", "a thread ended (at %.4f s) before the last one was started (at %.4f s): "
+                     "a thread was waited for before the others were started", first_end, last_start);
+    if (v->status == ST_FAIL) {
         describe_params(p, v);
-    else
-        sbuf_printf(&v->summary, "one process; %d threads created with pthread_create, then all %ld joined", n,
-                    joins);
+        note_kernel_view(o, v);
+    } else {
+        sbuf_printf(&v->summary, "the kernel saw one process and %d threads, all started before any ended, all "
+                    "ended before the process (%ld joined)", n, joins);
+    }
 }
 
 /* Fails v for a run that cannot be timed: crashed, wrong total, or a thread's lines missing. */
@@ -585,6 +614,44 @@ static void judge_timing(const struct evidence *ev, struct verdict *v)
 }
 
 /* cpu: the threads ran on several CPUs at once: CPU/wall well above 1. */
+/* A worker: a thread of the program's process other than its first. */
+static bool is_thread_worker(const struct observation *o, const struct task *t)
+{
+    return o->ntasks > 0 && t->is_thread && t->tgid == o->tasks[0].tgid;
+}
+
+/* The verdict from the workers' side: both figures that are known must reach the bar. */
+static void judge_cpu_view(const struct evidence *ev, const struct observation *o, const struct parallel_view *pv,
+                           double ratio, double lines, struct verdict *v)
+{
+    const struct params *p = &ev->params[0];
+    bool conc_ok = parallel_conc_ok(pv), speed_ok = parallel_speed_ok(pv);
+    struct sbuf d = {0};
+    describe_parallel(pv, "threads", &d);
+    double cpu = obs_cpu(o), idle = ev->cpus * o->wall - cpu - o->others_cpu;
+    if (conc_ok && speed_ok) {
+        sbuf_printf(&v->summary, "%d threads in parallel on %d CPUs: %s", p->count, ev->cpus, d.data);
+    } else if (o->others_cpu > BUSY_SHARE * ev->cpus * o->wall && idle < IDLE_ROOM * o->wall) {
+        v->status = ST_SKIP;
+        v->retry = true;
+        sbuf_printf(&v->summary, "skipped: the machine was busy: other programs used %.2f of the %.2f CPU-seconds "
+                    "of this run, so parallelism cannot be judged (%s)", o->others_cpu, ev->cpus * o->wall, d.data);
+    } else {
+        /* On CPUs together but no faster than one: they spun or waited for each other (a lock). */
+        const char *hint = conc_ok && !speed_ok ? "lock-around-loop" : lines >= OVERLAP_MIN ? "lock-around-loop"
+                           : lines >= 0 ? "sequential-join" : "not-parallel";
+        verdict_fail(v, hint, "%s%s%s: %s", conc_ok ? "" : "the threads were not on CPUs at the same time",
+                     conc_ok || speed_ok ? "" : ", and ",
+                     speed_ok ? "" : "N threads took about as long as N counts one after another", d.data);
+        if (conc_ok && !speed_ok)
+            verdict_note(v, "  the threads were on CPUs together, yet no faster than one: only one made progress "
+                         "at a time (a lock held around the whole count, spinning while waiting)");
+        verdict_note(v, "  CPU/wall %.2f (spinning threads raise it without doing the work)", ratio);
+        describe_params(p, v);
+    }
+    sbuf_free(&d);
+}
+
 static void judge_cpu(const struct evidence *ev, struct verdict *v)
 {
     const struct observation *o = &ev->runs[0];
@@ -616,6 +683,14 @@ static void judge_cpu(const struct evidence *ev, struct verdict *v)
     } else {
         int k = p->count < ev->cpus ? p->count : ev->cpus;
         double ratio = o->wall > 0 ? cpu / o->wall : 0;
+        /* From the workers' side when the run was traced: the threads' sampled CPU and the paired runs. */
+        struct parallel_view pv;
+        parallel_view(ev, o, p->count, is_thread_worker, &pv);
+        if (pv.conc_known || pv.speed_known) {
+            judge_cpu_view(ev, o, &pv, ratio, lines, v);
+            parsed_free(&out);
+            return;
+        }
         /* Others took a good share of our CPUs and left none idle: the run could not show parallelism,
          * not the program's fault (a CPU left idle while one thread ran at a time is). The engine
          * tries a fresh run, and skips only if every one is like this. */
@@ -789,6 +864,8 @@ const struct lab lab3 = {
     .calibrate = calibrate,
     .epilogue = epilogue,
     .variant = check_mode,
+    .paired_check = "cpu",
+    .one_worker = one_worker,
     .bar_label = "Thread",
     .bar_from = P_STARTED,
     .bar_to = P_FINISHED,

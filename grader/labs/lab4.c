@@ -1304,7 +1304,7 @@ static void queue_timeline(const struct runner *rn, const struct params *base, s
             lats[pings++] = x->replied - x->sent;
         if (x->phase != PH_RESP_JOB || !x->reply)
             continue;
-        tl.bars[tl.n] = (struct bar){tl.n + 1, x->sent - t0, x->replied - t0};
+        tl.bars[tl.n] = (struct bar){.id = tl.n + 1, .from = x->sent - t0, .to = x->replied - t0};
         one = fmin(one, x->replied - x->sent); /* the first done never queued: one job's time */
         end = fmax(end, x->replied - t0);
         tl.n++;

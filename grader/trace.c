@@ -1,0 +1,631 @@
+/* trace.c - the grader's tracer: ptrace plus a seccomp-BPF filter, so the
+ * kernel, not the program, says which tasks ran and which calls they made.
+ *
+ * Why a process of its own, between the grader and the program, and not a
+ * thread of the grader: a ptrace tracer must wait for its tracees' stops, and
+ * waitpid() in any thread of the grader would also take those stops (and the
+ * grader's run loop reaps the main pid, and kill_and_reap reaps everything with
+ * wait4(-1)). In a separate process the grader's loop stays as it was: the
+ * tracer is the program's parent, reaps it, and sends its exit status and CPU
+ * time as a record; orphans still go to the grader (the subreaper), so
+ * zombies and orphans are counted as before. The tracer has PDEATHSIG and
+ * PTRACE_O_EXITKILL: if the grader or the tracer dies, the program dies too.
+ *
+ * The filter (installed by the program's child after the tracer is attached,
+ * after PR_SET_NO_NEW_PRIVS, just before exec) returns SECCOMP_RET_TRACE only
+ * for the watched calls, so only those stop, once each (for wait4/waitid the
+ * tracer also asks for the return, PTRACE_SYSCALL: which child was reaped,
+ * when); it writes one record per call. Task creation
+ * (fork, vfork, clone, clone3, posix_spawn, every thread library), exec and
+ * exit come from ptrace events, which need no filter. Group-stops are left
+ * stopped with PTRACE_LISTEN; signals are delivered as they came.
+ *
+ * Students can see the same with: strace -f --seccomp-bpf -e trace=... ./prog
+ *
+ * See also: trace.h, sandbox.c (runs it), observe.c (obs_cross_check).
+ */
+#define _GNU_SOURCE
+#include "trace.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/audit.h>
+#include <linux/filter.h>
+#include <linux/futex.h>
+#include <linux/seccomp.h>
+#include <signal.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/ptrace.h>
+#include <sys/resource.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "util.h"
+
+#if defined(__x86_64__)
+#define THIS_ARCH AUDIT_ARCH_X86_64
+#define X32_BIT 0x40000000u
+#elif defined(__aarch64__)
+#define THIS_ARCH AUDIT_ARCH_AARCH64
+#define X32_BIT 0
+#else
+#error "the tracer knows x86_64 and aarch64"
+#endif
+
+/* --- The filter ------------------------------------------------------------ */
+
+struct watched {
+    long nr;
+    enum sys_kind kind;
+};
+
+static const struct watched watched[] = {
+#ifdef SYS_select
+    {SYS_select, SK_SELECT},
+#endif
+    {SYS_pselect6, SK_PSELECT},
+#ifdef SYS_poll
+    {SYS_poll, SK_POLL},
+#endif
+    {SYS_ppoll, SK_PPOLL},
+#ifdef SYS_epoll_wait
+    {SYS_epoll_wait, SK_EPOLL},
+#endif
+    {SYS_epoll_pwait, SK_EPOLL},
+#ifdef SYS_epoll_pwait2
+    {SYS_epoll_pwait2, SK_EPOLL},
+#endif
+    {SYS_nanosleep, SK_NANOSLEEP},
+    {SYS_clock_nanosleep, SK_CLOCK_NANOSLEEP},
+#ifdef SYS_pause
+    {SYS_pause, SK_SIGWAIT},
+#endif
+    {SYS_rt_sigsuspend, SK_SIGWAIT},
+    {SYS_rt_sigtimedwait, SK_SIGWAIT},
+#ifdef SYS_alarm
+    {SYS_alarm, SK_TIMER},
+#endif
+    {SYS_setitimer, SK_TIMER},
+    {SYS_timer_create, SK_TIMER},
+    {SYS_timerfd_create, SK_TIMER},
+    {SYS_timerfd_settime, SK_TIMER},
+#ifdef SYS_signalfd
+    {SYS_signalfd, SK_TIMER},
+#endif
+    {SYS_signalfd4, SK_TIMER},
+    {SYS_io_uring_setup, SK_OTHER_WAIT},
+    {SYS_io_uring_enter, SK_OTHER_WAIT},
+    {SYS_semtimedop, SK_OTHER_WAIT},
+    {SYS_mq_timedreceive, SK_OTHER_WAIT},
+    {SYS_io_getevents, SK_OTHER_WAIT},
+    {SYS_io_pgetevents, SK_OTHER_WAIT},
+    {SYS_wait4, SK_WAIT},
+    {SYS_waitid, SK_WAIT},
+    {SYS_kill, SK_KILL},
+    {SYS_tkill, SK_KILL},
+    {SYS_tgkill, SK_KILL},
+    {SYS_setsid, SK_SETSID},
+    {SYS_exit_group, SK_EXIT_GROUP},
+};
+
+#define LD(off) (struct sock_filter)BPF_STMT(BPF_LD | BPF_W | BPF_ABS, (off))
+#define ARG_LO(i) (offsetof(struct seccomp_data, args) + 8 * (i))
+#define ARG_HI(i) (ARG_LO(i) + 4) /* little-endian */
+#define RET(v) (struct sock_filter)BPF_STMT(BPF_RET | BPF_K, (v))
+#define JEQ(k, t, f) (struct sock_filter)BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, (k), (t), (f))
+
+static struct sock_filter filter[256];
+static unsigned short filter_len;
+
+static void put(struct sock_filter f)
+{
+    filter[filter_len++] = f;
+}
+
+/* Block: nr with argument i (low word) == fd: TRACE; nr otherwise: ALLOW. */
+static void put_fd_arg(long nr, int i, unsigned fd)
+{
+    put(JEQ((unsigned)nr, 0, 4));
+    put(LD(ARG_LO(i)));
+    put(JEQ(fd, 0, 1));
+    put(RET(SECCOMP_RET_TRACE));
+    put(RET(SECCOMP_RET_ALLOW));
+}
+
+static void build_filter(void)
+{
+    if (filter_len)
+        return;
+    put(LD(offsetof(struct seccomp_data, arch)));
+    put(JEQ(THIS_ARCH, 1, 0));
+    put(RET(SECCOMP_RET_TRACE)); /* another ABI (int 0x80): every call stops */
+    put(LD(offsetof(struct seccomp_data, nr)));
+    if (X32_BIT) {
+        put((struct sock_filter)BPF_JUMP(BPF_JMP | BPF_JGE | BPF_K, X32_BIT, 0, 1));
+        put(RET(SECCOMP_RET_TRACE));
+    }
+    for (size_t i = 0; i < ARRAY_LEN(watched); i++) {
+        put(JEQ((unsigned)watched[i].nr, 0, 1));
+        put(RET(SECCOMP_RET_TRACE));
+    }
+    /* futex: only a wait with a time-out (a timed sleep); lock waits (no time-out) run free. */
+    put(JEQ(SYS_futex, 0, 11));
+    put(LD(ARG_LO(1)));
+    put((struct sock_filter)BPF_STMT(BPF_ALU | BPF_AND | BPF_K, FUTEX_CMD_MASK & 0x7f));
+    put(JEQ(FUTEX_WAIT, 1, 0));
+    put(JEQ(FUTEX_WAIT_BITSET, 0, 6));
+    put(LD(ARG_LO(3)));
+    put(JEQ(0, 0, 3));
+    put(LD(ARG_HI(3)));
+    put(JEQ(0, 0, 1));
+    put(RET(SECCOMP_RET_ALLOW));
+    put(RET(SECCOMP_RET_TRACE));
+    put(RET(SECCOMP_RET_ALLOW)); /* (never reached: keeps the block's length fixed) */
+    /* The probe's descriptor: replaced or closed. */
+#ifdef SYS_dup2
+    put_fd_arg(SYS_dup2, 1, PROBE_FD);
+#endif
+    put_fd_arg(SYS_dup3, 1, PROBE_FD);
+    put_fd_arg(SYS_close, 0, PROBE_FD);
+    /* close_range(first, last): first <= PROBE_FD <= last. */
+    put(JEQ(SYS_close_range, 0, 6));
+    put(LD(ARG_LO(0)));
+    put((struct sock_filter)BPF_JUMP(BPF_JMP | BPF_JGT | BPF_K, PROBE_FD, 2, 0));
+    put(LD(ARG_LO(1)));
+    put((struct sock_filter)BPF_JUMP(BPF_JMP | BPF_JGE | BPF_K, PROBE_FD, 1, 0));
+    put(RET(SECCOMP_RET_ALLOW));
+    put(RET(SECCOMP_RET_TRACE));
+    put(RET(SECCOMP_RET_ALLOW));
+}
+
+static enum sys_kind kind_of(const struct __ptrace_syscall_info *si)
+{
+    if (si->arch != THIS_ARCH || (X32_BIT && (si->seccomp.nr & X32_BIT)))
+        return SK_FOREIGN;
+    long nr = (long)si->seccomp.nr;
+    for (size_t i = 0; i < ARRAY_LEN(watched); i++)
+        if (watched[i].nr == nr)
+            return watched[i].kind;
+    if (nr == SYS_futex)
+        return SK_FUTEX_TIMED;
+    return SK_PROBE_FD;
+}
+
+bool trace_wait_attach(int sync_fd)
+{
+    char go = 0;
+    while (read(sync_fd, &go, 1) < 0 && errno == EINTR)
+        ;
+    close(sync_fd);
+    return go == 'Y';
+}
+
+int trace_install_filter(void)
+{
+    struct sock_fprog prog = {.len = filter_len, .filter = filter};
+    if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0 || prctl(PR_SET_SECCOMP, SECCOMP_MODE_FILTER, &prog) < 0)
+        return errno;
+    return 0;
+}
+
+/* --- The tracer process -------------------------------------------------------- */
+
+static int out_fd = -1;
+static char outbuf[64 * sizeof(struct trace_rec)];
+static size_t outlen;
+
+static void flush_out(void)
+{
+    size_t off = 0;
+    while (off < outlen) {
+        ssize_t n = write(out_fd, outbuf + off, outlen - off);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n <= 0)
+            break;
+        off += (size_t)n;
+    }
+    outlen = 0;
+}
+
+static void emit(const struct trace_rec *r)
+{
+    if (outlen + sizeof *r > sizeof outbuf)
+        flush_out();
+    memcpy(outbuf + outlen, r, sizeof *r);
+    outlen += sizeof *r;
+}
+
+static int64_t mono_ns(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000000000LL + ts.tv_nsec;
+}
+
+struct ttask {
+    pid_t tid;
+    bool in_call;            /* stopped at a watched call's entry, its return not yet seen */
+    struct trace_rec call;
+    uintptr_t waitid_info;   /* waitid's siginfo pointer, read at its return */
+    long counts[SK_N];
+    bool live;
+    bool exit_sent;          /* TR_EXIT written (at PTRACE_EVENT_EXIT, before it wakes a joiner) */
+};
+
+static struct ttask *tasks;
+static size_t ntasks, cap;
+
+static struct ttask *ttask(pid_t tid)
+{
+    for (size_t i = 0; i < ntasks; i++)
+        if (tasks[i].tid == tid && tasks[i].live)
+            return &tasks[i];
+    for (size_t i = 0; i < ntasks; i++)
+        if (!tasks[i].live) {
+            tasks[i] = (struct ttask){.tid = tid, .live = true};
+            return &tasks[i];
+        }
+    if (ntasks == cap) {
+        cap = cap ? cap * 2 : 64;
+        tasks = xrealloc(tasks, cap * sizeof *tasks);
+    }
+    tasks[ntasks] = (struct ttask){.tid = tid, .live = true};
+    return &tasks[ntasks++];
+}
+
+/* A /proc/TID/status field as a number, or -1. */
+static long status_field(pid_t tid, const char *name)
+{
+    char path[64], buf[2048];
+    snprintf(path, sizeof path, "/proc/%d/status", (int)tid);
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+        return -1;
+    ssize_t n = read(fd, buf, sizeof buf - 1);
+    close(fd);
+    if (n <= 0)
+        return -1;
+    buf[n] = '\0';
+    size_t len = strlen(name);
+    for (char *p = buf; p && *p; p = strchr(p, '\n'), p = p ? p + 1 : NULL)
+        if (!strncmp(p, name, len) && p[len] == ':')
+            return atol(p + len + 1);
+    return -1;
+}
+
+static void read_comm(pid_t tid, int64_t *a)
+{
+    char path[64], buf[17] = {0};
+    snprintf(path, sizeof path, "/proc/%d/comm", (int)tid);
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd >= 0) {
+        ssize_t n = read(fd, buf, 16);
+        close(fd);
+        if (n > 0 && buf[n - 1] == '\n')
+            buf[n - 1] = '\0';
+    }
+    memcpy(a, buf, 16);
+}
+
+/* A task's nanoseconds on a CPU and waiting for one, from /proc/TID/schedstat; -1 unknown. */
+static void schedstat_of(pid_t tid, int64_t *on, int64_t *waited)
+{
+    char path[64], buf[128];
+    snprintf(path, sizeof path, "/proc/%d/schedstat", (int)tid);
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+        return;
+    ssize_t n = read(fd, buf, sizeof buf - 1);
+    close(fd);
+    unsigned long long a, b;
+    if (n <= 0)
+        return;
+    buf[n] = '\0';
+    if (sscanf(buf, "%llu %llu", &a, &b) == 2) {
+        *on = (int64_t)a;
+        *waited = (int64_t)b;
+    }
+}
+
+static int64_t run_delay_ns(pid_t pid)
+{
+    char path[64], buf[128];
+    snprintf(path, sizeof path, "/proc/%d/schedstat", (int)pid);
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+        return -1;
+    ssize_t n = read(fd, buf, sizeof buf - 1);
+    close(fd);
+    unsigned long long on, wait;
+    if (n <= 0)
+        return -1;
+    buf[n] = '\0';
+    return sscanf(buf, "%llu %llu", &on, &wait) == 2 ? (int64_t)wait : -1;
+}
+
+static void end_task(struct ttask *t, int64_t now)
+{
+    if (t->in_call) {
+        emit(&t->call); /* t2 == 0: it never returned */
+        t->in_call = false;
+    }
+    for (int k = 0; k < SK_N; k++)
+        if (t->counts[k] > TRACE_KEEP)
+            emit(&(struct trace_rec){.kind = TR_COUNT, .t = now, .tid = t->tid, .other = k, .a = {t->counts[k]}});
+    t->live = false;
+}
+
+_Noreturn void trace_program(int fd, void (*child)(void *arg, int sync_fd), void *arg, const int *close_fds,
+                             size_t nclose)
+{
+    out_fd = fd;
+    build_filter();
+    pid_t grader = getppid();
+    prctl(PR_SET_PDEATHSIG, SIGKILL);
+    if (getppid() != grader)
+        _exit(1);
+    int sync[2];
+    if (pipe2(sync, O_CLOEXEC) < 0)
+        _exit(1);
+    pid_t pid = fork();
+    if (pid < 0)
+        _exit(1);
+    if (pid == 0) {
+        close(sync[1]);
+        child(arg, sync[0]); /* does not return */
+        _exit(127);
+    }
+    close(sync[0]);
+    /* Every stop waits for the tracer to run: on a crowded machine it should come first
+     * (root only; after the fork, so the program keeps its own priority). */
+    (void)setpriority(PRIO_PROCESS, 0, -10);
+    for (size_t i = 0; i < nclose; i++)
+        if (close_fds[i] >= 0)
+            close(close_fds[i]); /* the program's ends of its pipes: EOF must come when it ends */
+    int opts = PTRACE_O_TRACESECCOMP | PTRACE_O_TRACEFORK | PTRACE_O_TRACEVFORK | PTRACE_O_TRACECLONE |
+               PTRACE_O_TRACEEXEC | PTRACE_O_TRACEEXIT | PTRACE_O_EXITKILL | PTRACE_O_TRACESYSGOOD;
+    int64_t t0 = mono_ns();
+    long seized = ptrace(PTRACE_SEIZE, pid, 0, (void *)(long)opts);
+    int why = seized < 0 ? errno : 0;
+    emit(&(struct trace_rec){.kind = TR_INFO, .t = t0, .tid = pid, .a = {why, why ? TI_NO_PTRACE : TI_SEIZED}});
+    if (!why)
+        emit(&(struct trace_rec){.kind = TR_START, .t = t0, .tid = pid, .tgid = pid});
+    flush_out();
+    (void)!write(sync[1], why ? "N" : "Y", 1);
+    close(sync[1]);
+    if (!why)
+        ttask(pid);
+    int64_t main_delay = -1;
+    bool main_exec_seen = false;
+    for (;;) {
+        int st;
+        struct rusage ru;
+        pid_t w = wait4(-1, &st, __WALL | WNOHANG, &ru);
+        if (w == 0) {
+            flush_out();
+            w = wait4(-1, &st, __WALL, &ru);
+        }
+        if (w < 0) {
+            if (errno == EINTR)
+                continue;
+            break; /* ECHILD: no tracee and no child left */
+        }
+        int64_t now = mono_ns();
+        struct ttask *t = ttask(w);
+        if (WIFEXITED(st) || WIFSIGNALED(st)) {
+            if (!t->exit_sent)
+                emit(&(struct trace_rec){.kind = TR_EXIT, .t = now, .tid = w, .a = {st}});
+            end_task(t, now);
+            if (w == pid) {
+                if (main_delay < 0)
+                    main_delay = run_delay_ns(pid);
+                emit(&(struct trace_rec){.kind = TR_MAIN, .t = now, .t2 = main_delay, .tid = w,
+                                         .a = {st, (int64_t)ru.ru_utime.tv_sec * 1000000 + ru.ru_utime.tv_usec,
+                                               (int64_t)ru.ru_stime.tv_sec * 1000000 + ru.ru_stime.tv_usec}});
+                flush_out();
+            }
+            continue;
+        }
+        if (!WIFSTOPPED(st))
+            continue;
+        int sig = WSTOPSIG(st), event = st >> 16;
+        unsigned long msg = 0;
+        if (sig == (SIGTRAP | 0x80)) {
+            /* The return of a watched call (we asked with PTRACE_SYSCALL at its entry). */
+            struct __ptrace_syscall_info si;
+            if (t->in_call && ptrace(PTRACE_GET_SYSCALL_INFO, w, sizeof si, &si) > 0 &&
+                si.op == PTRACE_SYSCALL_INFO_EXIT) {
+                t->call.t2 = now;
+                t->call.a[1] = si.exit.rval;
+                /* waitid returns 0 whether or not it reaped: the child's pid is in its siginfo. */
+                if (t->call.a[2] == SYS_waitid && si.exit.rval == 0) {
+                    errno = 0;
+                    long word = ptrace(PTRACE_PEEKDATA, w, (void *)(t->waitid_info + 16), 0);
+                    t->call.a[1] = errno ? 0 : (int32_t)(word & 0xffffffff); /* si_pid, 0: nothing reaped */
+                }
+                if (t->counts[t->call.other] <= TRACE_KEEP)
+                    emit(&t->call);
+                t->in_call = false;
+            }
+            ptrace(PTRACE_CONT, w, 0, 0);
+            continue;
+        }
+        switch (event) {
+        case PTRACE_EVENT_SECCOMP: {
+            struct __ptrace_syscall_info si;
+            if (ptrace(PTRACE_GET_SYSCALL_INFO, w, sizeof si, &si) <= 0 || si.op != PTRACE_SYSCALL_INFO_SECCOMP) {
+                ptrace(PTRACE_CONT, w, 0, 0);
+                break;
+            }
+            enum sys_kind k = kind_of(&si);
+            t->counts[k]++;
+            if (t->in_call && t->counts[t->call.other] <= TRACE_KEEP)
+                emit(&t->call); /* a call whose return we missed (a restarted one) */
+            t->call = (struct trace_rec){.kind = TR_CALL, .t = now, .tid = w, .other = k,
+                                         .a = {(int64_t)si.seccomp.args[0], 0, (int64_t)si.seccomp.nr}};
+            t->waitid_info = (uintptr_t)si.seccomp.args[2];
+            if (k != SK_WAIT) {
+                /* Only wait4/waitid's result is judged (which child was reaped, when): the
+                 * others go on at once, one stop each, not two. */
+                if (t->counts[k] <= TRACE_KEEP)
+                    emit(&t->call);
+                t->in_call = false;
+                ptrace(PTRACE_CONT, w, 0, 0);
+            } else {
+                t->in_call = true;
+                ptrace(PTRACE_SYSCALL, w, 0, 0);
+            }
+            break;
+        }
+        case PTRACE_EVENT_FORK:
+        case PTRACE_EVENT_VFORK:
+        case PTRACE_EVENT_CLONE:
+            if (ptrace(PTRACE_GETEVENTMSG, w, 0, &msg) == 0) {
+                pid_t kid = (pid_t)msg;
+                long tgid = status_field(kid, "Tgid");
+                emit(&(struct trace_rec){.kind = TR_START, .t = now, .tid = kid, .tgid = tgid > 0 ? (int)tgid : kid,
+                                         .other = w});
+                ttask(kid);
+            }
+            ptrace(PTRACE_CONT, w, 0, 0);
+            break;
+        case PTRACE_EVENT_EXEC: {
+            if (ptrace(PTRACE_GETEVENTMSG, w, 0, &msg) == 0 && (pid_t)msg != w) {
+                /* A thread ran exec: it took the leader's tid; its own tid is gone. */
+                for (size_t i = 0; i < ntasks; i++)
+                    if (tasks[i].live && tasks[i].tid == (pid_t)msg)
+                        end_task(&tasks[i], now);
+            }
+            struct trace_rec r = {.kind = TR_EXEC, .t = now, .tid = w};
+            read_comm(w, r.a);
+            emit(&r);
+            if (w == pid && !main_exec_seen) {
+                main_exec_seen = true;
+                /* Our filter on top of any it inherited: one more than the tracer has (or, on
+                 * kernels before 5.9 without the count, at least filter mode). */
+                long mine = status_field(getpid(), "Seccomp_filters"), its = status_field(w, "Seccomp_filters");
+                bool filtered = mine >= 0 && its >= 0 ? its > mine
+                                                      : status_field(w, "Seccomp") == SECCOMP_MODE_FILTER;
+                if (!filtered)
+                    emit(&(struct trace_rec){.kind = TR_INFO, .t = now, .tid = pid, .a = {ENOSYS, TI_NO_SECCOMP}});
+            }
+            ptrace(PTRACE_CONT, w, 0, 0);
+            break;
+        }
+        case PTRACE_EVENT_EXIT:
+            /* Its end: before it wakes a pthread_join (CLONE_CHILD_CLEARTID comes later in exit). */
+            if (ptrace(PTRACE_GETEVENTMSG, w, 0, &msg) == 0) {
+                /* Its final CPU time, read while it still exists (the work of one worker). */
+                int64_t on = -1, waited = -1;
+                schedstat_of(w, &on, &waited);
+                emit(&(struct trace_rec){.kind = TR_EXIT, .t = now, .tid = w, .a = {(int64_t)msg, on, waited}});
+                t->exit_sent = true;
+            }
+            if (w == pid)
+                main_delay = run_delay_ns(pid);
+            ptrace(PTRACE_CONT, w, 0, 0);
+            break;
+        case PTRACE_EVENT_STOP:
+            if (sig == SIGSTOP || sig == SIGTSTP || sig == SIGTTIN || sig == SIGTTOU)
+                ptrace(PTRACE_LISTEN, w, 0, 0); /* a group-stop: it stays stopped, as untraced */
+            else
+                ptrace(PTRACE_CONT, w, 0, 0);   /* a new task's first stop */
+            break;
+        case 0:
+            ptrace(PTRACE_CONT, w, 0, (void *)(long)sig); /* deliver the signal it was to get */
+            break;
+        default:
+            ptrace(PTRACE_CONT, w, 0, 0);
+            break;
+        }
+    }
+    emit(&(struct trace_rec){.kind = TR_END, .t = mono_ns()});
+    flush_out();
+    _exit(0);
+}
+
+/* --- In the grader -------------------------------------------------------------- */
+
+size_t trace_take(struct observation *o, struct trace_state *st, const char *buf, size_t n, double t0)
+{
+    size_t used = 0;
+    while (n - used >= sizeof(struct trace_rec)) {
+        struct trace_rec r;
+        memcpy(&r, buf + used, sizeof r);
+        used += sizeof r;
+        double t = (double)r.t / 1e9 - t0;
+        struct task *k;
+        switch (r.kind) {
+        case TR_INFO:
+            st->main_pid = r.tid;
+            if (r.a[0] == 0) {
+                o->traced = true;
+            } else {
+                o->traced = false;
+                free(o->trace_off);
+                o->trace_off = r.a[1] == TI_NO_SECCOMP
+                                   ? xstrdup("seccomp filters are not allowed here, so the tracer cannot stop "
+                                             "at the watched calls")
+                                   : xasprintf("ptrace is not allowed here (%s), so the tracer cannot watch "
+                                               "the program", strerror((int)r.a[0]));
+            }
+            break;
+        case TR_START:
+            k = obs_task(o, r.tid, true);
+            k->tgid = r.tgid ? r.tgid : r.tid;
+            k->parent = r.other;
+            k->is_thread = k->tgid != r.tid;
+            k->start = t;
+            break;
+        case TR_EXEC:
+            k = obs_task(o, r.tid, true);
+            k->execs++;
+            memcpy(k->comm, r.a, 16);
+            k->comm[16] = '\0';
+            break;
+        case TR_CALL:
+            if (r.other < 0 || r.other >= SK_N)
+                break;
+            k = obs_task(o, r.tid, true);
+            k->calls[r.other]++;
+            if (r.other == SK_EXIT_GROUP && k->exit_group_t < 0)
+                k->exit_group_t = t;
+            if ((o->ncalls & (o->ncalls - 1)) == 0)
+                o->calls = xrealloc(o->calls, (o->ncalls ? o->ncalls * 2 : 64) * sizeof *o->calls);
+            o->calls[o->ncalls++] = (struct sys_call){.t = t, .t_end = r.t2 ? (double)r.t2 / 1e9 - t0 : -1,
+                                                      .tid = r.tid, .tgid = k->tgid, .kind = (enum sys_kind)r.other,
+                                                      .arg = (long)r.a[0], .ret = (long)r.a[1]};
+            break;
+        case TR_COUNT:
+            if (r.other >= 0 && r.other < SK_N && (k = obs_task(o, r.tid, false)))
+                k->calls[r.other] = r.a[0];
+            break;
+        case TR_EXIT:
+            k = obs_task(o, r.tid, true);
+            k->end = t;
+            k->wait_status = (int)r.a[0];
+            if (r.a[1] > 0)
+                k->cpu = (double)r.a[1] / 1e9;
+            break;
+        case TR_MAIN:
+            st->main_done = 1;
+            st->main_status = (int)r.a[0];
+            st->user = (double)r.a[1] / 1e6;
+            st->sys = (double)r.a[2] / 1e6;
+            st->run_delay = r.t2 >= 0 ? (double)r.t2 / 1e9 : -1;
+            st->main_exit_t = t;
+            break;
+        case TR_END:
+            st->ended = 1;
+            break;
+        }
+    }
+    return used;
+}

@@ -1,0 +1,80 @@
+/* trace.h - the grader's kernel-level tracer: what a program really did.
+ *
+ * A run the grader traces has one more process of the grader's own between
+ * the grader and the program: the tracer. It forks the program, attaches to
+ * it with ptrace (PTRACE_SEIZE, following every fork, vfork, clone and
+ * clone3), and the program installs, just before exec, a seccomp-BPF filter
+ * that stops it only at the calls the labs judge (as `strace -f --seccomp-bpf`
+ * does): every way of waiting for time, wait4/waitid, kill, setsid,
+ * exit_group, and touching the probe's descriptor. Its other calls (write,
+ * futex locks, its counting loop) run at full speed. The tracer streams
+ * fixed-size binary records to the grader on a pipe the program never sees;
+ * sandbox.c reads them into the observation (struct task, struct sys_call).
+ *
+ * Usage (sandbox.c): in the tracer process, trace_program() (it forks, calls
+ * child() in the child, which must call trace_wait_attach() just before exec);
+ * in the grader, trace_take() on the bytes read from the tracer's pipe.
+ *
+ * See also: trace.c, observe.h (struct task, struct sys_call), sandbox.c.
+ */
+#ifndef GRADER_TRACE_H
+#define GRADER_TRACE_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "observe.h"
+
+#define PROBE_FD 1023 /* where the program finds the probe's pipe */
+
+/* One record on the tracer's pipe (shorter than PIPE_BUF: written whole). */
+enum trace_rec_kind {
+    TR_INFO,   /* tid: the program's pid; a[0]: 0 traced, else errno why not; a[1]: TI_* */
+    TR_START,  /* task tid of process tgid created by task 'other' (0: the program itself) */
+    TR_EXEC,   /* task tid ran execve; a[0], a[1]: its new name (16 bytes of comm) */
+    TR_CALL,   /* a watched call: other = enum sys_kind, t..t2, a[0] its first argument, a[1] result
+                * (waitid: the pid it reaped, 0 none), a[2] its number */
+    TR_COUNT,  /* at a task's end: other = kind, a[0] = calls made (records stop at TRACE_KEEP) */
+    TR_EXIT,   /* task tid ended: a[0] wait status, a[1] ns it was on a CPU, a[2] ns it waited for one */
+    TR_MAIN,   /* the program (main pid) was reaped: a[0] status, a[1] user us, a[2] sys us, t2 run delay ns */
+    TR_END,    /* the tracer is done: nothing follows */
+};
+enum { TI_SEIZED, TI_NO_PTRACE, TI_NO_SECCOMP };
+
+struct trace_rec {
+    int64_t t, t2;       /* CLOCK_MONOTONIC ns; t2: a call's return (0: it never returned) */
+    int32_t kind, tid, tgid, other;
+    int64_t a[3];
+};
+
+#define TRACE_KEEP 2000 /* call records per task and kind; past this only counted */
+
+/* In the tracer process: forks; the child runs child(arg) (which must end in
+ * exec, see below); the tracer traces it and every task
+ * it makes, writing records to out_fd, and exits when all are gone.
+ * close_fds: descriptors the tracer closes once the child has them. */
+_Noreturn void trace_program(int out_fd, void (*child)(void *arg, int sync_fd), void *arg, const int *close_fds,
+                             size_t nclose);
+/* In the program's child, before it drops privileges (a tracer without
+ * CAP_SYS_PTRACE, as root in Docker, may attach only to its own uid): waits
+ * until the tracer is attached; false if it could not attach. Then, just
+ * before exec (after PR_SET_NO_NEW_PRIVS), trace_install_filter() installs the
+ * seccomp filter; it returns 0 or an errno (then the run is not traced: the
+ * tracer sees no filter and says so). Both async-signal-safe. */
+bool trace_wait_attach(int sync_fd);
+int trace_install_filter(void);
+
+/* In the grader: applies whole records from buf[0..n) to o (t0: the run's
+ * start, CLOCK_MONOTONIC seconds); returns the bytes used. Sets *main_pid
+ * from TR_INFO, *main_status / *main_done from TR_MAIN, *ended at TR_END. */
+struct trace_state {
+    pid_t main_pid;
+    int main_status;
+    double user, sys, run_delay;
+    int main_done, ended;
+    double main_exit_t;  /* seconds after t0 when the main process was reaped */
+};
+size_t trace_take(struct observation *o, struct trace_state *st, const char *buf, size_t n, double t0);
+
+#endif
