@@ -40,6 +40,7 @@
 
 /* --only takes check names (a tag is --tag race): the three race checks. */
 #define RACE_CHECKS "race-mutex,race-atomic,race-local"
+#define CORRECTNESS_CHECKS "correctness-mutex,correctness-atomic,correctness-local"
 
 static const struct e2e_case table[] = {
     /* First phase, LAB3_JOBS at a time, the longest first. */
@@ -58,23 +59,23 @@ static const struct e2e_case table[] = {
      .skipped = "cpu",
      .clues = "cpu:only 1 CPU"},
     {.name = "nolock", .source = "tests/lab3/nolock.c", .only = RACE_CHECKS, .exit_status = 1, .fail = "race-mutex",
-     .pass = "build race-atomic race-local", .clues = "race-mutex:data race;race-mutex:count_mutex"},
+     .pass = "build race-atomic race-local integrity", .clues = "race-mutex:data race;race-mutex:count_mutex"},
     {.name = "localrace", .source = "tests/lab3/localrace.c", .only = RACE_CHECKS, .exit_status = 1,
-     .fail = "race-local", .pass = "build race-mutex race-atomic",
+     .fail = "race-local", .pass = "build race-mutex race-atomic integrity",
      .clues = "race-local:data race;race-local:count_local"},
     {.name = "volatile", .source = "tests/lab3/volatile.c", .only = RACE_CHECKS, .exit_status = 1,
-     .fail = "race-atomic", .pass = "build race-mutex race-local",
+     .fail = "race-atomic", .pass = "build race-mutex race-local integrity",
      .clues = "race-atomic:data race;race-atomic:count_atomic"},
     /* How each mode locks (the probe counts lock calls; an increment's time beside the calibration):
      * mutex around the whole loop, a mutex in atomic mode, an atomic load then a store. */
-    {.name = "mutexloop", .source = "tests/lab3/mutexloop.c", .only = "correctness", .exit_status = 1,
-     .fail = "correctness-mutex", .pass = "build correctness-atomic correctness-local",
+    {.name = "mutexloop", .source = "tests/lab3/mutexloop.c", .only = CORRECTNESS_CHECKS, .exit_status = 1,
+     .fail = "correctness-mutex", .pass = "build correctness-atomic correctness-local integrity",
      .clues = "correctness-mutex:locks were taken;correctness-mutex:lock and unlock around each increment"},
-    {.name = "atomicmutex", .source = "tests/lab3/atomicmutex.c", .only = "correctness", .exit_status = 1,
-     .fail = "correctness-atomic", .pass = "build correctness-mutex correctness-local",
+    {.name = "atomicmutex", .source = "tests/lab3/atomicmutex.c", .only = CORRECTNESS_CHECKS, .exit_status = 1,
+     .fail = "correctness-atomic", .pass = "build correctness-mutex correctness-local integrity",
      .clues = "correctness-atomic:mutex mode again"},
-    {.name = "loadstore", .source = "tests/lab3/loadstore.c", .only = "correctness", .exit_status = 1,
-     .fail = "correctness-atomic", .pass = "build correctness-mutex correctness-local",
+    {.name = "loadstore", .source = "tests/lab3/loadstore.c", .only = CORRECTNESS_CHECKS, .exit_status = 1,
+     .fail = "correctness-atomic", .pass = "build correctness-mutex correctness-local integrity",
      .clues = "correctness-atomic:a load then a store is two steps"},
     /* Code that changes under the race detector, or hides from it: integrity fails, the score is 0. */
     {.name = "sanitize_ifdef", .source = "tests/lab3/sanitize_ifdef.c", .only = "integrity", .exit_status = 1,
