@@ -188,11 +188,14 @@ static bool is_metadata(const char *name)
            !strcmp(name, "__MACOSX");
 }
 
-/* Finds the lab's student file at most three folders deep. */
+/* Finds the lab's student file at most three folders deep, without entering a
+ * folder through a symbolic link. Returns it even when it is a link, a FIFO or
+ * a device: the caller refuses those with a message. */
 static char *find_deep(const char *dir, const char *file, int depth)
 {
     char *here = xasprintf("%s/%s", dir, file);
-    if (is_file(here))
+    struct stat st;
+    if (lstat(here, &st) == 0 && !S_ISDIR(st.st_mode))
         return here;
     free(here);
     if (depth == 0)
@@ -204,13 +207,40 @@ static char *find_deep(const char *dir, const char *file, int depth)
         if (e->d_name[0] == '.' || !strcmp(e->d_name, "__MACOSX"))
             continue;
         char *sub = xasprintf("%s/%s", dir, e->d_name);
-        if (is_dir(sub))
+        if (lstat(sub, &st) == 0 && S_ISDIR(st.st_mode))
             found = find_deep(sub, file, depth - 1);
         free(sub);
     }
     if (d)
         closedir(d);
     return found;
+}
+
+#define UNPACK_MAX_FILES 2000
+#define UNPACK_MAX_BYTES (64LL << 20)
+#define UNPACK_MAX_FILE (16LL << 20) /* RLIMIT_FSIZE of the unpacking tool */
+
+/* Counts what an archive unpacked to (without following links). */
+static void tally(const char *path, long long *files, long long *bytes)
+{
+    struct stat st;
+    if (lstat(path, &st) < 0 || *files > UNPACK_MAX_FILES)
+        return;
+    ++*files;
+    *bytes += S_ISREG(st.st_mode) ? (long long)st.st_size : 0;
+    if (!S_ISDIR(st.st_mode))
+        return;
+    DIR *d = opendir(path);
+    struct dirent *e;
+    while (d && (e = readdir(d))) {
+        if (!strcmp(e->d_name, ".") || !strcmp(e->d_name, ".."))
+            continue;
+        char *sub = xasprintf("%s/%s", path, e->d_name);
+        tally(sub, files, bytes);
+        free(sub);
+    }
+    if (d)
+        closedir(d);
 }
 
 /* Unpacks an archive into a fresh folder, as the sandbox user, under limits. */
@@ -220,8 +250,9 @@ static char *unpack(const char *archive, char **why)
     const char *base = strrchr(archive, '/');
     base = base ? base + 1 : archive;
     char *copy = xasprintf("%s/%s", dir, base);
-    if (!copy_file(archive, copy, 0644)) {
-        *why = xasprintf("cannot read %s", archive);
+    char *cannot = NULL;
+    if (!copy_submission_file(NULL, archive, base, UNPACK_MAX_BYTES, copy, &cannot)) {
+        *why = cannot;
         free(copy);
         return dir;
     }
@@ -233,7 +264,8 @@ static char *unpack(const char *archive, char **why)
     sandbox_chown(unpacked);
     const char *zip_argv[] = {"unzip", "-q", "-o", base, "-d", "unpacked", NULL};
     const char *tar_argv[] = {"tar", "-xzf", base, "-C", "unpacked", "--no-same-owner", NULL};
-    struct run_spec spec = {.argv = (char *const *)(zip ? zip_argv : tar_argv), .dir = dir, .time_limit = 30};
+    struct run_spec spec = {.argv = (char *const *)(zip ? zip_argv : tar_argv), .dir = dir, .time_limit = 20,
+                            .max_file = UNPACK_MAX_FILE};
     struct observation o;
     sandbox_run(&spec, &o);
     if (!ended_well(&o)) {
@@ -243,6 +275,12 @@ static char *unpack(const char *archive, char **why)
             said++;
         *why = xasprintf("could not unpack %s: %s", base,
                          *said ? said : o.started ? "not a valid archive" : "no unzip or tar here");
+    } else {
+        long long files = 0, bytes = 0;
+        tally(unpacked, &files, &bytes);
+        if (files > UNPACK_MAX_FILES || bytes > UNPACK_MAX_BYTES)
+            *why = xasprintf("%s unpacks to more than %d files or %lld MiB: upload only your source files", base,
+                             UNPACK_MAX_FILES, UNPACK_MAX_BYTES >> 20);
     }
     obs_free(&o);
     free(copy);
@@ -328,20 +366,34 @@ static _Noreturn void grade_one(const struct lab *lab, const struct grade_option
     size_t n = strlen(en->path);
     bool archive = (n > 7 && !strcmp(en->path + n - 7, ".tar.gz")) || (n > 4 && !strcmp(en->path + n - 4, ".tgz")) ||
                    (n > 4 && !strcmp(en->path + n - 4, ".zip"));
-    if (archive) {
+    struct stat est;
+    if (lstat(en->path, &est) == 0 && S_ISLNK(est.st_mode)) {
+        const char *base = strrchr(en->path, '/');
+        why = xasprintf("%s is a symbolic link: upload the submission itself", base ? base + 1 : en->path);
+    } else if (archive) {
         tmp = unpack(en->path, &why);
         if (!why) {
             char *where = xasprintf("%s/unpacked", tmp);
             file = find_deep(where, lab->student_file, 3);
             free(where);
         }
-    } else if (is_dir(en->path)) {
+    } else if (S_ISDIR(est.st_mode)) {
         file = find_deep(en->path, lab->student_file, 3);
     } else {
         file = xstrdup(en->path);
     }
     if (!why && !file)
         why = xasprintf("no %s in the submission", lab->student_file);
+    /* A link, FIFO, device or hard link where the file should be: say so, never read it. */
+    if (!why && file) {
+        const char *base = strrchr(file, '/');
+        int fd = open_submission_file(NULL, file, base ? base + 1 : file, SUBMISSION_MAX_BYTES, &why);
+        struct stat fst;
+        if (fd >= 0 && archive && fstat(fd, &fst) == 0 && fst.st_nlink > 1)
+            why = xasprintf("%s is a hard link: upload the file itself", lab->student_file);
+        if (fd >= 0)
+            close(fd);
+    }
 
     int status = 1;
     struct grading g = {0};

@@ -4,28 +4,43 @@
 #define _GNU_SOURCE
 #include "build.h"
 
+#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "sandbox.h"
 
 char *find_student_file(const struct lab *lab, const char *submission, char **why)
 {
-    if (is_dir(submission)) {
-        char *path = xasprintf("%s/%s", submission, lab->student_file);
-        if (is_file(path))
-            return path;
+    struct stat st;
+    if (lstat(submission, &st) == 0 && S_ISDIR(st.st_mode)) {
+        /* The file and every folder between: no symbolic link, no device, no FIFO. */
+        int fd = open_submission_file(submission, lab->student_file, lab->student_file, SUBMISSION_MAX_BYTES, why);
+        if (fd >= 0) {
+            close(fd);
+            return xasprintf("%s/%s", submission, lab->student_file);
+        }
+        if (!*why || errno != ENOENT)
+            return NULL;
+        free(*why);
         *why = xasprintf("%s has no %s (the %s submission is that one file)", submission,
                          lab->student_file, lab->name);
-        free(path);
         return NULL;
     }
-    if (is_file(submission)) {
+    if (lstat(submission, &st) == 0) {
         size_t n = strlen(submission);
-        if (n > 2 && !strcmp(submission + n - 2, ".c"))
-            return xstrdup(submission);
-        *why = xasprintf("%s is not a .c file", submission);
-        return NULL;
+        if (n <= 2 || strcmp(submission + n - 2, ".c") != 0) {
+            *why = xasprintf("%s is not a .c file", submission);
+            return NULL;
+        }
+        const char *base = strrchr(submission, '/');
+        int fd = open_submission_file(NULL, submission, base ? base + 1 : submission, SUBMISSION_MAX_BYTES, why);
+        if (fd < 0)
+            return NULL;
+        close(fd);
+        return xstrdup(submission);
     }
     *why = xasprintf("no such file or folder: %s", submission);
     return NULL;

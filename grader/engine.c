@@ -143,8 +143,11 @@ static void build_in(struct engine *e, const char *name, const char *const *flag
     struct grading *g = e->g;
     char *dir = sandbox_subdir(g->dir, name);
     char *dst = xasprintf("%s/%s", dir, g->lab->student_file);
-    if (!copy_file(g->student_file, dst, 0644))
-        die("cannot copy %s", g->student_file);
+    char *why = NULL;
+    const char *base = strrchr(g->student_file, '/');
+    if (!copy_submission_file(NULL, g->student_file, base ? base + 1 : g->student_file, SUBMISSION_MAX_BYTES, dst,
+                              &why))
+        die("%s", why);
     sandbox_chown(dst);
     build_program(dir, g->lab->student_file, g->lab->program, flags, b);
     sandbox_seal(dir);

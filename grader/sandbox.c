@@ -43,6 +43,7 @@
 #define DRIVER_START_LIMIT 15.0     /* a driven program silent this long is stopped (timed out) */
 #define DEFAULT_PROCS 64
 #define DEFAULT_DATA (512LL << 20)
+#define DEFAULT_FILE (64LL << 20)
 #define SLOT_DIR "/run/grade-slots"   /* root only: which sandbox uids are in use */
 #define MAX_SLOTS 256
 
@@ -245,7 +246,8 @@ static _Noreturn void exec_child(const struct run_spec *spec, int out_fd, int er
     rlim_t cpu = (rlim_t)spec->time_limit + 2;
     set_limit(RLIMIT_CPU, cpu, cpu + 1);
     set_limit(RLIMIT_CORE, 0, 0);
-    set_limit(RLIMIT_FSIZE, 64 << 20, 64 << 20);
+    rlim_t fsize = spec->max_file > 0 ? (rlim_t)spec->max_file : DEFAULT_FILE;
+    set_limit(RLIMIT_FSIZE, fsize, fsize);
     set_limit(RLIMIT_NOFILE, 1024, 1024);
     long long data = spec->max_data ? spec->max_data : DEFAULT_DATA;
     if (data > 0)

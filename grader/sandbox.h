@@ -52,6 +52,7 @@ struct run_spec {
     void *driver_arg;
     bool trace;               /* run under the grader's tracer (trace.h): the kernel's view */
     bool sample;              /* with trace: sample every task's CPU every few ms (cpu_sample) */
+    long long max_file;       /* bytes a file may grow to (RLIMIT_FSIZE), 0: default */
 };
 
 /* Where valgrind writes its log (--log-fd): a pipe at a descriptor inside

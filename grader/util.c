@@ -10,7 +10,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <linux/openat2.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -190,6 +192,80 @@ bool copy_file(const char *from, const char *to, int mode)
 {
     struct sbuf b = {0};
     bool ok = read_file(from, &b, (size_t)64 << 20) && write_file(to, b.data ? b.data : "", b.len, mode);
+    sbuf_free(&b);
+    return ok;
+}
+
+int open_submission_file(const char *dir, const char *path, const char *name, long long max, char **why)
+{
+    int fd = -1;
+    if (dir) {
+        /* Every component below dir: no link may lead out of it (openat2, Linux 5.6). */
+        int dfd = open(dir, O_PATH | O_DIRECTORY | O_CLOEXEC);
+        if (dfd >= 0) {
+            struct open_how how = {.flags = O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC,
+                                   .resolve = RESOLVE_NO_SYMLINKS | RESOLVE_BENEATH | RESOLVE_NO_MAGICLINKS};
+            fd = (int)syscall(SYS_openat2, dfd, path, &how, sizeof how);
+            if (fd < 0 && errno == ENOSYS) /* an older kernel: at least the last component */
+                fd = openat(dfd, path, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
+            close(dfd);
+        }
+    } else {
+        fd = open(path, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
+    }
+    struct stat st;
+    if (fd < 0) {
+        int e = errno;
+        if (errno == ELOOP || errno == EXDEV) {
+            /* Only the link's name is ever shown, never where it points. */
+            char *full = dir ? xasprintf("%s/%s", dir, path) : xstrdup(path);
+            struct stat lst;
+            bool last = lstat(full, &lst) == 0 && S_ISLNK(lst.st_mode);
+            free(full);
+            *why = last ? xasprintf("%s is a symbolic link: upload the file itself", name)
+                        : xasprintf("%s lies in a folder that is a symbolic link: upload the files themselves", name);
+        }
+        else
+            *why = xasprintf("cannot read %s: %s", name, strerror(errno));
+        errno = e; /* for the caller: ENOENT is "no such file" */
+        return -1;
+    }
+    if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
+        *why = xasprintf("%s is not a regular file (%s): upload the file itself", name,
+                         S_ISDIR(st.st_mode) ? "a folder" : S_ISFIFO(st.st_mode) ? "a FIFO"
+                         : S_ISCHR(st.st_mode) || S_ISBLK(st.st_mode) ? "a device" : "a special file");
+        close(fd);
+        return -1;
+    }
+    if (st.st_size > max) {
+        *why = xasprintf("%s is %lld bytes: over the %lld KiB a submitted file may have", name,
+                         (long long)st.st_size, max >> 10);
+        close(fd);
+        return -1;
+    }
+    fcntl(fd, F_SETFL, 0); /* a regular file: blocking reads from here */
+    return fd;
+}
+
+bool copy_submission_file(const char *dir, const char *path, const char *name, long long max, const char *to,
+                          char **why)
+{
+    int fd = open_submission_file(dir, path, name, max, why);
+    if (fd < 0)
+        return false;
+    struct sbuf b = {0};
+    char buf[8192];
+    ssize_t n;
+    while ((n = read(fd, buf, sizeof buf)) > 0 && b.len <= (size_t)max)
+        sbuf_add(&b, buf, (size_t)n);
+    close(fd);
+    bool ok = n >= 0 && b.len <= (size_t)max;
+    if (!ok)
+        *why = xasprintf("cannot read %s", name);
+    else if (!write_file(to, b.data ? b.data : "", b.len, 0644)) {
+        *why = xasprintf("cannot write %s", to);
+        ok = false;
+    }
     sbuf_free(&b);
     return ok;
 }

@@ -56,6 +56,16 @@ void sbuf_add_printable(struct sbuf *b, const char *s, size_t len, bool text);
 bool read_file(const char *path, struct sbuf *out, size_t max);
 bool write_file(const char *path, const char *data, size_t len, int mode);
 bool copy_file(const char *from, const char *to, int mode);
+/* A student's file, opened without following a symbolic link in its last
+ * component (and, under a folder, in any component below it): a link, a
+ * device, a FIFO, a folder or a file over max bytes is refused. Returns an open
+ * descriptor, or -1 with a message naming only NAME (never a link's target)
+ * in *why. dir: the submission folder the path is relative to, or NULL. */
+int open_submission_file(const char *dir, const char *path, const char *name, long long max, char **why);
+/* Copies what open_submission_file opens to a new file at `to`. */
+bool copy_submission_file(const char *dir, const char *path, const char *name, long long max, const char *to,
+                          char **why);
+#define SUBMISSION_MAX_BYTES (1LL << 20) /* a source file larger than this is refused */
 bool mkdir_p(const char *path, int mode);
 void remove_tree(const char *path);
 bool is_dir(const char *path);
