@@ -5,12 +5,18 @@
 #include "build.h"
 
 #include <errno.h>
+#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include "sandbox.h"
+
+/* The compiler's limits: the references build in 0.3 s and < 256 MiB. */
+#define BUILD_SECONDS 20
+#define BUILD_MEMORY (512LL << 20)
+#define BUILD_FILE (64LL << 20)
 
 char *find_student_file(const struct lab *lab, const char *submission, char **why)
 {
@@ -64,23 +70,42 @@ void build_program(const char *dir, const char *src, const char *out, const char
     struct run_spec spec = {
         .argv = (char *const *)argv,
         .dir = dir,
-        .time_limit = 60,
+        .time_limit = BUILD_SECONDS,
         .max_procs = 64,
-        .max_data = -1,
+        .max_data = BUILD_MEMORY,
+        .max_as = BUILD_MEMORY,
+        .max_file = BUILD_FILE,
     };
     struct observation o;
     sandbox_run(&spec, &o);
     struct sbuf log = {0};
     *b = (struct build_result){.attempted = true};
+    bool out_of_memory = false;
     for (size_t i = 0; i < o.nlines; i++) {
         sbuf_printf(&log, "%s\n", o.lines[i].text);
         if (strstr(o.lines[i].text, "warning:"))
             b->warnings++;
+        /* cc1 under RLIMIT_AS: "out of memory allocating"; the driver: "Killed signal". */
+        if (strstr(o.lines[i].text, "out of memory") || strstr(o.lines[i].text, "virtual memory exhausted") ||
+            strstr(o.lines[i].text, "Cannot allocate memory"))
+            out_of_memory = true;
     }
     char *exe = xasprintf("%s/%s", dir, out);
     b->ok = o.exited && o.exit_code == 0 && is_file(exe);
+    /* A compiler stopped by a limit is a build failure that says which. */
     if (o.timed_out)
-        sbuf_puts(&log, "(the compiler was stopped after 60 s)\n");
+        sbuf_printf(&log, "(the compiler was stopped at the build's %d s time limit)\n", BUILD_SECONDS);
+    else if (o.term_signal == SIGXCPU)
+        sbuf_printf(&log, "(the compiler was stopped at the build's CPU time limit)\n");
+    else if (o.term_signal == SIGXFSZ)
+        sbuf_printf(&log, "(the compiler was stopped: it wrote a file past the build's %lld MiB limit)\n",
+                    BUILD_FILE >> 20);
+    else if (o.output_flood)
+        sbuf_printf(&log, "(the compiler was stopped: it printed %zu bytes of messages)\n", o.out_bytes);
+    else if (!b->ok && out_of_memory)
+        sbuf_printf(&log, "(the compiler ran out of the build's %lld MiB memory limit: does the program "
+                    "#include something that is not a header, or a file without end such as /dev/zero?)\n",
+                    BUILD_MEMORY >> 20);
     b->log = sbuf_take(&log);
     free(exe);
     obs_free(&o);

@@ -227,7 +227,8 @@ static void run_race(struct engine *e, const struct params *p, struct run_spec *
     struct grading *g = e->g;
     static char *const tsan_env[] = {TSAN_OPTIONS, NULL};
     double limit = spec->time_limit;
-    spec->max_data = -1; /* TSan maps terabytes of shadow memory: RLIMIT_DATA stops it */
+    spec->max_data = -1; /* TSan maps terabytes of shadow memory: RLIMIT_DATA and RLIMIT_AS stop it */
+    spec->max_as = -1;
     spec->pty = false;
     if (tool_withheld("tsan"))
         e->tsan = -1;
@@ -267,6 +268,7 @@ static void run_race(struct engine *e, const struct params *p, struct run_spec *
     }
     const char *const helgrind[] = {"valgrind", "--tool=helgrind", VALGRIND_COMMON, NULL};
     spec->env = NULL;
+    spec->max_as = SANDBOX_MEMCHECK_AS;
     spec->time_limit = limit * 100 + 20;
     spec->valgrind_log = true;
     argv_for(e, p, argv, max, helgrind);
@@ -349,6 +351,7 @@ static void run_plan(struct engine *e, enum plan plan, const struct params *p, s
         spec.time_limit = spec.time_limit * 10 + 20;
         spec.max_data = -1;
         spec.valgrind_log = true;
+        spec.max_as = SANDBOX_MEMCHECK_AS;
         argv_for(e, p, argv, ARRAY_LEN(argv), memcheck);
         break;
     case PLAN_BAD_ARGS:

@@ -126,8 +126,9 @@ void sandbox_init(int slot)
         snprintf(who, sizeof who, "runs as you (grader not root: no separate uid)");
     snprintf(protection, sizeof protection,
              "%s; own session, whole tree killed after each run; limits: wall time, CPU, "
-             "%d processes, %lld MiB data, 64 MiB files; stdin /dev/null",
-             who, DEFAULT_PROCS, DEFAULT_DATA >> 20);
+             "%d processes, %lld MiB address space (every mapping; %lld MiB under valgrind, none under "
+             "ThreadSanitizer), %lld MiB files; stdin /dev/null",
+             who, DEFAULT_PROCS, SANDBOX_DEFAULT_AS >> 20, SANDBOX_MEMCHECK_AS >> 20, DEFAULT_FILE >> 20);
 }
 
 int sandbox_uid(void)
@@ -252,6 +253,10 @@ static _Noreturn void exec_child(const struct run_spec *spec, int out_fd, int er
     long long data = spec->max_data ? spec->max_data : DEFAULT_DATA;
     if (data > 0)
         set_limit(RLIMIT_DATA, (rlim_t)data, (rlim_t)data);
+    /* RLIMIT_DATA does not count MAP_SHARED mappings; the address space does. */
+    long long as = spec->max_as ? spec->max_as : SANDBOX_DEFAULT_AS;
+    if (as > 0)
+        set_limit(RLIMIT_AS, (rlim_t)as, (rlim_t)as);
     int procs = spec->max_procs ? spec->max_procs : DEFAULT_PROCS;
     if (sbx_uid < 0) {
         /* Our own uid: the limit counts every process we already have too (and the tracer). */

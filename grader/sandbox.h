@@ -23,6 +23,8 @@
 #include "observe.h"
 
 #define SANDBOX_UID_BASE 61000
+#define SANDBOX_DEFAULT_AS (512LL << 20)   /* a program's address space: stops a 640 MiB shared mapping */
+#define SANDBOX_MEMCHECK_AS (1LL << 30)    /* under valgrind, which keeps its own tables there too */
 
 /* A driver is grader code that talks to the program while it runs (lab 4:
  * the grader is the server's client). sandbox_run starts it in a thread of
@@ -45,6 +47,8 @@ struct run_spec {
     double time_limit;        /* wall seconds */
     int max_procs;            /* processes and threads (RLIMIT_NPROC), 0: default */
     long long max_data;       /* bytes of data memory (RLIMIT_DATA), 0: default, -1: none */
+    long long max_as;         /* bytes of address space, every mapping, shared ones too
+                               * (RLIMIT_AS), 0: default, -1: none (ThreadSanitizer) */
     char *const *env;         /* extra NAME=value settings, NULL-terminated, or NULL */
     const char *home;         /* $HOME (an empty folder the program cannot write), NULL: dir */
     bool valgrind_log;        /* a pipe at SANDBOX_LOG_FD, read into obs->valgrind_log */
