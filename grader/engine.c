@@ -121,6 +121,8 @@ struct engine {
     char *program;             /* top/src/<program> */
     char *home;                /* top/home */
     int nruns;                 /* run folders made so far */
+    const char *visible[4];    /* what a private /tmp must still show: top, --exec's folders */
+    char *exec_dirs[2];        /* folders of absolute paths --exec names (a program built in /tmp) */
     char *tsan_program;        /* top/tsan/<program>, once built */
     int tsan;                  /* ThreadSanitizer build: 0 not tried, 1 built, -1 unusable */
     double quiet_budget;       /* s this grading may wait for a quiet machine */
@@ -329,7 +331,7 @@ static void run_plan(struct engine *e, enum plan plan, const struct params *p, s
     const char *argv[64];
     char *dir = fresh_run_dir(e);
     struct run_spec spec = {.argv = (char *const *)argv, .dir = dir, .home = e->home,
-                            .time_limit = lab->time_limit(p)};
+                            .time_limit = lab->time_limit(p), .visible = e->visible};
     const char *const memcheck[] = {
         "valgrind", "--tool=memcheck", "--leak-check=full", "--errors-for-leak-kinds=definite",
         "--track-fds=yes", VALGRIND_COMMON, NULL};
@@ -772,6 +774,8 @@ static void engine_free(struct engine *e)
 {
     free(e->program);
     free(e->home);
+    for (size_t i = 0; i < ARRAY_LEN(e->exec_dirs); i++)
+        free(e->exec_dirs[i]);
     free(e->tsan_program);
 }
 
@@ -795,6 +799,21 @@ int grade(const struct lab *lab, const struct grade_options *opt, struct grading
                        .home = xasprintf("%s/home", g->dir)};
     if (mkdir(e.home, 0555) < 0 || chmod(e.home, 0555) < 0) /* empty; the sandbox user may not write */
         die("mkdir %s", e.home);
+    e.visible[0] = g->dir;
+    if (opt->exec_cmd) {
+        /* --exec /tmp/x/prog: a private /tmp must still show prog's folder. */
+        char *words = xstrdup(opt->exec_cmd), *save = NULL;
+        size_t n = 0;
+        for (char *w = strtok_r(words, " \t", &save); w && n < ARRAY_LEN(e.exec_dirs); w = strtok_r(NULL, " \t", &save)) {
+            char *slash = strrchr(w, '/');
+            if (w[0] != '/' || !is_file(w) || slash == w)
+                continue;
+            e.exec_dirs[n] = xstrndup(w, (size_t)(slash - w));
+            e.visible[1 + n] = e.exec_dirs[n];
+            n++;
+        }
+        free(words);
+    }
     if (opt->exec_cmd) { /* the command's files can be copied: each run gets a copy */
         char *probe_dir = sandbox_subdir(g->dir, "exec");
         bool ok = copy_exec_files(probe_dir, opt->exec_cmd, why);
@@ -870,6 +889,7 @@ int grade(const struct lab *lab, const struct grade_options *opt, struct grading
         lab->epilogue(&rn, &base, g->cpus, &g->epilogue);
     }
     free(shared);
+    sandbox_clean_up(&g->epilogue);
     engine_free(&e);
     g->seconds = now_mono() - t_start;
     return 0;

@@ -20,6 +20,11 @@
 #include <string.h>
 #include <sys/file.h>
 #include <sys/ioctl.h>
+#include <sys/ipc.h>
+#include <sys/mount.h>
+#include <sys/msg.h>
+#include <sys/sem.h>
+#include <sys/shm.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
@@ -50,9 +55,15 @@
 static int sbx_uid = -1;
 static volatile sig_atomic_t interrupted; /* SIGINT/SIGTERM/SIGHUP reached the grader */
 static int own_procs;          /* processes (and threads) of our uid, when not root */
-static char protection[320];
+static char protection[640];
 static pid_t tracer_pid;       /* the run's tracer (trace.c), 0: none; not the program's */
 static bool tracer_reaped;
+static bool private_tmp;       /* runs get their own /tmp, /dev/shm, IPC (mount+IPC namespaces) */
+#define MAX_VISIBLE 8
+#define MAX_HIDDEN 4
+static const char *const fresh_dirs[] = {"/tmp", "/var/tmp", "/dev/shm"};
+static char *hidden[MAX_HIDDEN]; /* the kit's folders a program must not read */
+static size_t nhidden;
 
 /* Tasks (processes and threads) owned by uid, as RLIMIT_NPROC counts them. */
 static int count_tasks_of(uid_t uid)
@@ -93,6 +104,43 @@ static int claim_slot(void)
     die("no free sandbox slot in %s (%d graders running?)", SLOT_DIR, MAX_SLOTS);
 }
 
+/* GRADE_WITHOUT=namespaces: act as if mount namespaces were refused (tests). */
+static bool withheld(const char *what)
+{
+    const char *list = getenv("GRADE_WITHOUT");
+    size_t n = strlen(what);
+    for (const char *s = list; s && *s;) {
+        size_t len = strcspn(s, ",");
+        if (len == n && !strncmp(s, what, n))
+            return true;
+        s += len + (s[len] == ',');
+    }
+    return false;
+}
+
+/* Whether this process may make mount and IPC namespaces and mount a tmpfs
+ * (root with CAP_SYS_ADMIN; not in Docker's default profile): tried once, in a child. */
+static bool can_make_private_mounts(void)
+{
+    pid_t pid = fork();
+    if (pid < 0)
+        return false;
+    if (pid == 0) {
+        bool ok = unshare(CLONE_NEWNS | CLONE_NEWIPC) == 0 && mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) == 0 &&
+                  mount("tmpfs", "/tmp", "tmpfs", MS_NOSUID | MS_NODEV, "mode=1777,size=1m") == 0;
+        _exit(ok ? 0 : 1);
+    }
+    int st;
+    while (waitpid(pid, &st, 0) < 0 && errno == EINTR)
+        ;
+    return WIFEXITED(st) && WEXITSTATUS(st) == 0;
+}
+
+bool sandbox_private_tmp(void)
+{
+    return private_tmp;
+}
+
 static void on_interrupt(int sig)
 {
     (void)sig;
@@ -119,6 +167,23 @@ void sandbox_init(int slot)
         sbx_uid = SANDBOX_UID_BASE + (slot >= 0 ? slot : claim_slot());
     else
         own_procs = count_tasks_of(getuid());
+    private_tmp = sbx_uid >= 0 && !withheld("namespaces") && can_make_private_mounts();
+    if (private_tmp) {
+        /* The kit is the folder above the grader's: its answers and its tests. */
+        static const char *const secret[] = {"solutions", "tests"};
+        char *kit = xstrdup(self_dir());
+        char *slash = strrchr(kit, '/');
+        if (slash)
+            *slash = '\0';
+        for (size_t i = 0; i < ARRAY_LEN(secret) && nhidden < MAX_HIDDEN; i++) {
+            char *dir = xasprintf("%s/%s", kit, secret[i]);
+            if (is_dir(dir))
+                hidden[nhidden++] = dir;
+            else
+                free(dir);
+        }
+        free(kit);
+    }
     char who[96];
     if (sbx_uid >= 0)
         snprintf(who, sizeof who, "runs as uid %d, not root", sbx_uid);
@@ -127,8 +192,13 @@ void sandbox_init(int slot)
     snprintf(protection, sizeof protection,
              "%s; own session, whole tree killed after each run; limits: wall time, CPU, "
              "%d processes, %lld MiB address space (every mapping; %lld MiB under valgrind, none under "
-             "ThreadSanitizer), %lld MiB files; stdin /dev/null",
-             who, DEFAULT_PROCS, SANDBOX_DEFAULT_AS >> 20, SANDBOX_MEMCHECK_AS >> 20, DEFAULT_FILE >> 20);
+             "ThreadSanitizer), %lld MiB files; stdin /dev/null; %s",
+             who, DEFAULT_PROCS, SANDBOX_DEFAULT_AS >> 20, SANDBOX_MEMCHECK_AS >> 20, DEFAULT_FILE >> 20,
+             private_tmp ? "private /tmp, /var/tmp, /dev/shm and IPC per run, the kit's solutions/ and tests/ "
+                           "hidden (mount namespace)"
+             : sbx_uid >= 0 ? "own TMPDIR; /tmp, /var/tmp, /dev/shm and IPC of its uid emptied after grading "
+                              "(no mount namespace here)"
+                            : "own TMPDIR only (not root: /tmp and /dev/shm are shared)");
 }
 
 int sandbox_uid(void)
@@ -141,10 +211,16 @@ const char *sandbox_protection(void)
     return protection;
 }
 
+/* The folders this grader made (not what a program left), for sandbox_clean_up. */
+static char *made[16];
+static size_t nmade;
+
 char *sandbox_make_dir(void)
 {
     char *dir = make_scratch_dir();
     sandbox_chown(dir);
+    if (sbx_uid >= 0)
+        chmod(dir, 0700); /* another grading's sandbox user must not read a submission */
     return dir;
 }
 
@@ -152,8 +228,13 @@ char *make_scratch_dir(void)
 {
     const char *tmp = getenv("TMPDIR");
     char *dir = xasprintf("%s/grade.XXXXXX", tmp && *tmp ? tmp : "/tmp");
-    if (!mkdtemp(dir) || chmod(dir, 0755) < 0)
+    if (!mkdtemp(dir))
         die("mkdtemp %s", dir);
+    /* As root: only this grader's sandbox user (its group) may enter. */
+    if (sbx_uid >= 0 ? chown(dir, getuid(), (gid_t)sbx_uid) < 0 || chmod(dir, 0750) < 0 : chmod(dir, 0755) < 0)
+        die("chmod %s", dir);
+    if (nmade < ARRAY_LEN(made))
+        made[nmade++] = xstrdup(dir);
     return dir;
 }
 
@@ -218,8 +299,79 @@ static _Noreturn void child_fail(int err_fd, const char *what)
     _exit(127);
 }
 
+/* True if path is dir or lies below it. */
+static bool is_under(const char *path, const char *dir)
+{
+    size_t n = strlen(dir);
+    return !strncmp(path, dir, n) && (path[n] == '/' || path[n] == '\0');
+}
+
+/* In the child, as root, before the uid change (async-signal-safe calls only):
+ * new mount and IPC namespaces where /tmp, /var/tmp and /dev/shm are empty
+ * tmpfs, the folders the run needs (keep) are bound back at the same paths,
+ * and the kit's secret folders are covered by an empty read-only tmpfs. The
+ * namespaces end with the run: nothing it left there outlives it. No PID
+ * namespace: lab 2 judges zombies and orphans as the real system shows them. */
+static bool enter_private_mounts(const char *const *keep)
+{
+    if (unshare(CLONE_NEWNS | CLONE_NEWIPC) < 0 || mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0)
+        return false;
+    /* Opened in the new namespace (a bind's source must be one of its mounts), before /tmp is covered. */
+    int fds[MAX_VISIBLE + 2];
+    size_t n = 0;
+    for (; keep[n] && n < MAX_VISIBLE + 2; n++)
+        if ((fds[n] = open(keep[n], O_PATH | O_DIRECTORY | O_CLOEXEC)) < 0)
+            return false;
+    for (size_t i = 0; i < ARRAY_LEN(fresh_dirs); i++) {
+        struct stat st;
+        if (stat(fresh_dirs[i], &st) == 0 && S_ISDIR(st.st_mode) &&
+            mount("tmpfs", fresh_dirs[i], "tmpfs", MS_NOSUID | MS_NODEV, "mode=1777,size=64m") < 0)
+            return false;
+    }
+    for (size_t k = 0; k < n; k++) {
+        bool covered = false;
+        for (size_t i = 0; i < ARRAY_LEN(fresh_dirs); i++)
+            covered = covered || is_under(keep[k], fresh_dirs[i]);
+        if (!covered)
+            continue;
+        /* mkdir -p the path in the new tmpfs, then bind the old folder there. */
+        char path[PATH_MAX];
+        size_t len = strlen(keep[k]);
+        if (len >= sizeof path)
+            return false;
+        memcpy(path, keep[k], len + 1);
+        for (size_t c = 1; c <= len; c++) {
+            if (path[c] != '/' && path[c] != '\0')
+                continue;
+            char was = path[c];
+            path[c] = '\0';
+            if (mkdir(path, 0755) < 0 && errno != EEXIST)
+                return false;
+            path[c] = was;
+        }
+        char from[40] = "/proc/self/fd/", digits[12];
+        size_t d = 0, f = strlen(from);
+        int fd = fds[k];
+        do
+            digits[d++] = (char)('0' + fd % 10);
+        while ((fd /= 10) > 0);
+        while (d > 0)
+            from[f++] = digits[--d];
+        from[f] = '\0';
+        if (mount(from, keep[k], NULL, MS_BIND | MS_REC, NULL) < 0)
+            return false;
+    }
+    for (size_t k = 0; k < n; k++)
+        close(fds[k]);
+    for (size_t h = 0; h < nhidden; h++)
+        if (mount("tmpfs", hidden[h], "tmpfs", MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC, "mode=0555,size=4k") < 0)
+            return false;
+    return true;
+}
+
 static _Noreturn void exec_child(const struct run_spec *spec, int out_fd, int err_fd, int probe_fd,
-                                 int log_fd, int status_fd, char **envp, pid_t parent, int sync_fd)
+                                 int log_fd, int status_fd, char **envp, pid_t parent, int sync_fd,
+                                 const char *const *keep)
 {
     if (setsid() < 0)
         child_fail(status_fd, "setsid");
@@ -257,6 +409,8 @@ static _Noreturn void exec_child(const struct run_spec *spec, int out_fd, int er
     long long as = spec->max_as ? spec->max_as : SANDBOX_DEFAULT_AS;
     if (as > 0)
         set_limit(RLIMIT_AS, (rlim_t)as, (rlim_t)as);
+    if (private_tmp && !enter_private_mounts(keep))
+        child_fail(status_fd, "private /tmp (mount namespace)");
     int procs = spec->max_procs ? spec->max_procs : DEFAULT_PROCS;
     if (sbx_uid < 0) {
         /* Our own uid: the limit counts every process we already have too (and the tracer). */
@@ -290,7 +444,7 @@ static char **make_env(const struct run_spec *spec, char *probe_path)
     size_t i = 0;
     env[i++] = xstrdup("PATH=/usr/local/bin:/usr/bin:/bin");
     env[i++] = xasprintf("HOME=%s", spec->home ? spec->home : spec->dir);
-    env[i++] = xasprintf("TMPDIR=%s", spec->dir);
+    env[i++] = xasprintf("TMPDIR=%s", spec->tmpdir ? spec->tmpdir : spec->dir);
     env[i++] = xstrdup("LC_ALL=C.UTF-8");
     env[i++] = xstrdup("TERM=dumb");
     if (probe_path) {
@@ -737,12 +891,13 @@ struct child_args {
     const struct run_spec *spec;
     int out_w, err_w, probe_w, log_w, status_w;
     char **envp;
+    const char *const *keep;
 };
 
 static void traced_child(void *arg, int sync_fd)
 {
     const struct child_args *a = arg;
-    exec_child(a->spec, a->out_w, a->err_w, a->probe_w, a->log_w, a->status_w, a->envp, getppid(), sync_fd);
+    exec_child(a->spec, a->out_w, a->err_w, a->probe_w, a->log_w, a->status_w, a->envp, getppid(), sync_fd, a->keep);
 }
 
 /* The tracer's records, read as they come (a record may arrive in pieces). */
@@ -812,6 +967,16 @@ void sandbox_run(const struct run_spec *spec, struct observation *obs)
     /* Kept in a static too: a child whose exec fails exits with it still reachable. */
     static char **envp;
     envp = make_env(spec, probe_path);
+    /* What a private /tmp must still show: the run's folders and the probe's. */
+    const char *keep[MAX_VISIBLE + 2];
+    size_t nkeep = 0;
+    for (const char *const *v = spec->visible; v && *v && nkeep < MAX_VISIBLE; v++)
+        keep[nkeep++] = *v;
+    if (!spec->visible)
+        keep[nkeep++] = spec->dir;
+    if (probe_dir[0] && spec->probe)
+        keep[nkeep++] = probe_dir;
+    keep[nkeep] = NULL;
     fflush(NULL);
 
     static struct trace_reader tr; /* 64 KiB: not on the stack */
@@ -839,7 +1004,7 @@ void sandbox_run(const struct run_spec *spec, struct observation *obs)
             if (log_p[0] >= 0)
                 close(log_p[0]);
             static struct child_args ca;
-            ca = (struct child_args){spec, out_w, err_p[1], probe_p[1], log_p[1], status_p[1], envp};
+            ca = (struct child_args){spec, out_w, err_p[1], probe_p[1], log_p[1], status_p[1], envp, keep};
             const int mine[] = {out_w, err_p[1], probe_p[1], log_p[1], status_p[1]};
             trace_program(tp[1], traced_child, &ca, mine, ARRAY_LEN(mine));
         }
@@ -861,7 +1026,7 @@ void sandbox_run(const struct run_spec *spec, struct observation *obs)
             die("fork");
         if (pid == 0) {
             /* dup2 clears close-on-exec on the copies the program keeps. */
-            exec_child(spec, out_w, err_p[1], probe_p[1], log_p[1], status_p[1], envp, parent, -1);
+            exec_child(spec, out_w, err_p[1], probe_p[1], log_p[1], status_p[1], envp, parent, -1, keep);
         }
     }
     free_env(envp);
@@ -1054,4 +1219,88 @@ void sandbox_run(const struct run_spec *spec, struct observation *obs)
     }
     if (obs->traced)
         obs_cross_check(obs);
+}
+
+/* --- Clean-up without private mounts ---------------------------------------- */
+
+/* Removes what uid owns under path (not following links, not entering the
+ * grader's own folders); counts what it removed. */
+static void remove_owned(const char *path, uid_t uid, int depth, long *count)
+{
+    DIR *d = opendir(path);
+    struct dirent *e;
+    while (d && (e = readdir(d))) {
+        if (!strcmp(e->d_name, ".") || !strcmp(e->d_name, ".."))
+            continue;
+        char *sub = xasprintf("%s/%s", path, e->d_name);
+        struct stat st;
+        bool ours = false;
+        for (size_t i = 0; i < nmade; i++)
+            ours = ours || (made[i] && !strcmp(made[i], sub));
+        if (!ours && lstat(sub, &st) == 0) {
+            if (st.st_uid == uid) {
+                remove_tree(sub);
+                ++*count;
+            } else if (S_ISDIR(st.st_mode) && depth > 0) {
+                remove_owned(sub, uid, depth - 1, count);
+            }
+        }
+        free(sub);
+    }
+    if (d)
+        closedir(d);
+}
+
+/* System V IPC objects of uid, from /proc/sysvipc/KIND (uid in column col). */
+static long remove_ipc(const char *kind, int col, uid_t uid)
+{
+    char path[64];
+    snprintf(path, sizeof path, "/proc/sysvipc/%s", kind);
+    FILE *f = fopen(path, "re");
+    if (!f)
+        return 0;
+    char line[512];
+    long n = 0;
+    bool header = true;
+    while (fgets(line, sizeof line, f)) {
+        if (header) {
+            header = false;
+            continue;
+        }
+        long v[10] = {0};
+        int got = sscanf(line, "%ld %ld %ld %ld %ld %ld %ld %ld", &v[0], &v[1], &v[2], &v[3], &v[4], &v[5], &v[6],
+                         &v[7]);
+        if (got < col || (uid_t)v[col - 1] != uid)
+            continue;
+        int id = (int)v[1], rc = -1;
+        if (!strcmp(kind, "shm"))
+            rc = shmctl(id, IPC_RMID, NULL);
+        else if (!strcmp(kind, "sem"))
+            rc = semctl(id, 0, IPC_RMID);
+        else
+            rc = msgctl(id, IPC_RMID, NULL);
+        n += rc == 0;
+    }
+    fclose(f);
+    return n;
+}
+
+void sandbox_clean_up(struct sbuf *said)
+{
+    if (sbx_uid < 0 || private_tmp)
+        return; /* not root: the uid is the user's own; private mounts: nothing outlived the runs */
+    struct sbuf what = {0};
+    for (size_t i = 0; i < ARRAY_LEN(fresh_dirs); i++) {
+        long n = 0;
+        remove_owned(fresh_dirs[i], (uid_t)sbx_uid, 3, &n);
+        if (n)
+            sbuf_printf(&what, "%s%ld in %s", what.len ? ", " : "", n, fresh_dirs[i]);
+    }
+    long ipc = remove_ipc("shm", 8, (uid_t)sbx_uid) + remove_ipc("sem", 5, (uid_t)sbx_uid) +
+               remove_ipc("msg", 8, (uid_t)sbx_uid);
+    if (ipc)
+        sbuf_printf(&what, "%s%ld System V IPC object%s", what.len ? ", " : "", ipc, ipc == 1 ? "" : "s");
+    if (what.len)
+        sbuf_printf(said, "sandbox clean-up: the program left files or IPC objects behind; removed %s\n", what.data);
+    sbuf_free(&what);
 }

@@ -21,6 +21,7 @@
 #include <stddef.h>
 
 #include "observe.h"
+#include "util.h"
 
 #define SANDBOX_UID_BASE 61000
 #define SANDBOX_DEFAULT_AS (512LL << 20)   /* a program's address space: stops a 640 MiB shared mapping */
@@ -57,6 +58,9 @@ struct run_spec {
     bool trace;               /* run under the grader's tracer (trace.h): the kernel's view */
     bool sample;              /* with trace: sample every task's CPU every few ms (cpu_sample) */
     long long max_file;       /* bytes a file may grow to (RLIMIT_FSIZE), 0: default */
+    const char *tmpdir;       /* TMPDIR for the run (NULL: dir) */
+    const char *const *visible; /* folders under /tmp the run needs, NULL-terminated (NULL:
+                               * dir): kept when the run gets a private /tmp */
 };
 
 /* Where valgrind writes its log (--log-fd): a pipe at a descriptor inside
@@ -83,9 +87,10 @@ bool drive_wait_exit(struct drive *d, double seconds);
 void sandbox_init(int slot);
 /* The uid student code runs as (-1: the grader's own, when not root). */
 int sandbox_uid(void);
-/* A folder the sandbox user owns, for one grading. Caller removes it. */
+/* A folder the sandbox user owns (0700), for one grading. Caller removes it. */
 char *sandbox_make_dir(void);
-/* A fresh folder of the grader's own, that the sandbox user may read. */
+/* A fresh folder of the grader's own that this grader's sandbox user may
+ * read (0750, its group) and no other grading's may (root); 0755 otherwise. */
 char *make_scratch_dir(void);
 /* Gives a file or folder to the sandbox user (no-op when not root). */
 void sandbox_chown(const char *path);
@@ -99,6 +104,14 @@ bool sandbox_interrupted(void);
 void sandbox_kill_strays(void);
 /* One line on what protection is in force, for reports. */
 const char *sandbox_protection(void);
+/* True when each run gets a private /tmp, /var/tmp, /dev/shm and System V
+ * IPC, and the kit's solutions/ and tests/ are hidden (mount and IPC
+ * namespaces: root with CAP_SYS_ADMIN). */
+bool sandbox_private_tmp(void);
+/* Without private mounts, as root: removes every file the sandbox uid owns
+ * in /tmp, /var/tmp and /dev/shm and its System V IPC objects, and appends a
+ * line saying what it removed to *said (nothing when there was nothing). */
+void sandbox_clean_up(struct sbuf *said);
 
 /* Runs spec; fills *obs (obs_free it). Never fails: a program that cannot be
  * started is an observation with started == false and the reason on stderr. */
