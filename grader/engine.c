@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "build.h"
@@ -123,6 +124,10 @@ struct engine {
     int nruns;                 /* run folders made so far */
     const char *visible[4];    /* what a private /tmp must still show: top, --exec's folders */
     char *exec_dirs[2];        /* folders of absolute paths --exec names (a program built in /tmp) */
+    double start;              /* when the grading began */
+    int timeouts;              /* runs stopped at their time limit so far */
+    double cap;                /* > 0: no run longer than this (the calibration of a C program) */
+    double vg_startup;         /* s valgrind takes to run /bin/true here, 0: not measured yet */
     char *tsan_program;        /* top/tsan/<program>, once built */
     int tsan;                  /* ThreadSanitizer build: 0 not tried, 1 built, -1 unusable */
     double quiet_budget;       /* s this grading may wait for a quiet machine */
@@ -155,6 +160,75 @@ static void build_in(struct engine *e, const char *name, const char *const *flag
     sandbox_seal(dir);
     free(dst);
     free(dir);
+}
+
+/* Runs spec for the program, within the grading's time: once the program has
+ * run into a time limit, later runs share what is left of the lab's budget,
+ * and none starts once it is spent (a program that never ends costs at most
+ * the budget, not every run's limit). */
+static void run_in_sandbox(struct engine *e, struct run_spec *spec, struct observation *o)
+{
+    double budget = e->g->lab->time_budget > 0 ? e->g->lab->time_budget : 30;
+    double left = e->start + budget - now_mono();
+    if (e->cap > 0 && spec->time_limit > e->cap)
+        spec->time_limit = e->cap;
+    if (e->timeouts > 0 && left < 1) {
+        *o = (struct observation){.time_limit = spec->time_limit, .run_delay = -1};
+        char *msg = xasprintf("not run: it had already run into its time limit %d time%s and the grading's "
+                              "%.0f s were spent", e->timeouts, e->timeouts == 1 ? "" : "s", budget);
+        obs_add_line(o, 0, STREAM_ERR, msg, strlen(msg));
+        free(msg);
+        return;
+    }
+    if (e->timeouts > 0 && spec->time_limit > left)
+        spec->time_limit = left;
+    sandbox_run(spec, o);
+    e->timeouts += o->timed_out;
+}
+
+#define VG_STARTUP_FILE "valgrind-startup" /* in sandbox_state_dir() */
+#define VG_STARTUP_AGE 600                  /* s a measure is reused by the next gradings */
+
+/* Seconds valgrind needs to start and end a program that does nothing on this
+ * machine: memcheck's time limit scales with it. Measured at most every 10
+ * minutes (as root: kept for the next gradings), else once per grading. */
+static char *fresh_run_dir(struct engine *e);
+
+static double valgrind_startup(struct engine *e)
+{
+    double budget = e->g->lab->time_budget > 0 ? e->g->lab->time_budget : 30;
+    if (e->vg_startup > 0 || (e->timeouts > 0 && e->start + budget - now_mono() < 1))
+        return e->vg_startup; /* measured, or no time left to run memcheck at all */
+    char *cache = sandbox_state_dir() ? xasprintf("%s/%s", sandbox_state_dir(), VG_STARTUP_FILE) : NULL;
+    struct stat st;
+    struct sbuf b = {0};
+    if (cache && stat(cache, &st) == 0 && time(NULL) - st.st_mtime < VG_STARTUP_AGE && read_file(cache, &b, 64) &&
+        b.data && (e->vg_startup = atof(b.data)) > 0) {
+        sbuf_free(&b);
+        free(cache);
+        return e->vg_startup;
+    }
+    sbuf_free(&b);
+    char *argv[] = {"valgrind", "--tool=memcheck", "-q", "/bin/true", NULL};
+    char *dir = fresh_run_dir(e);
+    struct run_spec spec = {.argv = argv, .dir = dir, .home = e->home, .time_limit = 30,
+                            .max_as = SANDBOX_MEMCHECK_AS, .max_data = -1, .visible = e->visible};
+    struct observation o;
+    sandbox_run(&spec, &o);
+    remove_tree(dir);
+    free(dir);
+    e->vg_startup = o.wall > 0.2 ? o.wall : 0.2;
+    obs_free(&o);
+    if (cache) {
+        char *tmp = xasprintf("%s.%d", cache, (int)getpid()), *text = xasprintf("%.3f\n", e->vg_startup);
+        if (write_file(tmp, text, strlen(text), 0644))
+            rename(tmp, cache);
+        unlink(tmp);
+        free(tmp);
+        free(text);
+        free(cache);
+    }
+    return e->vg_startup;
 }
 
 #define TSAN_DIR "tsan"
@@ -254,8 +328,8 @@ static void run_race(struct engine *e, const struct params *p, struct run_spec *
                 argv[n++] = p->arg[i];
             argv[n] = NULL;
             spec->env = tsan_env;
-            spec->time_limit = limit * 20 + 10;
-            sandbox_run(spec, o);
+            spec->time_limit = limit * 4 + 5; /* TSan ~10x native; the lab's limit is already ~4x the work */
+            run_in_sandbox(e, spec, o);
             o->tool = "tsan";
             if (!tsan_failed_to_start(o))
                 return;
@@ -271,10 +345,10 @@ static void run_race(struct engine *e, const struct params *p, struct run_spec *
     const char *const helgrind[] = {"valgrind", "--tool=helgrind", VALGRIND_COMMON, NULL};
     spec->env = NULL;
     spec->max_as = SANDBOX_MEMCHECK_AS;
-    spec->time_limit = limit * 100 + 20;
+    spec->time_limit = limit * 10 + 10; /* helgrind 50-350x; race runs are sized small */
     spec->valgrind_log = true;
     argv_for(e, p, argv, max, helgrind);
-    sandbox_run(spec, o);
+    run_in_sandbox(e, spec, o);
     o->tool = "helgrind";
 }
 
@@ -350,7 +424,8 @@ static void run_plan(struct engine *e, enum plan plan, const struct params *p, s
         argv_for(e, p, argv, ARRAY_LEN(argv), NULL);
         break;
     case PLAN_MEMCHECK:
-        spec.time_limit = spec.time_limit * 10 + 20;
+        /* valgrind's start here, and the program's own limit (sleeps do not slow down). */
+        spec.time_limit = spec.time_limit * 2 + valgrind_startup(e) * 4 + 3;
         spec.max_data = -1;
         spec.valgrind_log = true;
         spec.max_as = SANDBOX_MEMCHECK_AS;
@@ -359,7 +434,7 @@ static void run_plan(struct engine *e, enum plan plan, const struct params *p, s
     case PLAN_BAD_ARGS:
         spec.probe = true;
         spec.trace = true;
-        spec.time_limit = 5;
+        spec.time_limit = 3; /* a message and exit: a C program needs ms, python3 ~0.1 s */
         argv_for(e, p, argv, ARRAY_LEN(argv), NULL);
         break;
     case PLAN_RACE:
@@ -380,7 +455,7 @@ static void run_plan(struct engine *e, enum plan plan, const struct params *p, s
     if (withheld)
         spec.trace = false;
     if (plan != PLAN_RACE)
-        sandbox_run(&spec, o);
+        run_in_sandbox(e, &spec, o);
     if (withheld)
         o->trace_off = xstrdup("the tracer was withheld (GRADE_WITHOUT=tracer)");
     if (spec.trace && getenv("GRADE_DEBUG_TRACE"))
@@ -432,7 +507,9 @@ static void calibrate(struct engine *e)
     struct params p = {.plan = PLAN_RUN_PIPE};
     lab->calibration(&p);
     struct observation *o = new_run(g);
+    e->cap = g->opt->exec_cmd ? 0 : 5; /* a C program counts it in ~0.1 s; an interpreter needs the lab's */
     run_plan(e, PLAN_RUN_PIPE, &p, o);
+    e->cap = 0;
     g->calibrated = lab->calibrate(&p, o);
 }
 
@@ -646,19 +723,24 @@ static void run_check(struct engine *e, const struct check *c, struct check_resu
     if (c->plan == PLAN_BAD_ARGS) {
         struct params *ps = xcalloc(lab->nbad, sizeof *ps);
         struct observation *os = xcalloc(lab->nbad, sizeof *os);
-        for (size_t i = 0; i < lab->nbad; i++) {
+        /* The control first: the same program with good arguments. If it did not end
+         * well the judge needs nothing more; after a bad-args run timed out, no more. */
+        struct shared_run *ctl = shared_for(e, shared, PLAN_RUN, lab->variant ? lab->variant(c) : NULL);
+        ev.control = ctl->obs;
+        size_t ran = 0;
+        for (size_t i = 0; i < lab->nbad && ended_well(ctl->obs); i++) {
             for (int a = 0; lab->bad_args[i][a] && a < MAX_ARGS; a++)
                 snprintf(ps[i].arg[ps[i].nargs++], sizeof ps[i].arg[0], "%s", lab->bad_args[i][a]);
             ps[i].count = -1;
             ps[i].plan = c->plan;
             run_plan(e, c->plan, &ps[i], &os[i]);
+            ran = i + 1;
+            if (os[i].timed_out)
+                break;
         }
-        ev.nruns = lab->nbad;
+        ev.nruns = ran;
         ev.params = ps;
         ev.runs = os;
-        /* The control: the same program with good arguments. */
-        struct shared_run *ctl = shared_for(e, shared, PLAN_RUN, lab->variant ? lab->variant(c) : NULL);
-        ev.control = ctl->obs;
         c->judge(&ev, &r->verdict);
         r->attempts = 1;
         for (size_t i = 0; i < lab->nbad; i++) {
@@ -794,7 +876,7 @@ int grade(const struct lab *lab, const struct grade_options *opt, struct grading
     g->seed = opt->seed_given ? opt->seed : submission_seed(lab, opt->exec_cmd ? NULL : g->student_file,
                                                                  opt->exec_cmd);
     g->dir = make_scratch_dir(); /* the top: ours, readable by the sandbox user */
-    struct engine e = {.g = g, .rng = {g->seed}, .quiet_budget = quiet_budget(),
+    struct engine e = {.g = g, .rng = {g->seed}, .quiet_budget = quiet_budget(), .start = t_start,
                        .program = xasprintf("%s/src/%s", g->dir, lab->program),
                        .home = xasprintf("%s/home", g->dir)};
     if (mkdir(e.home, 0555) < 0 || chmod(e.home, 0555) < 0) /* empty; the sandbox user may not write */

@@ -173,9 +173,19 @@ int check_order(const struct parsed *p, const struct order_rule *rules, size_t n
     return -1;
 }
 
+/* The engine's reason for a run it did not start (its time budget was spent), or NULL. */
+static const char *not_run_reason(const struct observation *o)
+{
+    if (o->started || o->nlines == 0 || strncmp(o->lines[0].text, "not run: ", 9) != 0)
+        return NULL;
+    return o->lines[0].text + 9;
+}
+
 void describe_end(const struct observation *o, struct sbuf *out)
 {
-    if (!o->started)
+    if (not_run_reason(o))
+        sbuf_printf(out, "was not run this time: %s", not_run_reason(o));
+    else if (!o->started)
         sbuf_puts(out, "could not be started");
     else if (o->timed_out)
         sbuf_printf(out, "was stopped at the %.0f s time limit", o->time_limit);
@@ -222,7 +232,7 @@ bool fail_if_crashed(const struct observation *o, struct verdict *v)
         return false;
     struct sbuf s = {0};
     describe_end(o, &s);
-    const char *hint = o->timed_out ? "time-limit" : o->output_flood ? "output-flood"
+    const char *hint = o->timed_out || not_run_reason(o) ? "time-limit" : o->output_flood ? "output-flood"
                        : o->term_signal ? "crash" : !o->started ? "cannot-start" : "exit-status";
     verdict_fail(v, hint, "the program %s", s.data);
     sbuf_free(&s);
@@ -452,6 +462,12 @@ void judge_memory(const struct evidence *ev, struct verdict *v)
 {
     const struct observation *o = &ev->runs[0];
     const char *log = o->valgrind_log;
+    if (o->timed_out) {
+        /* Leaks are counted at exit: a program stopped by force has no verdict to give. */
+        verdict_fail(v, "time-limit", "the program did not finish (it was stopped at the %.0f s time limit), so "
+                     "its memory could not be checked", o->time_limit);
+        return;
+    }
     if (!log || !*log) {
         if (fail_if_crashed(o, v))
             return;
@@ -520,7 +536,7 @@ void judge_memory(const struct evidence *ev, struct verdict *v)
     if (forged.len)
         verdict_fail(v, NULL, "%.*s", (int)strcspn(forged.data, "\n"), forged.data);
     sbuf_free(&forged);
-    if (v->status != ST_FAIL && !ended_well(o) && !o->timed_out)
+    if (v->status != ST_FAIL && !ended_well(o))
         fail_if_crashed(o, v);
     if (v->status != ST_FAIL && procs == 0)
         verdict_fail(v, "exit-status", "valgrind's log names no process (did the program run?)");

@@ -136,6 +136,11 @@ static bool can_make_private_mounts(void)
     return WIFEXITED(st) && WEXITSTATUS(st) == 0;
 }
 
+const char *sandbox_state_dir(void)
+{
+    return sbx_uid >= 0 ? SLOT_DIR : NULL;
+}
+
 bool sandbox_private_tmp(void)
 {
     return private_tmp;

@@ -108,6 +108,9 @@ const char *sandbox_protection(void);
  * IPC, and the kit's solutions/ and tests/ are hidden (mount and IPC
  * namespaces: root with CAP_SYS_ADMIN). */
 bool sandbox_private_tmp(void);
+/* A folder only root may write where graders keep small shared facts (the
+ * slots' locks, measured tool costs), or NULL when not root. */
+const char *sandbox_state_dir(void);
 /* Without private mounts, as root: removes every file the sandbox uid owns
  * in /tmp, /var/tmp and /dev/shm and its System V IPC objects, and appends a
  * line saying what it removed to *said (nothing when there was nothing). */

@@ -158,6 +158,9 @@ struct lab {
     /* Fills p for one run (p->defaults: the program's own defaults). */
     void (*draw)(struct rng *r, struct params *p);
     double (*time_limit)(const struct params *p);
+    /* Seconds a whole grading may take once the program has run into a time
+     * limit: later runs share what is left, then are not run (0: 30). */
+    double time_budget;
     const char *const *patterns; /* output line patterns (observe.h) */
     size_t npatterns;
     const char *const (*bad_args)[MAX_ARGS + 1]; /* NULL-terminated argument lists */

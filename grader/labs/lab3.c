@@ -854,6 +854,7 @@ const struct lab lab3 = {
     .usage = "threadcount [NTHREADS [ITERATIONS [racy|mutex|atomic|local]]]",
     .draw = draw,
     .time_limit = time_limit,
+    .time_budget = 35,
     .patterns = patterns,
     .npatterns = ARRAY_LEN(patterns),
     .bad_args = bad_args,
