@@ -83,11 +83,11 @@ static void delays_work(const struct params *p, double *longest, double *sum)
 }
 
 /* Every task's delay one after another (never more than the number of tasks
- * times the longest), plus 2 s to start and print: a program that waits for
- * them in turn still finishes and is judged for it. */
+ * times the longest), plus 3 s to start and print on a busy machine: a program
+ * that waits for them in turn still finishes and is judged for it. */
 static double time_limit(const struct params *p)
 {
-    return p->count * max_of(p) + 2.0;
+    return p->count * max_of(p) + 3.0;
 }
 
 static void describe_delays(const struct params *p, struct sbuf *out)
