@@ -125,7 +125,8 @@ struct engine {
     const char *visible[4];    /* what a private /tmp must still show: top, --exec's folders */
     char *exec_dirs[2];        /* folders of absolute paths --exec names (a program built in /tmp) */
     double start;              /* when the grading began */
-    int timeouts;              /* runs stopped at their time limit so far */
+    int failures;              /* the program's own runs that did not end well so far */
+    int timeouts;              /* of those, stopped at their time limit */
     double cap;                /* > 0: no run longer than this (the calibration of a C program) */
     double vg_startup;         /* s valgrind takes to run /bin/true here, 0: not measured yet */
     char *tsan_program;        /* top/tsan/<program>, once built */
@@ -162,28 +163,34 @@ static void build_in(struct engine *e, const char *name, const char *const *flag
     free(dir);
 }
 
-/* Runs spec for the program, within the grading's time: once the program has
- * run into a time limit, later runs share what is left of the lab's budget,
- * and none starts once it is spent (a program that never ends costs at most
- * the budget, not every run's limit). */
-static void run_in_sandbox(struct engine *e, struct run_spec *spec, struct observation *o)
+/* Runs spec for the program, within the grading's time: once one of the
+ * program's own runs (counted: not a bad-arguments or race-detector run, whose
+ * failures are verdicts) has not ended well (a time limit, a crash, an error
+ * status), later runs share what is left of the lab's budget, and none
+ * starts once it is spent: a program that never ends, or that valgrind takes
+ * minutes over, costs at most the budget, not every run's limit. */
+static void run_in_sandbox(struct engine *e, struct run_spec *spec, struct observation *o, bool counted)
 {
     double budget = e->g->lab->time_budget > 0 ? e->g->lab->time_budget : 30;
     double left = e->start + budget - now_mono();
     if (e->cap > 0 && spec->time_limit > e->cap)
         spec->time_limit = e->cap;
-    if (e->timeouts > 0 && left < 1) {
+    if (e->failures > 0 && left < 1) {
         *o = (struct observation){.time_limit = spec->time_limit, .run_delay = -1};
-        char *msg = xasprintf("not run: it had already run into its time limit %d time%s and the grading's "
-                              "%.0f s were spent", e->timeouts, e->timeouts == 1 ? "" : "s", budget);
+        char *msg = e->timeouts
+            ? xasprintf("not run: it had already run into its time limit %d time%s and the grading's %.0f s were "
+                        "spent", e->timeouts, e->timeouts == 1 ? "" : "s", budget)
+            : xasprintf("not run: it had already failed %d run%s and the grading's %.0f s were spent", e->failures,
+                        e->failures == 1 ? "" : "s", budget);
         obs_add_line(o, 0, STREAM_ERR, msg, strlen(msg));
         free(msg);
         return;
     }
-    if (e->timeouts > 0 && spec->time_limit > left)
+    if (e->failures > 0 && spec->time_limit > left)
         spec->time_limit = left;
     sandbox_run(spec, o);
     e->timeouts += o->timed_out;
+    e->failures += counted && !ended_well(o);
 }
 
 #define VG_STARTUP_FILE "valgrind-startup" /* in sandbox_state_dir() */
@@ -197,7 +204,7 @@ static char *fresh_run_dir(struct engine *e);
 static double valgrind_startup(struct engine *e)
 {
     double budget = e->g->lab->time_budget > 0 ? e->g->lab->time_budget : 30;
-    if (e->vg_startup > 0 || (e->timeouts > 0 && e->start + budget - now_mono() < 1))
+    if (e->vg_startup > 0 || (e->failures > 0 && e->start + budget - now_mono() < 1))
         return e->vg_startup; /* measured, or no time left to run memcheck at all */
     char *cache = sandbox_state_dir() ? xasprintf("%s/%s", sandbox_state_dir(), VG_STARTUP_FILE) : NULL;
     struct stat st;
@@ -329,7 +336,7 @@ static void run_race(struct engine *e, const struct params *p, struct run_spec *
             argv[n] = NULL;
             spec->env = tsan_env;
             spec->time_limit = limit * 4 + 5; /* TSan ~10x native; the lab's limit is already ~4x the work */
-            run_in_sandbox(e, spec, o);
+            run_in_sandbox(e, spec, o, false);
             o->tool = "tsan";
             if (!tsan_failed_to_start(o))
                 return;
@@ -348,7 +355,7 @@ static void run_race(struct engine *e, const struct params *p, struct run_spec *
     spec->time_limit = limit * 10 + 10; /* helgrind 50-350x; race runs are sized small */
     spec->valgrind_log = true;
     argv_for(e, p, argv, max, helgrind);
-    run_in_sandbox(e, spec, o);
+    run_in_sandbox(e, spec, o, false);
     o->tool = "helgrind";
 }
 
@@ -455,7 +462,7 @@ static void run_plan(struct engine *e, enum plan plan, const struct params *p, s
     if (withheld)
         spec.trace = false;
     if (plan != PLAN_RACE)
-        run_in_sandbox(e, &spec, o);
+        run_in_sandbox(e, &spec, o, plan != PLAN_BAD_ARGS);
     if (withheld)
         o->trace_off = xstrdup("the tracer was withheld (GRADE_WITHOUT=tracer)");
     if (spec.trace && getenv("GRADE_DEBUG_TRACE"))
