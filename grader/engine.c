@@ -127,6 +127,7 @@ struct engine {
     double start;              /* when the grading began */
     int failures;              /* the program's own runs that did not end well so far */
     int timeouts;              /* of those, stopped at their time limit */
+    unsigned timed_out_plans;  /* 1 << plan for each plan a run of which timed out */
     double cap;                /* > 0: no run longer than this (the calibration of a C program) */
     double vg_startup;         /* s valgrind takes to run /bin/true here, 0: not measured yet */
     char *tsan_program;        /* top/tsan/<program>, once built */
@@ -467,6 +468,8 @@ static void run_plan(struct engine *e, enum plan plan, const struct params *p, s
         o->trace_off = xstrdup("the tracer was withheld (GRADE_WITHOUT=tracer)");
     if (spec.trace && getenv("GRADE_DEBUG_TRACE"))
         obs_dump_trace(o, stderr);
+    if (o->timed_out)
+        e->timed_out_plans |= 1u << plan;
     if (plan == PLAN_MEMCHECK)
         o->tool = "memcheck";
     note_planted_files(dir, o);
@@ -773,6 +776,9 @@ static void run_check(struct engine *e, const struct check *c, struct check_resu
             p = sh->params;
             o = sh->obs;
         } else {
+            /* A plan that ran into its time limit once is not tried again, for any check. */
+            if (!every && (e->timed_out_plans & (1u << c->plan)))
+                break;
             fresh_params(e, c->plan, variant, c->name, &p);
             o = new_run(g);
             run_plan(e, c->plan, &p, o);
