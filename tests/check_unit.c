@@ -30,6 +30,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/prctl.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -636,6 +637,20 @@ static void expect(struct fake *f, const char *name, enum status want, const cha
 static const double d3[] = {0.30, 0.50, 0.20};
 static const double on_time[] = {0.003, 0.004, 0.002};
 
+/* A memcheck run stopped at its time limit never passes memory, even with a
+ * clean log: leaks are counted at exit, and a program that never ends has none. */
+START_TEST(test_memory_timed_out_fails)
+{
+    struct fake f;
+    fake_init(&f, 3, d3);
+    f.o.exited = false;
+    f.o.timed_out = true;
+    f.o.valgrind_log = xstrdup("==1== Command: ./sleeper\n==1== ERROR SUMMARY: 0 errors from 0 contexts\n");
+    expect(&f, "memory", ST_FAIL, "time-limit");
+    fake_free(&f);
+}
+END_TEST
+
 START_TEST(test_lab1_right_run)
 {
     struct fake f;
@@ -1064,6 +1079,54 @@ static int alive_with_arg(const char *arg)
     closedir(d);
     return n;
 }
+
+/* A submitted file is read only when it is a regular file reached without a
+ * link: links (last component or a folder on the way), FIFOs and files over
+ * the cap are refused by name, never by their target. */
+START_TEST(test_submission_file_refusals)
+{
+    char *top = xasprintf("%s/sub", sbx_dir);
+    ck_assert(mkdir_p(top, 0755));
+    char *real = xasprintf("%s/real.c", top), *link = xasprintf("%s/link.c", top), *fifo = xasprintf("%s/fifo.c", top);
+    char *big = xasprintf("%s/big.c", top), *dir = xasprintf("%s/dir", top), *via = xasprintf("%s/via", top);
+    ck_assert(write_file(real, "int x;\n", 7, 0644));
+    ck_assert(symlink("/etc/passwd", link) == 0);
+    ck_assert(mkfifo(fifo, 0644) == 0);
+    ck_assert(write_file(big, "0123456789", 10, 0644));
+    ck_assert(mkdir_p(dir, 0755));
+    ck_assert(symlink(dir, via) == 0);
+    char *d2 = xasprintf("%s/real.c", dir);
+    ck_assert(write_file(d2, "int y;\n", 7, 0644));
+    char *why = NULL;
+    int fd = open_submission_file(NULL, real, "real.c", 1 << 20, &why);
+    ck_assert_msg(fd >= 0, "a regular file was refused: %s", why ? why : "");
+    close(fd);
+    static const struct {
+        const char *path, *says;
+        bool under;
+        long long max;
+    } refused[] = {
+        {"link.c", "link.c is a symbolic link: upload the file itself", false, 1 << 20},
+        {"link.c", "link.c is a symbolic link", true, 1 << 20},
+        {"fifo.c", "a FIFO", false, 1 << 20},
+        {"big.c", "over the", false, 4},
+        {"via/real.c", "lies in a folder that is a symbolic link", true, 1 << 20},
+    };
+    for (size_t i = 0; i < sizeof refused / sizeof refused[0]; i++) {
+        why = NULL;
+        char *full = xasprintf("%s/%s", top, refused[i].path);
+        fd = refused[i].under ? open_submission_file(top, refused[i].path, refused[i].path, refused[i].max, &why)
+                              : open_submission_file(NULL, full, refused[i].path, refused[i].max, &why);
+        ck_assert_msg(fd < 0, "%s was not refused", refused[i].path);
+        ck_assert_msg(why && strstr(why, refused[i].says), "%s: expected \"%s\", got \"%s\"", refused[i].path,
+                      refused[i].says, why ? why : "");
+        ck_assert_msg(!strstr(why, "passwd") && !strstr(why, "/dir"), "the message names the target: %s", why);
+        free(why);
+        free(full);
+    }
+    free(top), free(real), free(link), free(fifo), free(big), free(dir), free(via), free(d2);
+}
+END_TEST
 
 START_TEST(test_sandbox_time_limit)
 {
@@ -1927,6 +1990,7 @@ static Suite *lab1_suite(void)
     Suite *s = suite_create("lab1");
     TCase *tc = tcase_create("judges");
     tcase_add_test(tc, test_lab1_right_run);
+    tcase_add_test(tc, test_memory_timed_out_fails);
     tcase_add_test(tc, test_lab1_right_run_five);
     tcase_add_test(tc, test_lab1_sequential);
     tcase_add_test(tc, test_lab1_slow_not_sequential);
@@ -1958,6 +2022,7 @@ static Suite *sandbox_suite(void)
     tcase_add_loop_test(tc, test_sandbox_timestamps, 0, 2);       /* 0: pipe, 1: pty */
     tcase_add_loop_test(tc, test_sandbox_streams_and_status, 0, 2);
     tcase_add_test(tc, test_sandbox_time_limit);
+    tcase_add_test(tc, test_submission_file_refusals);
     tcase_add_test(tc, test_sandbox_leftovers_after_exit);
     tcase_add_test(tc, test_sandbox_cannot_start);
     tcase_set_timeout(tc, 15);
