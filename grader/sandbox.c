@@ -141,6 +141,16 @@ const char *sandbox_state_dir(void)
     return sbx_uid >= 0 ? SLOT_DIR : NULL;
 }
 
+/* True if other users may read the kit's solutions/ (without namespaces, the sandbox user is one). */
+static bool kit_readable(void)
+{
+    char *dir = xasprintf("%s/../solutions", self_dir());
+    struct stat st;
+    bool readable = stat(dir, &st) == 0 && (st.st_mode & S_IROTH) && (st.st_mode & S_IXOTH);
+    free(dir);
+    return readable;
+}
+
 bool sandbox_private_tmp(void)
 {
     return private_tmp;
@@ -204,6 +214,11 @@ void sandbox_init(int slot)
              : sbx_uid >= 0 ? "own TMPDIR; /tmp, /var/tmp, /dev/shm and IPC of its uid emptied after grading "
                               "(no mount namespace here)"
                             : "own TMPDIR only (not root: /tmp and /dev/shm are shared)");
+    if (!private_tmp && sbx_uid >= 0 && kit_readable()) {
+        size_t len = strlen(protection);
+        snprintf(protection + len, sizeof protection - len,
+                 "; the kit's solutions/ is readable by it (chmod -R o-rwx solutions tests)");
+    }
 }
 
 int sandbox_uid(void)
