@@ -126,7 +126,7 @@ static bool can_make_private_mounts(void)
     if (pid < 0)
         return false;
     if (pid == 0) {
-        bool ok = unshare(CLONE_NEWNS | CLONE_NEWIPC) == 0 && mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) == 0 &&
+        bool ok = unshare(CLONE_NEWNS | CLONE_NEWIPC) == 0 && mount("none", "/", "none", MS_REC | MS_PRIVATE, NULL) == 0 &&
                   mount("tmpfs", "/tmp", "tmpfs", MS_NOSUID | MS_NODEV, "mode=1777,size=1m") == 0;
         _exit(ok ? 0 : 1);
     }
@@ -334,7 +334,7 @@ static bool is_under(const char *path, const char *dir)
  * namespace: lab 2 judges zombies and orphans as the real system shows them. */
 static bool enter_private_mounts(const char *const *keep)
 {
-    if (unshare(CLONE_NEWNS | CLONE_NEWIPC) < 0 || mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0)
+    if (unshare(CLONE_NEWNS | CLONE_NEWIPC) < 0 || mount("none", "/", "none", MS_REC | MS_PRIVATE, NULL) < 0)
         return false;
     /* Opened in the new namespace (a bind's source must be one of its mounts), before /tmp is covered. */
     int fds[MAX_VISIBLE + 2];
@@ -378,7 +378,7 @@ static bool enter_private_mounts(const char *const *keep)
         while (d > 0)
             from[f++] = digits[--d];
         from[f] = '\0';
-        if (mount(from, keep[k], NULL, MS_BIND | MS_REC, NULL) < 0)
+        if (mount(from, keep[k], "none", MS_BIND | MS_REC, NULL) < 0)
             return false;
     }
     for (size_t k = 0; k < n; k++)
@@ -1321,6 +1321,7 @@ void sandbox_clean_up(struct sbuf *said)
     if (ipc)
         sbuf_printf(&what, "%s%ld System V IPC object%s", what.len ? ", " : "", ipc, ipc == 1 ? "" : "s");
     if (what.len)
-        sbuf_printf(said, "sandbox clean-up: the program left files or IPC objects behind; removed %s\n", what.data);
+        sbuf_printf(said, "sandbox clean-up: removed what the sandbox uid had left (this program, or an earlier one "
+                    "in this slot): %s\n", what.data);
     sbuf_free(&what);
 }
