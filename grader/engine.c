@@ -336,7 +336,7 @@ static void run_race(struct engine *e, const struct params *p, struct run_spec *
                 argv[n++] = p->arg[i];
             argv[n] = NULL;
             spec->env = tsan_env;
-            spec->time_limit = limit * 4 + 5; /* TSan ~10x native; the lab's limit is already ~4x the work */
+            spec->time_limit = limit * 8 + 10; /* TSan ~10x native; the lab's limit is already ~4x the work */
             run_in_sandbox(e, spec, o, false);
             o->tool = "tsan";
             if (!tsan_failed_to_start(o))
@@ -353,7 +353,7 @@ static void run_race(struct engine *e, const struct params *p, struct run_spec *
     const char *const helgrind[] = {"valgrind", "--tool=helgrind", VALGRIND_COMMON, NULL};
     spec->env = NULL;
     spec->max_as = SANDBOX_MEMCHECK_AS;
-    spec->time_limit = limit * 10 + 10; /* helgrind 50-350x; race runs are sized small */
+    spec->time_limit = limit * 30 + 20; /* helgrind 50-350x; race runs are sized small */
     spec->valgrind_log = true;
     argv_for(e, p, argv, max, helgrind);
     run_in_sandbox(e, spec, o, false);
@@ -433,7 +433,7 @@ static void run_plan(struct engine *e, enum plan plan, const struct params *p, s
         break;
     case PLAN_MEMCHECK:
         /* valgrind's start here, and the program's own limit (sleeps do not slow down). */
-        spec.time_limit = spec.time_limit * 2 + valgrind_startup(e) * 4 + 3;
+        spec.time_limit = spec.time_limit * 3 + valgrind_startup(e) * 4 + 5;
         spec.max_data = -1;
         spec.valgrind_log = true;
         spec.max_as = SANDBOX_MEMCHECK_AS;

@@ -117,8 +117,9 @@ static double time_limit(const struct params *p)
         return 20; /* the calibration run: C takes ~0.05 s (the engine gives it 5), --exec python3 seconds */
     double per_iter = p->calibrated > 0 ? CALIBRATE_CPU / (double)p->calibrated : FALLBACK_NS * 1e-9;
     int n = p->count > 0 ? p->count : DEFAULT_PROCS;
-    /* All children's counting one after another (a serial program finishes), x3 for a busy machine. */
-    return n * (double)p->iterations * per_iter * 3 + 3;
+    /* All children's counting one after another (a serial program finishes), x4 for a busy machine
+     * (x3 + 3 s stopped a right program at a load average of 20 on 2 CPUs). */
+    return n * (double)p->iterations * per_iter * 4 + 5;
 }
 
 /* --- Helpers ---------------------------------------------------------------------- */
