@@ -517,7 +517,7 @@ static void calibrate(struct engine *e)
     struct params p = {.plan = PLAN_RUN_PIPE};
     lab->calibration(&p);
     struct observation *o = new_run(g);
-    e->cap = g->opt->exec_cmd ? 0 : 5; /* a C program counts it in ~0.1 s; an interpreter needs the lab's */
+    e->cap = g->opt->exec_cmd ? 0 : 10; /* a C program counts it in ~0.1 s; an interpreter needs the lab's */
     run_plan(e, PLAN_RUN_PIPE, &p, o);
     e->cap = 0;
     g->calibrated = lab->calibrate(&p, o);
