@@ -10,7 +10,12 @@
  *
  * When the grader runs as root the program runs as an unprivileged uid
  * (SANDBOX_UID_BASE + slot), which also makes the process limit bite and
- * lets the grader kill every process of that uid at the end.
+ * lets the grader kill every process of that uid at the end. Where root may
+ * also make mount and IPC namespaces, each run gets empty /tmp, /var/tmp,
+ * /dev/shm and System V IPC of its own (the folders it needs bound back in)
+ * and the kit's solutions/ and tests/ are hidden; otherwise sandbox_clean_up()
+ * empties what the uid left after each grading. No PID namespace (lab 2).
+ * The address-space limit (RLIMIT_AS) counts every mapping, shared ones too.
  *
  * See also: observe.h (what it fills), build.c (compiles through it).
  */
