@@ -137,7 +137,9 @@ static char *preprocessed(const char *dir, const char *src, const char *extra, c
     argv[n++] = out;
     argv[n++] = src;
     argv[n] = NULL;
-    struct run_spec spec = {.argv = (char *const *)argv, .dir = dir, .time_limit = 30, .max_data = -1};
+    /* The compiler's own limits (#include "/dev/zero" stops here too). */
+    struct run_spec spec = {.argv = (char *const *)argv, .dir = dir, .time_limit = BUILD_SECONDS,
+                            .max_data = BUILD_MEMORY, .max_as = BUILD_MEMORY, .max_file = BUILD_FILE};
     struct observation o;
     sandbox_run(&spec, &o);
     bool ok = o.exited && o.exit_code == 0;
