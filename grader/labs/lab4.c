@@ -1416,6 +1416,7 @@ const struct lab lab4 = {
     .usage = "server [PORT [WORKERS]]",
     .draw = draw,
     .time_limit = time_limit,
+    .time_budget = 45, /* a grading once a run has failed (engine.c run_in_sandbox) */
     .patterns = patterns,
     .npatterns = ARRAY_LEN(patterns),
     .bad_args = bad_args,
