@@ -17,7 +17,7 @@ GRADER_OBJ := $(patsubst %.c,build/%.o,$(GRADER_SRC))
 SUBMISSION ?=
 GRADE_FLAGS ?=
 
-.PHONY: all help grader $(LABS) test test-run test-valgrind test-sanitizers test-docs hints stress fuzz bench deps deps-run clean dist gradescope classroom
+.PHONY: all help grader $(LABS) test test-run test-valgrind test-sanitizers test-docs docs hints stress fuzz bench deps deps-run clean dist gradescope classroom
 all: grader
 
 # The full kit (this repository) has the instructors' part; the students'
@@ -36,6 +36,7 @@ ifneq ($(FULL_KIT),)
 	@echo "  make test                     the kit's own tests (unit, end to end, valgrind)"
 	@echo "  make bench                    timing figures for the reference and the grader"
 	@echo "  make dist                     the students' tarball (no solutions, no tests)"
+	@echo "  make docs                     regrade the report excerpts in handouts/ (make test checks them)"
 	@echo "  make gradescope LAB=lab1      a Gradescope autograder zip for one lab [HIDDEN=checks LEADERBOARD=1]"
 	@echo "  make classroom LAB=lab1       a GitHub Classroom workflow for one lab (prints it, or OUT=file)"
 	@echo "  make stress                   verdict steadiness: references x30, wrong programs x10, busy loop"
@@ -103,7 +104,7 @@ CHECK_LIBS   = $(shell pkg-config --libs check 2>/dev/null)
 TEST_LIB_OBJ := build/tests/e2e.o
 $(TEST_LIB_OBJ): tests/e2e.c tests/e2e.h
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) $(CHECK_CFLAGS) -c $< -o $@
+	$(CC) $(CFLAGS) $(CHECK_CFLAGS) -Igrader -c $< -o $@
 
 tests/bin/%: tests/%.c $(TEST_LIB_OBJ) tests/e2e.h $(GRADER_OBJ) $(GRADER_HDR)
 	@mkdir -p tests/bin
@@ -188,10 +189,18 @@ hints: grader
 	@(sed '/^```text$$/q' handouts/hints.md; ./grader/grade --list-hints; echo '```') >build/hints.md
 	@mv build/hints.md handouts/hints.md && echo "handouts/hints.md regenerated"
 
+# The handouts' report excerpts (between <!-- docs: ... --> markers) regraded for
+# real: 'make docs' rewrites them (a few minutes); 'make test' checks them (tools/docs).
+docs: grader
+	@./tools/need python3
+	@./tools/need python3
+	@./tools/docs --write
+
 test-docs: grader
 	@(sed '/^```text$$/q' handouts/hints.md; ./grader/grade --list-hints; echo '```') | \
 	    cmp -s - handouts/hints.md || { echo "handouts/hints.md is stale: run 'make hints'"; exit 1; }
 	@echo "handouts/hints.md matches the grader's hint catalogue"
+	@./tools/docs
 
 # Verdicts that do not flicker: every reference 30 times and every wrong program
 # 10 times beside a busy loop; fails unless no false failure and no false pass.

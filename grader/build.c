@@ -209,3 +209,12 @@ char *source_findings(const char *dir, const char *src)
     free(tsan);
     return why.data ? sbuf_take(&why) : xstrdup("");
 }
+
+void build_command(const struct lab *lab, struct sbuf *out)
+{
+    static const char *const flags[] = {CFLAGS_CONTRACT};
+    sbuf_puts(out, "cc");
+    for (size_t i = 0; i < ARRAY_LEN(flags); i++)
+        sbuf_printf(out, " %s", flags[i]);
+    sbuf_printf(out, " -o %s %s -lm", lab->program, lab->student_file);
+}

@@ -17,6 +17,9 @@ char *find_student_file(const struct lab *lab, const char *submission, char **wh
  * (NULL-terminated, may be NULL). Fills *b. */
 void build_program(const char *dir, const char *src, const char *out, const char *const *extra,
                    struct build_result *b);
+/* The command line build_program() runs, as a student types it by hand:
+ * "cc -std=c11 ... -o sleeper sleeper.c -lm". */
+void build_command(const struct lab *lab, struct sbuf *out);
 void build_result_free(struct build_result *b);
 /* What in the source depends on the grader's instruments, one line each ("" if
  * nothing): it preprocesses src (in dir, a fresh folder the sandbox user owns)

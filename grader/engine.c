@@ -731,18 +731,35 @@ static void run_check(struct engine *e, const struct check *c, struct check_resu
         return;
     }
     if (c->plan == PLAN_BAD_ARGS) {
-        struct params *ps = xcalloc(lab->nbad, sizeof *ps);
-        struct observation *os = xcalloc(lab->nbad, sizeof *os);
+        /* Every fixed list, then one drawn list of each class the skeleton refuses
+         * (all drawn before any runs, so the seed alone decides them). */
+        size_t nbad = lab->nbad + lab->nbad_classes;
+        struct params *ps = xcalloc(nbad, sizeof *ps);
+        struct observation *os = xcalloc(nbad, sizeof *os);
+        for (size_t i = 0; i < nbad; i++) {
+            const char *const *list;
+            if (i < lab->nbad) {
+                list = lab->bad_args[i];
+            } else {
+                const struct bad_args_class *k = &lab->bad_classes[i - lab->nbad];
+                int n = 0;
+                while (n < MAX_BAD_LISTS && k->lists[n][0])
+                    n++;
+                list = k->lists[rng_below(&e->rng, n)];
+                ps[i].refused = k->why;
+            }
+            for (int a = 0; list[a] && a < MAX_ARGS; a++)
+                snprintf(ps[i].arg[ps[i].nargs++], sizeof ps[i].arg[0], "%s", list[a]);
+            ps[i].count = -1;
+            ps[i].plan = c->plan;
+        }
         /* The control first: the same program with good arguments. If it did not end
-         * well the judge needs nothing more; after a bad-args run timed out, no more. */
+         * well the judge needs nothing more; after a bad-args run timed out, no more
+         * (the judge names the argument it hung on). */
         struct shared_run *ctl = shared_for(e, shared, PLAN_RUN, lab->variant ? lab->variant(c) : NULL);
         ev.control = ctl->obs;
         size_t ran = 0;
-        for (size_t i = 0; i < lab->nbad && ended_well(ctl->obs); i++) {
-            for (int a = 0; lab->bad_args[i][a] && a < MAX_ARGS; a++)
-                snprintf(ps[i].arg[ps[i].nargs++], sizeof ps[i].arg[0], "%s", lab->bad_args[i][a]);
-            ps[i].count = -1;
-            ps[i].plan = c->plan;
+        for (size_t i = 0; i < nbad && ended_well(ctl->obs); i++) {
             run_plan(e, c->plan, &ps[i], &os[i]);
             ran = i + 1;
             if (os[i].timed_out)
@@ -753,7 +770,7 @@ static void run_check(struct engine *e, const struct check *c, struct check_resu
         ev.runs = os;
         c->judge(&ev, &r->verdict);
         r->attempts = 1;
-        for (size_t i = 0; i < lab->nbad; i++) {
+        for (size_t i = 0; i < nbad; i++) {
             if (os[i].tampering)
                 *new_run(g) = os[i]; /* kept for the integrity check */
             else

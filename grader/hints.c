@@ -32,6 +32,21 @@ const struct hint hint_catalogue[] = {
     {"integrity", "The program tampered with the grader (its probe, valgrind's log, the race detector) or "
                   "changes under it. Remove that code: the whole score is 0 while it is there."},
     {"fd-leak", "A descriptor stayed open: close every fd you open or create (pipes: both ends)."},
+    /* Compiler warnings (shown under the build check) */
+    {"implicit-declaration", "A function was called without a declaration: include its header (man 3 NAME "
+                             "says which) and, for POSIX functions, the feature macro its man page names "
+                             "(#define _POSIX_C_SOURCE 200809L before the first #include): -std=c11 hides them."},
+    {"unused", "Something is declared but never used: a leftover, or a value you meant to use and did not."},
+    {"uninitialized", "A variable may be read before it is given a value: its content is whatever was in "
+                      "memory. Initialise it on every path."},
+    {"format-string", "A printf format does not match its argument (%d for a long long needs %lld, %zu "
+                      "for size_t): the value printed is garbage."},
+    {"return-type", "A function can reach its end without returning a value: every path of a non-void "
+                    "function must return one."},
+    {"sign-compare", "A signed and an unsigned value are compared: -1 becomes a huge number. Make both the "
+                     "same type (ssize_t for read()'s result)."},
+    {"unused-result", "A result the library says must be checked was ignored (read, write, pipe): check it "
+                      "and handle the error."},
     /* Lab 1: concurrency */
     {"sequential-wait", "Total time is about the SUM of the delays: the tasks ran one after another. "
                         "Wait for all of them in ONE select() loop: each turn, sleep until the "

@@ -119,7 +119,7 @@ bool report_html(const struct grading *g, const char *path)
                     status_class(r->verdict.status), r->check->name, status_text(r->verdict.status));
         html_escape(&h, r->check->what);
         sbuf_puts(&h, "</p>\n");
-        if (r->verdict.status != ST_PASS) {
+        if (r->verdict.status != ST_PASS || r->verdict.shown) {
             struct sbuf text = {0};
             check_output_text(r, &text);
             sbuf_puts(&h, "<pre class=\"output\">");

@@ -63,6 +63,25 @@ struct order_rule {
 int check_order(const struct parsed *p, const struct order_rule *rules, size_t nrules,
                 const struct out_event **late_a, const struct out_event **early_b);
 
+/* One compiler warning: "sleeper.c:92:5: warning: implicit declaration of
+ * function 'usleep' [-Wimplicit-function-declaration]" gives file, line, text
+ * (after "warning: "), flag ("-Wimplicit-function-declaration") and name
+ * (the first quoted word: "usleep"). */
+struct cc_warning {
+    char file[128];
+    int line;
+    char text[300];
+    char flag[64];
+    char name[64];
+};
+/* Fills up to max warnings from a compiler's output; returns how many there were in all. */
+int parse_compiler_warnings(const char *log, struct cc_warning *w, int max);
+
+/* The run's argv as a shell takes it back: 0.60 'a b' '' (quoted only when
+ * needed), "none" for no arguments. Copying it reproduces the run. */
+void describe_argv(const struct params *p, struct sbuf *out);
+void shell_quote(const char *arg, struct sbuf *out);
+
 /* Generic judges a lab can list directly in its checks. */
 void judge_build(const struct evidence *ev, struct verdict *v);
 void judge_memory(const struct evidence *ev, struct verdict *v);

@@ -63,7 +63,7 @@ void check_output_text(const struct check_result *r, struct sbuf *out)
     if (v->status == ST_SKIP)
         sbuf_printf(out, "0 of %g points: the check was not verified.%s%s\n", r->max,
                     r->todo ? " What to do: " : "", r->todo ? r->todo : "");
-    if (v->detail.len && (v->status == ST_FAIL))
+    if (v->detail.len && (v->status == ST_FAIL || v->shown))
         sbuf_puts(out, v->detail.data);
     if (r->check && r->check->attempts < 0)
         if (v->status == ST_FAIL)
@@ -75,7 +75,7 @@ void check_output_text(const struct check_result *r, struct sbuf *out)
         sbuf_printf(out, "(best of %d runs: %s)\n", r->attempts,
                     v->status == ST_PASS ? "the earlier runs failed"
                     : v->status == ST_SKIP ? "none could be judged" : "every run failed");
-    for (int i = 0; i < v->nhints && v->status == ST_FAIL; i++) {
+    for (int i = 0; i < v->nhints && (v->status == ST_FAIL || v->shown); i++) {
         const struct hint *h = hint_find(v->hints[i]);
         if (h)
             sbuf_printf(out, "hint: %s\n", h->text);
@@ -96,7 +96,7 @@ void report_progress(const struct grading *g, const struct check_result *r, void
     else
         fprintf(st->out, "%s: %s (%.1fs)\n", r->check->name, status_word(v->status), r->seconds);
     struct sbuf text = {0};
-    if (v->status != ST_PASS || st->verbose) {
+    if (v->status != ST_PASS || v->shown || st->verbose) {
         check_output_text(r, &text);
     } else if (v->summary.len) {
         sbuf_printf(&text, "%s\n", v->summary.data);

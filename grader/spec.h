@@ -51,6 +51,7 @@ struct params {
     bool defaults;              /* the program runs with no arguments */
     int nargs;
     char arg[MAX_ARGS][32];     /* the command-line arguments built from the above */
+    const char *refused;        /* bad-args runs: why the skeleton's spec refuses them ("not a number") */
 };
 
 /* A small deterministic random source (seeded per grading, printed in the report). */
@@ -116,8 +117,10 @@ struct verdict {
     double score;            /* points earned; the engine fills full/zero if left < 0 */
     struct sbuf summary;     /* one line: what was seen */
     struct sbuf detail;      /* more lines: evidence, quoted output */
-    const char *hints[4];    /* hint ids (hints.h), most likely first */
+    const char *hints[6];    /* hint ids (hints.h), most likely first */
     int nhints;
+    bool shown;              /* detail and hints are shown even when the check passes
+                              * (the build's warnings) */
     bool retry;              /* with ST_SKIP: this run could not tell (a busy machine); a
                               * best-of-k check tries a fresh run, and skips only if all say so */
 };
@@ -163,8 +166,12 @@ struct lab {
     double time_budget;
     const char *const *patterns; /* output line patterns (observe.h) */
     size_t npatterns;
-    const char *const (*bad_args)[MAX_ARGS + 1]; /* NULL-terminated argument lists */
+    const char *const (*bad_args)[MAX_ARGS + 1]; /* NULL-terminated argument lists, all tried */
     size_t nbad;
+    /* Optional: what the skeleton's comment refuses, one class per kind of
+     * mistake; each grading tries one list of every class, drawn with its rng. */
+    const struct bad_args_class *bad_classes;
+    size_t nbad_classes;
     const struct check *checks;
     size_t nchecks;
     /* Optional: size the work on this machine, once per grading. calibration()
@@ -198,6 +205,13 @@ struct lab {
      * first stdout line arrives, for every run but builds and race runs (bad-
      * argument runs too: p->plan says which); see sandbox.h, struct drive. */
     void (*driver)(struct drive *d, const struct params *p);
+};
+
+/* Bad arguments of one kind ("not a number"): some lists, one drawn per grading. */
+#define MAX_BAD_LISTS 6
+struct bad_args_class {
+    const char *why;
+    const char *const lists[MAX_BAD_LISTS][MAX_ARGS + 1]; /* NULL-terminated; unused ones empty */
 };
 
 /* The lab table (labs.c). */

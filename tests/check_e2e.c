@@ -32,6 +32,7 @@
 #include <unistd.h>
 
 #include "e2e.h"
+#include "hints.h"
 #include "engine.h" /* cpus_available(): affinity and cgroup quota, as the grader sees them */
 
 /* --- The expectations (tests/e2e.h says what each field means) ------------------ */
@@ -42,10 +43,10 @@
 static const struct e2e_case table[] = {
     {.name = "replay", .source = "tests/lab1/replay.c", .exit_status = 1,
      .fail = "format timing", .pass = "build cpu structure memory errors integrity", .either = "order",
-     .clues = "format:delay;timing:longer than the sum"},
+     .clues = "format:#replayed-output;format:delay;timing:longer than the sum"},
     {.name = "sequential", .source = "tests/lab1/sequential.c", .exit_status = 1,
      .fail = "order timing", .pass = "build format cpu structure memory errors integrity",
-     .clues = "timing:one task after another"},
+     .clues = "timing:#sequential-wait;timing:one task after another"},
     {.name = "exec_defaults", .source = "solutions/lab1/sleeper.c", .exec = true, .defaults = true, .exit_status = 1,
      .pass = "format order timing cpu structure errors integrity", .skipped = "build memory"},
     {.name = "reference", .source = "solutions/lab1", .pass = ALL_CHECKS},
@@ -54,20 +55,20 @@ static const struct e2e_case table[] = {
      .fail = "timing", .pass = "build integrity", .either = "*", .at_most = 0.5},
     {.name = "busywait", .source = "tests/lab1/busywait.c", .exit_status = 1,
      .fail = "cpu structure", .pass = "build format order timing memory errors integrity",
-     .clues = "structure:select"},
+     .clues = "cpu:#busy-wait;structure:#no-select;structure:select"},
     {.name = "threads", .source = "tests/lab1/threads.c", .exit_status = 1,
      .fail = "structure", .pass = "build format order timing cpu memory errors integrity",
-     .clues = "structure:thread;structure:nanosleep"},
+     .clues = "structure:#wrong-wait-call;structure:thread;structure:nanosleep"},
     {.name = "nanosleep", .source = "tests/lab1/nanosleep.c", .exit_status = 1,
      .fail = "structure", .pass = "build format order timing cpu memory errors integrity",
-     .clues = "structure:nanosleep"},
+     .clues = "structure:#wrong-wait-call;structure:nanosleep"},
     {.name = "leak", .source = "tests/lab1/leak.c", .exit_status = 1,
-     .fail = "memory", .pass = "build format order timing cpu structure errors integrity", .clues = "memory:lost"},
+     .fail = "memory", .pass = "build format order timing cpu structure errors integrity", .clues = "memory:#leak;memory:lost"},
     {.name = "fdleak", .source = "tests/lab1/fdleak.c", .exit_status = 1,
      .fail = "memory", .pass = "build format order timing cpu structure errors integrity",
-     .clues = "memory:descriptor"},
+     .clues = "memory:#fd-leak;memory:descriptor"},
     {.name = "noargcheck", .source = "tests/lab1/noargcheck.c", .exit_status = 1,
-     .fail = "errors", .pass = "build format order timing cpu structure memory integrity", .clues = "errors:status"},
+     .fail = "errors", .pass = "build format order timing cpu structure memory integrity", .clues = "errors:#bad-args;errors:status"},
     {.name = "fork", .source = "tests/lab1/fork.c", .exit_status = 1,
      .fail = "structure", .pass = "build format order timing cpu memory errors integrity",
      .clues = "structure:process"},
@@ -82,12 +83,12 @@ static const struct e2e_case table[] = {
      .fail = "structure", .pass = "build format order timing cpu memory errors integrity", .clues = "structure:poll"},
     {.name = "wrongtotal", .source = "tests/lab1/wrongtotal.c", .exit_status = 1,
      .fail = "timing", .pass = "build format order cpu structure memory errors integrity",
-     .clues = "timing:Total time"},
+     .clues = "timing:#wrong-total;timing:Total time"},
     {.name = "eintr", .source = "tests/lab1/eintr.c", .exit_status = 1,
      .fail = "format order timing cpu memory errors", .pass = "build structure integrity",
-     .clues = "format:EINTR;timing:EINTR"},
+     .clues = "format:#eintr;format:EINTR;timing:EINTR"},
     {.name = "stdout_garbage", .source = "tests/lab1/stdout_garbage.c", .exit_status = 1,
-     .fail = "format", .pass = "build order timing cpu structure memory errors integrity", .clues = "format:[debug]"},
+     .fail = "format", .pass = "build order timing cpu structure memory errors integrity", .clues = "format:#format;format:[debug]"},
     /* Byte for byte: a NUL, a '\r' or terminal codes make other lines, shown quoted (\xNN). */
     {.name = "nuljunk", .source = "tests/lab1/nuljunk.c", .exit_status = 1,
      .fail = "format order timing", .pass = "build cpu structure memory errors integrity", .clues = "format:x00junk"},
@@ -103,6 +104,19 @@ static const struct e2e_case table[] = {
     {.name = "vgrc", .source = "tests/lab1/vgrc.c", .exit_status = 1,
      .fail = "memory integrity", .pass = "build format order timing cpu structure errors",
      .clues = "memory:100 bytes definitely lost;integrity:.valgrindrc"},
+    /* Bad arguments from the skeleton's spec: each class is tried in every grading. */
+    {.name = "acceptsnan", .source = "tests/lab1/acceptsnan.c", .only = "errors", .exit_status = 1, .pass = "build integrity",
+     .fail = "errors", .clues = "errors:#time-limit;errors:#bad-args;errors:(NaN) the program was stopped at the"},
+    {.name = "accepts1e999", .source = "tests/lab1/accepts1e999.c", .only = "errors", .exit_status = 1, .pass = "build integrity",
+     .fail = "errors", .clues = "errors:(out of range) the program exited with status 1;errors:(infinite)"},
+    /* Warnings are shown with file:line, the compiler's text and advice, although the build passes. */
+    {.name = "warnings", .source = "tests/lab1/warnings.c", .only = "build", .pass = "build integrity",
+     .clues = "build:#implicit-declaration;build:#unused;build:sleeper.c:92: warning: implicit declaration;build:_DEFAULT_SOURCE;"
+              "build:sleeper.c:91: warning: unused variable;build:hint: A function was called without"},
+    {.name = "manywarnings", .source = "tests/lab1/manywarnings.c", .only = "build", .pass = "build integrity",
+     .clues = "build:with 7 warnings;build:and 2 more;build:-o sleeper sleeper.c -lm;build:#unused;"
+              "build:#format-string;build:#sign-compare;build:#implicit-declaration;build:#return-type;"
+              "build:#uninitialized"},
     {.name = "alt_pselect", .source = "tests/lab1/alt_pselect.c", .pass = ALL_CHECKS},
     {.name = "alt_sorted", .source = "tests/lab1/alt_sorted.c", .pass = ALL_CHECKS},
     /* --exec: C-only checks are not judged (so exit 1); any event-loop call counts, sleeping does not. */
@@ -271,6 +285,8 @@ START_TEST(test_build_failure_is_graded)
     const struct e2e_test *b = e2e_find_test(&r, "build");
     ck_assert_msg(b && !strcmp(b->status, "failed"), "build should fail");
     ck_assert_msg(strstr(b->output, "missing_name"), "the build output should quote the compiler: %s",
+                  b->output);
+    ck_assert_msg(strstr(b->output, hint_find("build-failed")->text), "the build-failed hint is missing: %s",
                   b->output);
     for (int i = 0; i < r.n; i++)
         ck_assert_msg(r.t[i].score == 0, "%s scored %g although nothing was built", r.t[i].name, r.t[i].score);

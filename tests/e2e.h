@@ -65,7 +65,7 @@ struct e2e_case {
     const char *either;   /* checks that may go either way ("*": all not named) */
     const char *passskip; /* checks that must pass, or be not judged for any reason */
     const char *cputime;  /* must pass (a row without fail list) or fail, or be not judged for a busy machine */
-    const char *clues;    /* "check:words;..." that check's output must contain */
+    const char *clues;    /* "check:words;..." that check's output must contain; "check:#id": hint id's text */
     double at_most;       /* if > 0: the score is at most this share of the maximum */
 };
 

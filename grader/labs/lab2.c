@@ -129,9 +129,12 @@ static void describe_params(const struct params *p, struct verdict *v)
     if (p->defaults)
         verdict_note(v, "  arguments: none (the defaults: %d processes, %lld iterations)", p->count,
                      p->iterations);
-    else
-        verdict_note(v, "  arguments: %s %s (NPROCS %d, ITERATIONS %lld)", p->arg[0], p->arg[1], p->count,
-                     p->iterations);
+    else {
+        struct sbuf a = {0};
+        describe_argv(p, &a);
+        verdict_note(v, "  arguments: %s (NPROCS %d, ITERATIONS %lld)", a.data, p->count, p->iterations);
+        sbuf_free(&a);
+    }
 }
 
 /* Children the program made, however (fork, vfork, clone, posix_spawn, system): the kernel's
@@ -579,13 +582,19 @@ static void judge_cpu(const struct evidence *ev, struct verdict *v)
 
 /* --- The lab ---------------------------------------------------------------------------------- */
 
-static const char *const bad_args[][MAX_ARGS + 1] = {
-    {"abc", NULL},
-    {"0", NULL},
-    {"-2", NULL},
-    {"2.5", NULL},
-    {"2", "1x", NULL},
-    {"2", "0", NULL},
+/* What parse_positive's and main's comments in labs/lab2/forkcount.c refuse,
+ * one class per kind; each grading tries one list of every class (its rng
+ * picks which). Overflow is past LLONG_MAX (strtoll's ERANGE): a huge count
+ * that fits is a valid, if long, run. */
+static const struct bad_args_class bad_classes[] = {
+    {"empty", {{"", NULL}, {"2", "", NULL}}},
+    {"not a number", {{"abc", NULL}, {"2", "many", NULL}}},
+    {"zero", {{"0", NULL}, {"2", "0", NULL}}},
+    {"negative", {{"-2", NULL}, {"2", "-5", NULL}, {"-1", "1000", NULL}}},
+    {"trailing junk", {{"2x", NULL}, {"2.5", NULL}, {"2", "1x", NULL}, {"2", "1000 ", NULL}}},
+    {"out of range", {{"2", "99999999999999999999", NULL}, {"2", "9223372036854775808", NULL},
+                      {"3", "18446744073709551616", NULL}}},
+    {"extra arguments", {{"2", "1000", "3", NULL}, {"2", "1000", "extra", NULL}}},
 };
 
 static const struct check checks[] = {
@@ -621,8 +630,8 @@ const struct lab lab2 = {
     .time_budget = 35,
     .patterns = patterns,
     .npatterns = ARRAY_LEN(patterns),
-    .bad_args = bad_args,
-    .nbad = ARRAY_LEN(bad_args),
+    .bad_classes = bad_classes,
+    .nbad_classes = ARRAY_LEN(bad_classes),
     .checks = checks,
     .nchecks = ARRAY_LEN(checks),
     .calibration = calibration,

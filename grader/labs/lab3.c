@@ -179,8 +179,12 @@ static void describe_params(const struct params *p, struct verdict *v)
     if (p->defaults)
         verdict_note(v, "  arguments: none (the defaults: %d threads, %lld iterations, local)", p->count,
                      p->iterations);
-    else
-        verdict_note(v, "  arguments: %s %s %s", p->arg[0], p->arg[1], p->arg[2]);
+    else {
+        struct sbuf a = {0};
+        describe_argv(p, &a);
+        verdict_note(v, "  arguments: %s", a.data);
+        sbuf_free(&a);
+    }
 }
 
 /* The first "Total count" line's value, or -1 if there is none. */
@@ -811,12 +815,19 @@ static void epilogue(const struct runner *rn, const struct params *base, int cpu
 
 /* --- The lab ------------------------------------------------------------------------ */
 
-static const char *const bad_args[][MAX_ARGS + 1] = {
-    {"abc", NULL},
-    {"0", NULL},
-    {"2", "-5", NULL},
-    {"2", "1000x", NULL},
-    {"2", "1000", "fast", NULL},
+/* What main() in labs/lab3/threadcount.c refuses (NTHREADS 1-256, ITERATIONS
+ * 0-10^12, one of four modes, at most three arguments), one class per kind;
+ * each grading tries one list of every class (its rng picks which). */
+static const struct bad_args_class bad_classes[] = {
+    {"empty", {{"", NULL}, {"2", "", NULL}}},
+    {"not a number", {{"abc", NULL}, {"2", "many", NULL}}},
+    {"zero threads", {{"0", NULL}, {"0", "1000", NULL}}},
+    {"negative", {{"-2", NULL}, {"2", "-5", NULL}}},
+    {"trailing junk", {{"2x", NULL}, {"2", "1000x", NULL}, {"2.5", NULL}}},
+    {"out of range", {{"99999999999999999999", NULL}, {"2", "99999999999999999999", NULL}, {"257", NULL},
+                      {"2", "1000000000001", NULL}}},
+    {"extra arguments", {{"2", "1000", "local", "extra", NULL}}},
+    {"unknown mode", {{"2", "1000", "fast", NULL}, {"2", "1000", "LOCAL", NULL}, {"2", "1000", "", NULL}}},
 };
 
 static const struct check checks[] = {
@@ -857,8 +868,8 @@ const struct lab lab3 = {
     .time_budget = 35,
     .patterns = patterns,
     .npatterns = ARRAY_LEN(patterns),
-    .bad_args = bad_args,
-    .nbad = ARRAY_LEN(bad_args),
+    .bad_classes = bad_classes,
+    .nbad_classes = ARRAY_LEN(bad_classes),
     .checks = checks,
     .nchecks = ARRAY_LEN(checks),
     .calibration = calibration,

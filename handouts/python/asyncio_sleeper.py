@@ -27,8 +27,8 @@ async def main(args):
     start = time.monotonic()
     delays = []
     for arg in args:
-        try:
-            d = float(arg)
+        try:  # float() also takes " 2", "2 " and "1_0": strtod with an end pointer does not
+            d = float(arg) if arg == arg.strip() and "_" not in arg else -1.0
         except ValueError:
             d = -1.0
         if not math.isfinite(d) or d < 0:

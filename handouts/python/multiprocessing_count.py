@@ -30,8 +30,8 @@ def count(k, iterations, q):
 
 
 def positive(arg):
-    try:
-        value = int(arg, 10)
+    try:  # int() also takes " 2", "2 " and "1_000": strtoll with an end pointer does not
+        value = int(arg, 10) if arg == arg.strip() and "_" not in arg else 0
     except ValueError:
         value = 0
     if value < 1 or value > 2**63 - 1:   # the C program's range: a long long

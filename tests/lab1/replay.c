@@ -52,7 +52,7 @@ int main(int argc, char *argv[])
         char *end;
         errno = 0;
         double d = strtod(argv[i], &end);
-        if (end == argv[i] || *end || errno || d < 0 || d != d) {
+        if (end == argv[i] || *end || errno || d < 0 || d != d || d > 1e300) { /* also inf */
             fprintf(stderr, "replay: '%s' is not a number of seconds\n", argv[i]);
             return 2;
         }

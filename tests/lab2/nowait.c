@@ -35,6 +35,10 @@ static long long arg(const char *s, long long max)
 
 int main(int argc, char *argv[])
 {
+    if (argc > 3) {
+        fprintf(stderr, "usage: forkcount [NPROCS [ITERATIONS]]\n");
+        return 2;
+    }
     int n = argc > 1 ? (int)arg(argv[1], INT_MAX) : 2;
     long long iterations = argc > 2 ? arg(argv[2], LLONG_MAX) : 10000000;
     double start = now();

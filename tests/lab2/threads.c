@@ -58,6 +58,10 @@ static void *work(void *arg)
 
 int main(int argc, char *argv[])
 {
+    if (argc > 3) {
+        fprintf(stderr, "usage: forkcount [NPROCS [ITERATIONS]]\n");
+        return 2;
+    }
     int n = argc > 1 ? (int)arg(argv[1], MAX_THREADS) : 2;
     long long iterations = argc > 2 ? arg(argv[2], LLONG_MAX) : 10000000;
     struct worker w[MAX_THREADS];

@@ -89,7 +89,7 @@ int main(int argc, char *argv[])
     enum mode mode = LOCAL;
     static const char *const names[] = {"racy", "mutex", "atomic", "local"};
     if (argc > 4 || (argc > 1 && !positive(argv[1], &n)) || (argc > 2 && !positive(argv[2], &iterations)) ||
-        n > 1024) {
+        n > 256 || iterations > 1000000000000LL) { /* the skeleton's limits */
         fprintf(stderr, "usage: biglock [NTHREADS [ITERATIONS [racy|mutex|atomic|local]]]\n");
         return 2;
     }

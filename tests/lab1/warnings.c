@@ -1,0 +1,121 @@
+/* warnings.c - lab 1 wrong program: the reference plus two warnings (an implicit
+ * declaration of usleep, an unused variable). The build check must show each warning
+ * with file:line and the compiler's text, and the usleep hint.
+ *
+ * The C form of Python's
+ *     await asyncio.gather(task(1, 2), task(2, 3), task(3, 1))
+ * Every task starts at once; one event loop sleeps in select() until the
+ * nearest deadline, finishes every task that is due, and goes round again.
+ * Three tasks of 2, 3 and 1 s take about 3 s (the max), not 6 s (the sum).
+ *
+ * Usage: sleeper [SECONDS...]      (default: 2 3 1)
+ *
+ * See also: handouts/lab1.md, labs/lab1/sleeper.c (the student's copy),
+ *           grader/labs/lab1.c (what the grader checks).
+ */
+#define _POSIX_C_SOURCE 200809L
+
+#include <errno.h>
+#include <math.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/select.h>
+#include <time.h>
+
+#define MAX_TASKS 64
+
+struct task {
+    double delay;    /* seconds, as given */
+    const char *arg; /* the argument's own text, printed back as is */
+    double deadline; /* start + delay, on the monotonic clock */
+    bool done;
+};
+
+static double now(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+/* Parses a non-negative decimal number of seconds; false if s is not one. */
+static bool parse_delay(const char *s, double *out)
+{
+    char *end;
+    errno = 0;
+    double d = strtod(s, &end);
+    if (end == s || *end != '\0' || errno == ERANGE || !isfinite(d) || d < 0)
+        return false;
+    *out = d;
+    return true;
+}
+
+/* Index of the unfinished task with the nearest deadline, or -1 if none is left. */
+static int nearest(const struct task *t, int n)
+{
+    int best = -1;
+    for (int i = 0; i < n; i++)
+        if (!t[i].done && (best < 0 || t[i].deadline < t[best].deadline))
+            best = i;
+    return best;
+}
+
+int main(int argc, char *argv[])
+{
+    static const char *const example[] = {"2", "3", "1"};
+    struct task tasks[MAX_TASKS];
+    int n = argc > 1 ? argc - 1 : 3;
+    if (n > MAX_TASKS) {
+        fprintf(stderr, "sleeper: at most %d tasks\n", MAX_TASKS);
+        return 2;
+    }
+    for (int i = 0; i < n; i++) {
+        tasks[i].arg = argc > 1 ? argv[i + 1] : example[i];
+        if (!parse_delay(tasks[i].arg, &tasks[i].delay)) {
+            fprintf(stderr, "sleeper: '%s' is not a non-negative number of seconds\n", tasks[i].arg);
+            fprintf(stderr, "usage: sleeper [SECONDS...]\n");
+            return 2;
+        }
+        tasks[i].done = false;
+    }
+
+    double start = now();
+    for (int i = 0; i < n; i++) {
+        tasks[i].deadline = start + tasks[i].delay;
+        printf("Task %d started\n", i + 1);
+    }
+    fflush(stdout);
+
+    int next, unused_count;
+    usleep(0); /* implicit declaration: <unistd.h> is not included, and -std=c11 hides it anyway */
+    while ((next = nearest(tasks, n)) >= 0) {
+        /* Rebuild the timeout every turn: select() may have changed it. */
+        double wait = tasks[next].deadline - now();
+        if (wait > 0) {
+            struct timeval tv;
+            tv.tv_sec = (time_t)wait;
+            tv.tv_usec = (suseconds_t)((wait - (double)tv.tv_sec) * 1e6) + 1; /* never early */
+            if (tv.tv_usec >= 1000000) {
+                tv.tv_sec++;
+                tv.tv_usec -= 1000000;
+            }
+            if (select(0, NULL, NULL, NULL, &tv) < 0 && errno != EINTR) {
+                perror("select");
+                return 1;
+            }
+        }
+        /* Finish every task that is due: several deadlines may have passed. */
+        double t = now();
+        for (int i = 0; i < n; i++) {
+            if (!tasks[i].done && tasks[i].deadline <= t) {
+                tasks[i].done = true;
+                printf("Task %d finished after %g sec\n", i + 1, tasks[i].delay);
+                fflush(stdout);
+            }
+        }
+    }
+    printf("Total time: %.2f sec\n", now() - start);
+    return 0;
+}
