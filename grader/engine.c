@@ -18,6 +18,7 @@
 #include "build.h"
 #include "judge.h"
 #include "report.h" /* json_escape, for leaderboard entries */
+#include "obsio.h"
 #include "sandbox.h"
 
 uint64_t rng_next(struct rng *r)
@@ -564,6 +565,27 @@ static bool in_list(const char *list, const char *item)
     return false;
 }
 
+void judge_evidence(const struct check *c, const struct evidence *ev, struct verdict *v)
+{
+    c->judge(ev, v);
+    /* A driven lab's driver ends the program with a signal: an interrupted poll() is expected. */
+    if (v->status == ST_FAIL && ev->nruns == 1 && !ev->lab->driver)
+        note_failed_waits(&ev->runs[0], v);
+}
+
+/* --record DIR: the evidence and its verdict, as LAB-CHECK-PID-N.obs (obsio.h). */
+static void record_judged(const struct grading *g, const struct check *c, const struct evidence *ev,
+                          const struct verdict *v)
+{
+    static int n;
+    if (!g->opt->record_dir)
+        return;
+    char *path = xasprintf("%s/%s-%s-%d-%d.obs", g->opt->record_dir, g->lab->name, c->name, (int)getpid(), ++n);
+    if (!record_write(path, c, ev, v))
+        fprintf(stderr, "grade: cannot write %s\n", path);
+    free(path);
+}
+
 bool check_wanted(const struct check *c, const char *only, const char *tag)
 {
     if (only && !in_list(only, c->name))
@@ -712,7 +734,8 @@ static void run_check(struct engine *e, const struct check *c, struct check_resu
         return;
     }
     if (c->plan == PLAN_BUILD) {
-        c->judge(&ev, &r->verdict);
+        judge_evidence(c, &ev, &r->verdict);
+        record_judged(g, c, &ev, &r->verdict);
         return;
     }
     if (c->plan == PLAN_INTEGRITY) {
@@ -768,7 +791,8 @@ static void run_check(struct engine *e, const struct check *c, struct check_resu
         ev.nruns = ran;
         ev.params = ps;
         ev.runs = os;
-        c->judge(&ev, &r->verdict);
+        judge_evidence(c, &ev, &r->verdict);
+        record_judged(g, c, &ev, &r->verdict);
         r->attempts = 1;
         for (size_t i = 0; i < nbad; i++) {
             if (os[i].tampering)
@@ -826,10 +850,8 @@ static void run_check(struct engine *e, const struct check *c, struct check_resu
         ev.nruns = 1;
         ev.params = &p;
         ev.runs = o;
-        c->judge(&ev, &v);
-        /* A driven lab's driver ends the program with a signal: an interrupted poll() is expected. */
-        if (v.status == ST_FAIL && !lab->driver)
-            note_failed_waits(o, &v);
+        judge_evidence(c, &ev, &v);
+        record_judged(g, c, &ev, &v);
         r->attempts = a + 1;
         /* Keep this attempt's verdict and run. */
         sbuf_free(&r->verdict.summary);

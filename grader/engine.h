@@ -22,6 +22,7 @@ struct grade_options {
     bool seed_given;           /* false: the seed comes from the submission's bytes and the lab */
     const char *note;          /* --note: a line for the results' output (instructors), or NULL */
     bool keep;                 /* keep the scratch folder (--keep) */
+    const char *record_dir;    /* --record DIR (or GRADE_RECORD): write each judged evidence there (obsio.h) */
 };
 
 struct check_result {
@@ -81,6 +82,10 @@ typedef void (*progress_fn)(const struct grading *g, const struct check_result *
 int grade(const struct lab *lab, const struct grade_options *opt, struct grading *g,
           progress_fn progress, void *ctx, char **why);
 void grading_free(struct grading *g);
+
+/* Judges the evidence as the engine does (the check's judge, then the notes
+ * every failure gets): what tests/check_judges.c runs on recorded evidence. */
+void judge_evidence(const struct check *c, const struct evidence *ev, struct verdict *v);
 
 /* CPUs this process may use: affinity mask and cgroup CPU quota. */
 int cpus_available(void);

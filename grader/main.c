@@ -35,7 +35,7 @@ static void print_help(void)
         "SYNOPSIS\n"
         "    grade LAB [SUBMISSION] [--json FILE] [--html FILE] [--exec CMD [--defaults]]\n"
         "          [--only CHECK[,CHECK...]] [--tag TAG[,TAG...]] [--seed N] [--repeat N]\n"
-        "          [--note TEXT] [--keep] [--verbose] [--no-color]\n"
+        "          [--note TEXT] [--keep] [--record DIR] [--verbose] [--no-color]\n"
         "    grade LAB --batch DIR [--csv FILE] [--json-dir DIR] [--jobs N]\n"
         "    grade --list [LAB] | --list-hints | --cpus | --help\n"
         "\n"
@@ -90,6 +90,9 @@ static void print_help(void)
         "    --repeat N    grade N times (seeds N+1...), one line a run, then say which\n"
         "                  checks changed verdict: a flickering verdict is a grader bug.\n"
         "    --keep        keep the scratch folder and print where it is.\n"
+        "    --record DIR  write the evidence each check judged, and its verdict, to\n"
+        "                  DIR/LAB-CHECK-PID-N.obs (also GRADE_RECORD=DIR): how the\n"
+        "                  kit's judge tests (tests/observations/) are made.\n"
         "\n"
         "BATCH GRADING (instructors)\n"
         "    --batch DIR   grade every entry of DIR: a folder, a .c file, or a .tar.gz,\n"
@@ -271,7 +274,8 @@ int main(int argc, char **argv)
         } else if (!strcmp(a, "--json") || !strcmp(a, "--html") || !strcmp(a, "--exec") || !strcmp(a, "--only") ||
                    !strcmp(a, "--tag") || !strcmp(a, "--note") || !strcmp(a, "--hidden") ||
                    !strcmp(a, "--seed") || !strcmp(a, "--repeat") || !strcmp(a, "--batch") ||
-                   !strcmp(a, "--csv") || !strcmp(a, "--json-dir") || !strcmp(a, "--jobs")) {
+                   !strcmp(a, "--csv") || !strcmp(a, "--json-dir") || !strcmp(a, "--jobs") ||
+                   !strcmp(a, "--record")) {
             if (!has_value)
                 bad_usage("%s needs a value", a);
             const char *v = argv[++i];
@@ -289,6 +293,8 @@ int main(int argc, char **argv)
                 opt.note = v;
             else if (!strcmp(a, "--hidden"))
                 hidden = v;
+            else if (!strcmp(a, "--record"))
+                opt.record_dir = v;
             else if (!strcmp(a, "--batch"))
                 bo.dir = v;
             else if (!strcmp(a, "--csv"))
@@ -358,6 +364,10 @@ int main(int argc, char **argv)
         bad_usage("--hidden takes check names (grade --list); this lab has no check named '%s'", bad);
     if ((hidden || leaderboard) && !json)
         bad_usage("%s", "--hidden and --leaderboard shape results.json: give --json FILE too");
+    if (!opt.record_dir && getenv("GRADE_RECORD") && *getenv("GRADE_RECORD"))
+        opt.record_dir = getenv("GRADE_RECORD");
+    if (opt.record_dir && !is_dir(opt.record_dir))
+        bad_usage("--record: '%s' is not a folder", opt.record_dir);
     char *default_sub = xasprintf("labs/%s", lab->name);
     if (!opt.submission && !opt.exec_cmd)
         opt.submission = default_sub;
