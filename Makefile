@@ -17,7 +17,7 @@ GRADER_OBJ := $(patsubst %.c,build/%.o,$(GRADER_SRC))
 SUBMISSION ?=
 GRADE_FLAGS ?=
 
-.PHONY: all help grader $(LABS) test test-run test-valgrind test-sanitizers test-docs docs hints stress fuzz bench deps deps-run clean dist gradescope classroom
+.PHONY: all help grader $(LABS) test test-run test-valgrind test-sanitizers test-docs docs hints stress fuzz bench deps deps-run clean dist gradescope classroom mutate
 all: grader
 
 # The full kit (this repository) has the instructors' part; the students'
@@ -41,6 +41,7 @@ ifneq ($(FULL_KIT),)
 	@echo "  make classroom LAB=lab1       a GitHub Classroom workflow for one lab (prints it, or OUT=file)"
 	@echo "  make stress                   verdict steadiness: references x30, wrong programs x10, busy loop"
 	@echo "  make fuzz [FUZZ_SECONDS=60]   fuzz the grader's output readers (libFuzzer)"
+	@echo "  make mutate                   mutation run: does the suite notice a broken judge? (killed K/N)"
 endif
 	@echo "Options: GRADE_FLAGS='--json out.json --only timing ...' (see grader/grade --help)"
 
@@ -85,13 +86,15 @@ bench: grader deps-run
 # 'test' installs what is missing first, then runs 'test-run' in a fresh make so
 # that pkg-config is asked only once Check is there. Its last line says PASSED
 # or FAILED; the first failure is printed above it.
+# The bounded stress grades each reference twice and one wrong program per lab once.
+STRESS_WRONG_SAMPLE = tests/lab1/sequential.c tests/lab2/globalcount.c tests/lab3/offbyone.c
 test: grader
-	@./tools/need valgrind check pkg-config zip unzip
+	@./tools/need valgrind check pkg-config zip unzip chromium python3
 	@t0=$$(date +%s); \
 	if $(MAKE) --no-print-directory test-docs && \
 	   $(MAKE) --no-print-directory test-run && \
 	   $(MAKE) --no-print-directory test-sanitizers && \
-	   ./tools/stress 2 0; then \
+	   STRESS_WRONG="$(STRESS_WRONG_SAMPLE)" ./tools/stress 2 1; then \
 	    echo "make test: PASSED (Check tests, valgrind, sanitizers, stress) in $$(( $$(date +%s) - t0 )) s"; \
 	else \
 	    echo "make test: FAILED after $$(( $$(date +%s) - t0 )) s (the first failure is above)"; exit 1; \
@@ -139,24 +142,12 @@ build/fuzz/replay: grader/fuzz/fuzz_output.c $(GRADER_SRC) $(GRADER_HDR)
 	@mkdir -p build/fuzz
 	$(CC) $(CFLAGS) $(SAN_FLAGS) -DFUZZ_REPLAY -o $@ grader/fuzz/fuzz_output.c $(GRADER_SRC) -lm
 
-# Grades the reference and a few hostile programs with the sanitized grader:
-# any ASan/UBSan report fails the run.
+# The sanitized grader grades the references, every wrong and every hostile program
+# (tools/santest): ASan exits 86, UBSan 87, their reports go to build/asan/reports/.
 test-sanitizers: build/asan/grade build/fuzz/replay
 	@echo "== sanitizers: fuzz regressions, then gradings by an ASan+UBSan grader"
-	@./build/fuzz/replay tests/fuzz-corpus/*
-	@for lab in $(LABS); do \
-	    ASAN_OPTIONS=detect_leaks=1 ./build/asan/grade $$lab solutions/$$lab --no-color >build/asan/$$lab.log 2>&1; \
-	    rc=$$?; if [ $$rc -gt 1 ] || grep -qE 'ERROR: (Address|Leak)Sanitizer|runtime error:' build/asan/$$lab.log; then \
-	        cat build/asan/$$lab.log; echo "sanitized grader failed on $$lab (exit $$rc)"; exit 1; fi; \
-	    echo "asan+ubsan grade $$lab solutions/$$lab: clean (exit $$rc)"; \
-	done
-	@for p in flood forkbomb escape; do \
-	    (./build/asan/grade lab1 tests/hostile/$$p.c --only format --no-color >build/asan/$$p.log 2>&1; \
-	     echo $$? >build/asan/$$p.rc) & \
-	done; wait; for p in flood forkbomb escape; do \
-	    if [ "$$(cat build/asan/$$p.rc)" != 1 ] || grep -qE 'ERROR: (Address|Leak)Sanitizer|runtime error:' build/asan/$$p.log; then \
-	        cat build/asan/$$p.log; echo "sanitized grader on tests/hostile/$$p.c: exit $$(cat build/asan/$$p.rc)"; exit 1; fi; \
-	done; echo "asan+ubsan grade of hostile flood, forkbomb, escape: clean, each a failing grade"
+	@UBSAN_OPTIONS=exitcode=87:halt_on_error=1 ASAN_OPTIONS=exitcode=86 ./build/fuzz/replay tests/fuzz-corpus/*
+	@./tools/santest build/asan/grade
 
 # --- Instructors: the student copy, Gradescope, GitHub Classroom ---------------------
 # build/kit-student.tar.gz: labs, handouts, grader; no solutions, no tests.
@@ -218,9 +209,13 @@ fuzz: grader/fuzz/fuzz_output.c $(GRADER_SRC) $(GRADER_HDR)
 	./build/fuzz/fuzz_output -max_total_time=$(FUZZ_SECONDS) -max_len=4096 -timeout=10 \
 	    -artifact_prefix=build/fuzz/ build/fuzz/corpus
 
+# Mutations of the judges and the engine (tools/mutate.list), each built in a
+# scratch copy and run against the recorded-evidence tests: prints killed K/N.
+mutate: grader
+	@./tools/mutate
 else
 # The students' copy: the instructors' targets are not here.
-test bench dist gradescope classroom stress fuzz hints:
+test bench dist gradescope classroom stress fuzz hints mutate:
 	@echo "make $@: only in the instructors' full kit, not in this students' copy (make help lists what is here)" >&2
 	@exit 2
 endif

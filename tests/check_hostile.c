@@ -181,6 +181,10 @@ START_TEST(test_hostile)
     const struct hostile *h = &cases[_i];
     const struct outcome *o = &outcomes[_i];
     if (h->root_only && geteuid() != 0) {
+        const char *ci = getenv("CI");
+        /* Under CI a test that cannot run its point fails: it would otherwise pass unseen. */
+        ck_assert_msg(!ci || !*ci || !strcmp(ci, "false") || !strcmp(ci, "0"), "%s needs the grader to run as "
+                      "root (another uid), and CI is set: run the tests as root", h->program);
         printf("skipped: %s needs the grader to run as root (another uid)\n", h->program);
         return;
     }

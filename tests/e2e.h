@@ -28,7 +28,9 @@
  *         tcase_add_loop_test(tc, test_grading, 0, (int)pool.n);
  * and in main, e2e_chdir_to_root(argv[0]) first.
  * Env: TAG_JOBS=N (E2E_JOBS, LAB2_JOBS, ...) gradings at a time, 1-8;
- *      TAG_KEEP=1 keeps the scratch folder (results, outputs, built binaries).
+ *      TAG_KEEP=1 keeps the scratch folder (results, outputs, built binaries);
+ *      TAG_RETRIES=N gradings more for a row whose point check was not judged (default 3);
+ *      CI=true: a row whose source (python3) is missing fails instead of skipping.
  * The Makefile compiles tests/e2e.c into every tests/bin/check_* program.
  *
  * See also: tests/e2e.c, tests/check_e2e.c, tests/check_lab2.c, tests/check_lab3.c,
@@ -56,15 +58,20 @@ struct e2e_case {
     const char *only;     /* --only this, or NULL */
     bool optional;        /* skip (not fail) when source does not exist yet */
     bool alone;           /* graded by e2e_pool_run(pool, true, ...), not by (pool, false, ...) */
+    /* The checks whose verdict is why this row exists (in its fail or pass list). They must be
+     * judged: the row is graded alone (as if .alone), graded again while one of them was "not
+     * judged: the machine was busy" (TAG_RETRIES, default 3), and if none could judge it the test
+     * FAILS naming the row: a point not tested is not a pass. */
+    const char *point;
     /* What it must give. */
-    int exit_status;      /* 0 every check passed, 1 not; -1: 0 or 1 (a busy machine may leave a check
-                           * not judged; a row expecting 0 also takes 1 for that reason alone) */
+    int exit_status;      /* 0 every check passed, 1 not (exact; a row expecting 0 also takes 1 only when
+                           * a check of the pool's busy list, not the row's point, was not judged for a
+                           * busy machine) */
     const char *fail;     /* checks that must fail: 0 points of more than 0, and say something */
     const char *pass;     /* checks that must pass with full points */
     const char *skipped;  /* checks that must be not judged: failed, 0 of their points, "not judged: why" */
     const char *either;   /* checks that may go either way ("*": all not named) */
     const char *passskip; /* checks that must pass, or be not judged for any reason */
-    const char *cputime;  /* must pass (a row without fail list) or fail, or be not judged for a busy machine */
     const char *clues;    /* "check:words;..." that check's output must contain; "check:#id": hint id's text */
     double at_most;       /* if > 0: the score is at most this share of the maximum */
 };
@@ -75,6 +82,8 @@ struct e2e_job {
     char why[2 * E2E_PATH]; /* set when the grading could not be run */
     pid_t pid;
     double started, seconds;
+    int gradings;           /* 1, or more when a point check could not be judged and it was graded again */
+    char not_judged[128];   /* point checks still not judged after the last grading */
     bool timed_out;         /* killed by the watchdog */
     int status;             /* wait status */
     char json[E2E_PATH], out[E2E_PATH]; /* its results.json, its output (stdout and stderr) */
@@ -87,18 +96,21 @@ struct e2e_pool {
     const struct e2e_case *cases;
     size_t n;
     double timeout;                /* s: the watchdog of one grading */
-    const char *busy;              /* checks that, in the fail or pass lists, may instead say
-                                      "not judged: the machine was busy" (then their clues are not asked) */
+    const char *busy;              /* checks that, in the fail or pass lists of a row whose point they
+                                      are not, may instead say "not judged: the machine was busy" (then their
+                                      clues are not asked); counted and said by e2e_pool_close */
     /* Set by e2e_pool_open. */
     struct e2e_job *jobs;          /* n of them, in the order of cases */
     char scratch[64];
     bool opened;
-    int busy_skips;                /* checks not judged for a busy machine (all of them when tests do not fork) */
+    int busy_skips;                /* checks not judged for a busy machine, counted by the pool (the parent) */
+    int regradings;                /* gradings made again because a point check was not judged */
 };
 
 /* Makes the scratch folder (exits on failure); false when the pool was already opened. */
 bool e2e_pool_open(struct e2e_pool *p);
-/* Runs the gradings of the rows whose .alone is alone, max at a time, and logs each. */
+/* Runs the gradings of the rows whose .alone is alone (a row with a .point runs alone), max at
+ * a time, logs each, and grades a row again while a point check could not be judged. */
 void e2e_pool_run(struct e2e_pool *p, bool alone, int max);
 /* Says how many checks a busy machine skipped, removes the scratch folder unless TAG_KEEP. */
 void e2e_pool_close(struct e2e_pool *p);
@@ -122,9 +134,17 @@ struct e2e_results {
 };
 /* Inside a test: reads path into r (asserts it has a total and tests); then e2e_free_results. */
 void e2e_read_results(const char *path, struct e2e_results *r);
+/* The same outside a test: false (and nothing to free) if the file is missing or incomplete. */
+bool e2e_load_results(const char *path, struct e2e_results *r);
+/* A check that was not judged (skipped: 0 of 0 points); the one place that reads the status. */
+bool e2e_not_judged(const struct e2e_test *t);
+/* Not judged because other programs used the CPUs (the grader measured it). */
+bool e2e_busy(const struct e2e_test *t);
+/* True with CI set (CI=true, as CI services set it): a test that cannot run its point fails. */
+bool e2e_ci(void);
 void e2e_free_results(struct e2e_results *r);
 const struct e2e_test *e2e_find_test(const struct e2e_results *r, const char *name);
-/* Inside a test: python3 -m json.tool accepts path (not checked, and said, without python3). */
+/* Inside a test: python3 -m json.tool accepts path (without python3: said, or a failure under CI). */
 void e2e_assert_valid_json(const char *path);
 
 /* Runs argv (PATH searched) with stdout+stderr to out_path; returns the wait status, or -1. */
