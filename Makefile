@@ -144,10 +144,12 @@ build/fuzz/replay: grader/fuzz/fuzz_output.c $(GRADER_SRC) $(GRADER_HDR)
 
 # The sanitized grader grades the references, every wrong and every hostile program
 # (tools/santest): ASan exits 86, UBSan 87, their reports go to build/asan/reports/.
+# make test grades every 3rd wrong program (SAN_EVERY=3); make test-sanitizers SAN_EVERY=1 all of them.
+SAN_EVERY ?= 3
 test-sanitizers: build/asan/grade build/fuzz/replay
 	@echo "== sanitizers: fuzz regressions, then gradings by an ASan+UBSan grader"
 	@UBSAN_OPTIONS=exitcode=87:halt_on_error=1 ASAN_OPTIONS=exitcode=86 ./build/fuzz/replay tests/fuzz-corpus/*
-	@./tools/santest build/asan/grade
+	@SAN_EVERY=$(SAN_EVERY) ./tools/santest build/asan/grade
 
 # --- Instructors: the student copy, Gradescope, GitHub Classroom ---------------------
 # build/kit-student.tar.gz: labs, handouts, grader; no solutions, no tests.
