@@ -123,11 +123,12 @@ test-run: $(TEST_PROGRAMS) grader
 # valgrind memcheck on the grader itself (a build, runs in pty and pipe, the
 # probe, a memcheck run, bad arguments) and on the unit tests in one process;
 # any error or definite leak, also in a forked child, fails (tools/vgrun).
-test-valgrind: grader tests/bin/check_unit
+test-valgrind: grader tests/bin/check_unit tests/bin/check_judges
 	@echo "== valgrind on the grader (logs in build/vg/)"
 	@./tools/vgrun grade-format ./grader/grade lab1 solutions/lab1 --only format --no-color
 	@VG_OK="0 1" ./tools/vgrun grade-lab1 ./grader/grade lab1 solutions/lab1 --no-color
 	@CK_FORK=no ./tools/vgrun check_unit tests/bin/check_unit
+	@CK_FORK=no ./tools/vgrun check_judges tests/bin/check_judges
 
 # --- Sanitizers and fuzzing (issue: a grader that survives anything) -------------
 # The grader built with ASan+UBSan (its probe stays plain: it lives in student code).
