@@ -12,7 +12,8 @@
  * has a record it must pass and one it must fail. The verdicts depend only on
  * the files, never on this machine's load: that is the point.
  * The obsio tests check the format itself: a round trip of every field and
- * every byte, unknown keys ignored, bad files refused.
+ * every byte, unknown keys ignored, bad files refused; and that grade --record
+ * writes records that, judged again, give the grader's own verdict.
  *
  * Run: make tests/bin/check_judges && tests/bin/check_judges
  *      JUDGES_ONLY=substring runs only the records whose path contains it.
@@ -25,6 +26,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "engine.h"
@@ -372,6 +374,46 @@ START_TEST(test_escape_every_byte)
 }
 END_TEST
 
+/* grade --record DIR writes what the engine judged; read back, it gets the same verdict. */
+START_TEST(test_grade_records)
+{
+    char dir[] = "/tmp/check_judges_rec.XXXXXX";
+    ck_assert(mkdtemp(dir) != NULL);
+    char cmd[512];
+    snprintf(cmd, sizeof cmd, "./grader/grade lab1 tests/lab1/nanosleep.c --only structure --record %s "
+             "--no-color >/dev/null 2>&1", dir);
+    int st = system(cmd);
+    ck_assert_msg(WIFEXITED(st) && WEXITSTATUS(st) == 1, "grade exit status %d, expected 1", WEXITSTATUS(st));
+    int found = 0;
+    DIR *d = opendir(dir);
+    struct dirent *e;
+    while (d && (e = readdir(d))) {
+        if (!strstr(e->d_name, ".obs"))
+            continue;
+        char path[600];
+        snprintf(path, sizeof path, "%s/%s", dir, e->d_name);
+        struct record r;
+        struct verdict v;
+        const struct check *c = judge_record(path, &r, &v);
+        ck_assert_msg(status_is(v.status, r.expect_status), "%s: recorded '%s', judged again '%s'", path,
+                      r.expect_status, status_name(v.status));
+        if (!strcmp(c->name, "structure")) {
+            ck_assert_msg(v.status == ST_FAIL && has_hint(&v, "wrong-wait-call"), "%s: nanosleep.c's structure "
+                          "should fail with wrong-wait-call", path);
+            found++;
+        }
+        sbuf_free(&v.summary);
+        sbuf_free(&v.detail);
+        record_free(&r);
+        unlink(path);
+    }
+    if (d)
+        closedir(d);
+    rmdir(dir);
+    ck_assert_msg(found == 1, "%d structure records written, expected 1", found);
+}
+END_TEST
+
 static Suite *judges_suite(void)
 {
     Suite *s = suite_create("judges on recorded evidence");
@@ -380,6 +422,8 @@ static Suite *judges_suite(void)
     tcase_add_test(f, test_unknown_keys_ignored);
     tcase_add_test(f, test_bad_records_refused);
     tcase_add_test(f, test_escape_every_byte);
+    tcase_add_test(f, test_grade_records);
+    tcase_set_timeout(f, 60);
     suite_add_tcase(s, f);
     TCase *r = tcase_create("records");
     tcase_add_loop_test(r, test_record, 0, (int)nfiles);
