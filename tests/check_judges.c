@@ -171,6 +171,10 @@ START_TEST(test_coverage)
     for (size_t l = 0; l < nlabs; l++) {
         const struct lab *lab = all_labs[l];
         for (size_t c = 0; c < lab->nchecks; c++) {
+            /* integrity judges every run of a grading and the source's findings: records do not
+             * hold those yet (obsio.h), so its tests are end to end only. */
+            if (lab->checks[c].plan == PLAN_INTEGRITY)
+                continue;
             bool pass = false, fail = false;
             for (size_t f = 0; f < nfiles; f++) {
                 const struct summary *m = &summaries[f];
