@@ -500,6 +500,12 @@ void e2e_check_case(struct e2e_pool *p, size_t i)
     e2e_assert_valid_json(j->json);
     struct e2e_results r;
     e2e_read_results(j->json, &r);
+    /* The row's point first: not judged, nothing else this row says is worth reading. */
+    for (int k = 0; k < r.n; k++)
+        ck_assert_msg(!(listed(e->point, r.t[k].name) && is_skipped(&r.t[k])),
+                      "%s: '%s' is why this row exists, and it could not be judged in %d grading%s (%s): the point "
+                      "was NOT tested. Run it again on an idle machine (%s)", e->name, r.t[k].name, j->gradings,
+                      j->gradings == 1 ? "" : "s", r.t[k].output, j->out);
     /* Exit status 1 unless every check passed: a row expecting 0 also takes 1 when all that kept it
      * from 0 is a check of the busy list, not the row's point, the machine's load left not judged. */
     bool only_busy = code == 1;
