@@ -87,7 +87,7 @@ static const struct e2e_case table[] = {
      .fail = "format", .pass = "build integrity", .clues = "format:not in the contract"},
     {.name = "timefirst", .source = "tests/lab3/timefirst.c", .only = "order", .exit_status = 1,
      .fail = "order", .pass = "build integrity", .clues = "order:'Total count' comes before 'Total time'"},
-    {.name = "offbyone", .source = "tests/lab3/offbyone.c", .only = "correctness-mutex,correctness-atomic,correctness-local", .exit_status = 1,
+    {.name = "offbyone", .source = "tests/lab3/offbyone.c", .only = CORRECTNESS_CHECKS, .exit_status = 1,
      .fail = "correctness-mutex", .pass = "build correctness-atomic correctness-local integrity",
      .clues = "correctness-mutex:expected"},
     {.name = "fdleak", .source = "tests/lab3/fdleak.c", .only = "memory", .exit_status = 1, .fail = "memory",
