@@ -60,6 +60,41 @@ char *obsio_unescape(const char *s, size_t *len)
     return sbuf_take(&b);
 }
 
+/* A text as one space-free word: spaces as \\x20; "=" stands for an empty text and "-" for
+ * none (a text that is "=" or "-" itself is escaped). */
+static void escape_word(struct sbuf *out, const char *s)
+{
+    if (!*s) {
+        sbuf_puts(out, "=");
+        return;
+    }
+    if (!strcmp(s, "-") || !strcmp(s, "=")) {
+        sbuf_printf(out, "\\x%02x", (unsigned char)*s);
+        return;
+    }
+    struct sbuf b = {0};
+    obsio_escape(&b, s, strlen(s));
+    for (const char *c = b.data ? b.data : ""; *c; c++)
+        if (*c == ' ')
+            sbuf_puts(out, "\\x20");
+        else
+            sbuf_add(out, c, 1);
+    sbuf_free(&b);
+}
+
+/* Reads a word escape_word wrote: a malloc'd text, NULL for "-" (*bad set if malformed). */
+static char *unescape_word(const char *w, bool *bad)
+{
+    if (!strcmp(w, "-"))
+        return NULL;
+    if (!strcmp(w, "="))
+        return xstrdup("");
+    char *s = obsio_unescape(w, NULL);
+    if (!s)
+        *bad = true;
+    return s;
+}
+
 /* const char * fields (tool, variant) point at static strings: read ones are kept here. */
 static const char *intern(const char *s)
 {
@@ -103,7 +138,8 @@ static const struct field params_fields[] = {
     PAR("plan", F_INT, plan),             PAR("calibrated", F_LLONG, calibrated),
     PAR("count", F_INT, count),           PAR("iterations", F_LLONG, iterations),
     PAR("mode", F_CHARS, mode),           PAR("variant", F_NAME, variant),
-    PAR("defaults", F_BOOL, defaults),
+    PAR("defaults", F_BOOL, defaults),    PAR("workers", F_INT, workers),
+    PAR("retry_of", F_NAME, retry_of),    PAR("only", F_NAME, only),
 };
 
 /* A double that reads back the same, as short as it can be. */
@@ -231,11 +267,29 @@ void obsio_write_observation(FILE *f, const struct observation *o)
         char t[40];
         snprintf(t, sizeof t, "%.6f", o->lines[i].t);
         snprintf(key + n, sizeof key - (size_t)n, "%s %s", t, o->lines[i].stream == STREAM_ERR ? "err" : "out");
-        put_text(f, key, o->lines[i].text, strlen(o->lines[i].text));
+        put_text(f, key, o->lines[i].text, o->lines[i].len); /* byte for byte, NULs too */
     }
     for (size_t i = 0; i < o->nevents; i++) {
         const struct call_event *e = &o->events[i];
         fprintf(f, "event %.6f %d %d %s %ld %ld\n", e->t, e->pid, e->tid, e->call, e->count, e->arg);
+    }
+    /* A driver's exchanges: conn phase sent replied request reply ("-": no reply), the texts
+     * escaped with their spaces too, so that the fields split on spaces. */
+    for (size_t i = 0; i < o->nexchanges; i++) {
+        const struct exchange *x = &o->exchanges[i];
+        struct sbuf q = {0}, r = {0};
+        escape_word(&q, x->request ? x->request : "");
+        if (x->reply)
+            escape_word(&r, x->reply);
+        fprintf(f, "exchange %d %d %.6f %.6f %s %s\n", x->conn, x->phase, x->sent, x->replied,
+                q.data ? q.data : "", x->reply ? (r.data ? r.data : "") : "-");
+        sbuf_free(&q);
+        sbuf_free(&r);
+    }
+    for (size_t i = 0; i < o->nmetrics; i++) {
+        fprintf(f, "metric %s ", o->metrics[i].name);
+        put_double(f, o->metrics[i].value);
+        fputc('\n', f);
     }
 }
 
@@ -419,6 +473,30 @@ static bool parse_line(struct record *r, struct observation **cur, char *line, c
         ok = p && read_params_key(p, key, value);
     } else if (!strcmp(key, "line")) {
         ok = *cur && read_line_key(*cur, value);
+    } else if (!strcmp(key, "exchange")) {
+        int conn, phase;
+        double sent, replied;
+        char req[8192], rep[8192];
+        ok = *cur && sscanf(value, "%d %d %lf %lf %8191s %8191s", &conn, &phase, &sent, &replied, req, rep) == 6;
+        if (ok) {
+            bool bad = false;
+            char *request = unescape_word(req, &bad), *reply = unescape_word(rep, &bad);
+            ok = !bad && request;
+            if (ok) {
+                struct exchange *x = obs_add_exchange(*cur, conn, phase, sent, request);
+                x->replied = replied;
+                x->reply = reply;
+                reply = NULL;
+            }
+            free(request);
+            free(reply);
+        }
+    } else if (!strcmp(key, "metric")) {
+        char name[40];
+        double v;
+        ok = *cur && sscanf(value, "%39s %lf", name, &v) == 2;
+        if (ok)
+            obs_metric(*cur, name, v);
     } else if (!strcmp(key, "event")) {
         struct call_event e = {0};
         ok = *cur && sscanf(value, "%lf %d %d %19s %ld %ld", &e.t, &e.pid, &e.tid, e.call, &e.count, &e.arg) == 6;

@@ -221,13 +221,22 @@ static void odd_run(struct observation *o, struct params *p)
     obs_add_line(o, 0.000001, STREAM_OUT, bytes, 254);
     obs_add_line(o, 1.5, STREAM_ERR, "", 0);
     obs_add_line(o, 2.25, STREAM_OUT, "  two leading spaces, a trailing one ", 37);
+    obs_add_line(o, 2.5, STREAM_OUT, "a NUL\0inside\r", 14);
+    struct exchange *x = obs_add_exchange(o, 3, 1, 0.25, "SLEEP 100");
+    x->replied = 0.351;
+    x->reply = strdup("OK slept 100");
+    obs_add_exchange(o, 4, 2, 0.5, "");             /* no reply */
+    x = obs_add_exchange(o, 5, 2, 0.6, "-");
+    x->reply = strdup("=");
+    obs_metric(o, "fds_after", 7);
+    obs_metric(o, "task_cpu", 0.125);
     struct call_event e = {.t = 0.123456, .pid = 10, .tid = 11, .call = "select", .count = 5, .arg = -4};
     o->events = calloc(16, sizeof *o->events);
     o->events[0] = e;
     o->nevents = 1;
     *p = (struct params){.plan = PLAN_RUN, .calibrated = 123456789012LL, .count = 3, .value = {0.3, 0.15, 0.6},
                          .iterations = 9876543210LL, .mode = "atomic", .variant = "atomic", .defaults = false,
-                         .nargs = 2, .arg = {"0.30", "we'ird \\ arg"}};
+                         .nargs = 2, .arg = {"0.30", "we'ird \\ arg"}, .workers = 3};
 }
 
 static void assert_same_run(const struct observation *a, const struct observation *b)
@@ -246,10 +255,24 @@ static void assert_same_run(const struct observation *a, const struct observatio
     ck_assert_str_eq(a->tampering, b->tampering);
     ck_assert_uint_eq(a->nlines, b->nlines);
     for (size_t i = 0; i < a->nlines; i++) {
-        ck_assert_str_eq(a->lines[i].text, b->lines[i].text);
+        ck_assert_uint_eq(a->lines[i].len, b->lines[i].len);
+        ck_assert(memcmp(a->lines[i].text, b->lines[i].text, a->lines[i].len) == 0);
         ck_assert(a->lines[i].stream == b->lines[i].stream);
         ck_assert(fabs(a->lines[i].t - b->lines[i].t) < 1e-6);
     }
+    ck_assert_uint_eq(a->nexchanges, b->nexchanges);
+    for (size_t i = 0; i < a->nexchanges; i++) {
+        const struct exchange *x = &a->exchanges[i], *y = &b->exchanges[i];
+        ck_assert(x->conn == y->conn && x->phase == y->phase && fabs(x->sent - y->sent) < 1e-6 &&
+                  fabs(x->replied - y->replied) < 1e-6);
+        ck_assert_str_eq(x->request, y->request);
+        ck_assert((x->reply == NULL) == (y->reply == NULL));
+        if (x->reply)
+            ck_assert_str_eq(x->reply, y->reply);
+    }
+    ck_assert_uint_eq(a->nmetrics, b->nmetrics);
+    for (size_t i = 0; i < a->nmetrics; i++)
+        ck_assert(!strcmp(a->metrics[i].name, b->metrics[i].name) && a->metrics[i].value == b->metrics[i].value);
     ck_assert_uint_eq(a->nevents, b->nevents);
     for (size_t i = 0; i < a->nevents; i++) {
         ck_assert_str_eq(a->events[i].call, b->events[i].call);
@@ -289,7 +312,7 @@ START_TEST(test_round_trip)
     assert_same_run(&ctl, &r.control);
     const struct params *q = &r.params[0];
     ck_assert(q->plan == p.plan && q->calibrated == p.calibrated && q->count == p.count &&
-              q->iterations == p.iterations && q->defaults == p.defaults && q->nargs == 2);
+              q->iterations == p.iterations && q->defaults == p.defaults && q->nargs == 2 && q->workers == 3);
     for (int i = 0; i < 3; i++)
         ck_assert(q->value[i] == p.value[i]);
     ck_assert_str_eq(q->mode, "atomic");
