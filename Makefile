@@ -87,7 +87,7 @@ bench: grader deps-run
 # that pkg-config is asked only once Check is there. Its last line says PASSED
 # or FAILED; the first failure is printed above it.
 # The bounded stress grades each reference twice and one wrong program per lab once.
-STRESS_WRONG_SAMPLE = tests/lab1/sequential.c tests/lab2/globalcount.c tests/lab3/offbyone.c
+STRESS_WRONG_SAMPLE = tests/lab1/sequential.c tests/lab2/globalcount.c tests/lab3/offbyone.c tests/lab4/atoi.c
 test: grader
 	@./tools/need valgrind check pkg-config zip unzip chromium python3
 	@t0=$$(date +%s); \
