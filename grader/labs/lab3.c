@@ -650,6 +650,9 @@ static void judge_cpu_view(const struct evidence *ev, const struct observation *
         if (conc_ok && !speed_ok)
             verdict_note(v, "  the threads were on CPUs together, yet no faster than one: only one made progress "
                          "at a time (a lock held around the whole count, spinning while waiting)");
+        else if (!conc_ok && lines >= OVERLAP_MIN)
+            verdict_note(v, "  the threads' lines overlap (×%.2f), so they were alive together, yet only one used "
+                         "a CPU at a time: they waited for each other", lines);
         verdict_note(v, "  CPU/wall %.2f (spinning threads raise it without doing the work)", ratio);
         describe_params(p, v);
     }
