@@ -6,7 +6,7 @@
 One asyncio event loop serves every client (I/O-bound: PING, SLEEP); the
 CPU-bound COLLATZ goes to a ProcessPoolExecutor through run_in_executor, so
 the loop keeps answering while WORKERS processes compute. Same contract as the
-C program (solutions/lab4/server.c):
+C program (solutions/lab4/server.c, in the full kit, not in yours):
 
     Listening on port P        ... requests ...        Served R requests
 
@@ -15,7 +15,7 @@ watch PING wait for it: the loop is one thread. A ThreadPoolExecutor would
 keep the loop free but not run two sums at once (the interpreter lock).
 
 Grade it:  ./grader/grade lab4 --exec 'python3 handouts/python/asyncio_server.py'
-See also: handouts/lab4.md, solutions/lab4/server.c (the C counterpart).
+See also: handouts/lab4.md, solutions/lab4/server.c (the C counterpart; not in your kit).
 """
 import asyncio
 import concurrent.futures

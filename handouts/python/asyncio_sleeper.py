@@ -9,7 +9,7 @@ program, so the grader can judge it:
 
     ./grader/grade lab1 --exec 'python3 handouts/python/asyncio_sleeper.py' --defaults
 
-See also: handouts/lab1.md, solutions/lab1/sleeper.c (the C counterpart).
+See also: handouts/lab1.md, solutions/lab1/sleeper.c (the C counterpart; not in your kit).
 """
 import asyncio
 import math

@@ -6,14 +6,14 @@
 Each process counts to ITERATIONS on its own CPU and sends its count back
 through a queue (a pipe underneath); the parent adds them up. On two cores two
 processes take about as long as one, not twice as long. Same output contract
-as the C program (solutions/lab2/forkcount.c):
+as the C program (solutions/lab2/forkcount.c, in the full kit, not in yours):
 
     Process k started / Process k finished / Total count: C / Total time: T sec
 
 Python threads could not do this: the interpreter lock lets one thread run
 Python code at a time. Processes each have their own interpreter.
 
-See also: handouts/lab2.md, solutions/lab2/forkcount.c (the C counterpart).
+See also: handouts/lab2.md, solutions/lab2/forkcount.c (the C counterpart; not in your kit).
 """
 import sys
 import time
