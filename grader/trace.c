@@ -439,7 +439,7 @@ _Noreturn void trace_program(int fd, void (*child)(void *arg, int sync_fd), void
         unsigned long msg = 0;
         if (sig == (SIGTRAP | 0x80)) {
             /* The return of a watched call (we asked with PTRACE_SYSCALL at its entry). */
-            struct __ptrace_syscall_info si;
+            struct __ptrace_syscall_info si = {0}; /* valgrind cannot see the kernel fill it */
             if (t->in_call && ptrace(PTRACE_GET_SYSCALL_INFO, w, sizeof si, &si) > 0 &&
                 si.op == PTRACE_SYSCALL_INFO_EXIT) {
                 t->call.t2 = now;
@@ -459,7 +459,7 @@ _Noreturn void trace_program(int fd, void (*child)(void *arg, int sync_fd), void
         }
         switch (event) {
         case PTRACE_EVENT_SECCOMP: {
-            struct __ptrace_syscall_info si;
+            struct __ptrace_syscall_info si = {0}; /* valgrind cannot see the kernel fill it */
             if (ptrace(PTRACE_GET_SYSCALL_INFO, w, sizeof si, &si) <= 0 || si.op != PTRACE_SYSCALL_INFO_SECCOMP) {
                 ptrace(PTRACE_CONT, w, 0, 0);
                 break;
