@@ -181,11 +181,15 @@ void timeline_text(const struct lab *lab, const struct timeline *tl, bool utf8, 
     if (tl->sampled && any > 0)
         sbuf_printf(out, "    %11s  two or more on a CPU at once in %d of the %d columns where two or more lived%s\n",
                     "", together, any, together == 0 ? ": they took turns" : "");
+    /* The words come from what was measured: lives that overlap on one CPU are turns, not parallel work. */
+    bool took_turns = tl->sampled && any > 0 && together * 10 < any;
+    const char *words = took_turns ? "alive at the same time, but they took turns on the CPUs"
+                        : tl->total <= tl->longest + 0.25 * (tl->sum - tl->longest)
+                            ? (tl->sampled ? "total ≈ max: they ran at the same time" : "total ≈ max: they overlapped")
+                        : tl->total >= tl->sum - 0.1 * tl->sum ? "total ≈ sum: one after another"
+                                                               : "between max and sum";
     sbuf_printf(out, "    %11s  0 s   max %.2f s   total %.2f s   sum %.2f s   (%s)\n", "", tl->longest,
-                tl->total, tl->sum,
-                tl->total <= tl->longest + 0.25 * (tl->sum - tl->longest) ? "total ≈ max: they overlapped"
-                : tl->total >= tl->sum - 0.1 * tl->sum ? "total ≈ sum: one after another"
-                                                       : "between max and sum");
+                tl->total, tl->sum, words);
 }
 
 void timeline_svg(const struct lab *lab, const struct timeline *tl, struct sbuf *out)
