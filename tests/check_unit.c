@@ -41,6 +41,7 @@
 #include "report.h"
 #include "sandbox.h"
 #include "spec.h"
+#include "timeline.h"
 
 /* An assertion for hot loops: Check's ck_assert* record a mark point (a write
  * to Check's message file) on every call, which is slow under valgrind. */
@@ -2040,6 +2041,32 @@ static Suite *sandbox_suite(void)
     return s;
 }
 
+/* The timeline's closing words come from the samples: workers alive at once that never
+ * ran on two CPUs together took turns (make lab2 CPUS=1), whatever their bars' lengths. */
+static void sampled_timeline(char a, char b, struct sbuf *out)
+{
+    struct timeline tl = {.n = 2, .total = 1.3, .longest = 1.28, .sum = 3.77, .cpu = 1.2, .sampled = true};
+    for (int i = 0; i < 2; i++) {
+        tl.bars[i] = (struct bar){.id = i + 1, .from = 0.01, .to = 1.28};
+        for (int c = 0; c < TIMELINE_WIDTH; c++)
+            tl.bars[i].slot[c] = c < 48 ? (i == 0 ? a : b) : SLOT_NONE;
+    }
+    timeline_text(lab_find("lab2"), &tl, false, out);
+}
+
+START_TEST(test_timeline_words_from_samples)
+{
+    struct sbuf turns = {0}, together = {0};
+    sampled_timeline(SLOT_TURNS, SLOT_READY, &turns);
+    sampled_timeline(SLOT_RUNNING, SLOT_RUNNING, &together);
+    ck_assert_msg(strstr(turns.data, "took turns on the CPUs") && !strstr(turns.data, "overlapped"), "%s", turns.data);
+    ck_assert_msg(strstr(together.data, "they ran at the same time") && !strstr(together.data, "took turns"), "%s",
+                  together.data);
+    sbuf_free(&turns);
+    sbuf_free(&together);
+}
+END_TEST
+
 static Suite *report_suite(void)
 {
     Suite *s = suite_create("report");
@@ -2051,6 +2078,7 @@ static Suite *report_suite(void)
     tcase_add_test(tc, test_json_escape_random);
     tcase_add_test(tc, test_report_json);
     tcase_add_test(tc, test_report_json_unwritable);
+    tcase_add_test(tc, test_timeline_words_from_samples);
     tcase_set_timeout(tc, 20);
     suite_add_tcase(s, tc);
     return s;
