@@ -92,21 +92,45 @@ static const struct {
 
 static const struct check *all_checks(size_t *n); /* the table, at the end */
 
-/* The phases for one check, or for every check a --only names (by name or tag). */
+/* Adds each of words' words to out (words separated by spaces) that out does not hold yet. */
+static void add_words(char *out, size_t size, const char *words)
+{
+    for (const char *w = words; *w;) {
+        size_t len = strcspn(w, " ");
+        bool have = false;
+        for (const char *m = out; *m && !have;) {
+            size_t l = strcspn(m, " ");
+            have = l == len && !strncmp(m, w, len);
+            m += l + (m[l] == ' ');
+        }
+        if (len && !have && strlen(out) + len + 2 <= size) {
+            if (*out)
+                strcat(out, " ");
+            strncat(out, w, len);
+        }
+        w += len + (w[len] == ' ');
+    }
+}
+
+/* The phases for one check, or for every check a --only names: a comma-separated list of
+ * check names or tags (--only parallel,structure runs what both need, once). */
 static void phases_for(const char *what, bool tags, char *out, size_t size)
 {
     size_t nchecks;
     const struct check *checks = all_checks(&nchecks);
     out[0] = '\0';
-    for (size_t c = 0; c < nchecks; c++) {
-        bool match = !strcmp(checks[c].name, what);
-        for (int t = 0; tags && t < NTAGS; t++)
-            match = match || ((checks[c].tags & (1u << t)) && !strcmp(tag_names[t], what));
-        for (size_t k = 0; match && k < ARRAY_LEN(needs); k++)
-            if (!strcmp(needs[k].check, checks[c].name) && strlen(out) + strlen(needs[k].phases) + 2 < size) {
-                strcat(out, needs[k].phases);
-                strcat(out, " ");
-            }
+    for (const char *item = what; *item;) {
+        size_t len = strcspn(item, ",");
+        for (size_t c = 0; c < nchecks; c++) {
+            bool match = strlen(checks[c].name) == len && !strncmp(checks[c].name, item, len);
+            for (int t = 0; tags && t < NTAGS; t++)
+                match = match || ((checks[c].tags & (1u << t)) && strlen(tag_names[t]) == len &&
+                                  !strncmp(tag_names[t], item, len));
+            for (size_t k = 0; match && k < ARRAY_LEN(needs); k++)
+                if (!strcmp(needs[k].check, checks[c].name))
+                    add_words(out, size, needs[k].phases);
+        }
+        item += len + (item[len] == ',');
     }
 }
 
@@ -834,6 +858,31 @@ static double metric_sum(const struct observation *o, const char *name)
 }
 
 /* Fails v unless the driver could talk to the server at all. */
+/* A check is judged only on the phases that ran: a phase its run did not play (a --only or a
+ * retry picked others) is not evidence. True (and not judged) if one it needs is missing. */
+static bool phases_not_run(const struct evidence *ev, const char *check, struct verdict *v)
+{
+    const struct params *p = &ev->params[0];
+    for (size_t k = 0; k < ARRAY_LEN(needs); k++) {
+        if (strcmp(needs[k].check, check) != 0)
+            continue;
+        for (const char *w = needs[k].phases; *w;) {
+            char phase[32];
+            size_t len = strcspn(w, " ");
+            snprintf(phase, sizeof phase, "%.*s", (int)len, w);
+            bool ran = wants(p, phase) || (!strcmp(phase, "parallel1") && wants(p, "parallel"));
+            if (len && !ran) {
+                v->status = ST_SKIP;
+                sbuf_printf(&v->summary, "not judged: the run this check is judged on did not play its %s phase "
+                            "(phases played: %s)", phase, *p->mode ? p->mode : "none");
+                return true;
+            }
+            w += len + (w[len] == ' ');
+        }
+    }
+    return false;
+}
+
 static bool fail_if_unreachable(const struct observation *o, struct verdict *v)
 {
     if (obs_get_metric(o, "port", -1) > 0)
@@ -906,6 +955,8 @@ static void judge_protocol(const struct evidence *ev, struct verdict *v)
 {
     const struct observation *o = &ev->runs[0];
     if (fail_if_unreachable(o, v))
+        return;
+    if (phases_not_run(ev, "protocol", v))
         return;
     int valid = 0, bad = 0, shown = 0;
     for (size_t i = 0; i < o->nexchanges; i++) {
@@ -997,6 +1048,8 @@ static void judge_concurrency(const struct evidence *ev, struct verdict *v)
     const struct observation *o = &ev->runs[0];
     if (fail_if_unreachable(o, v))
         return;
+    if (phases_not_run(ev, "concurrency", v))
+        return;
     double worst, span, longest;
     size_t n;
     if (!judge_sleeps(o, PH_CONC, v, &worst, &span, &longest, &n))
@@ -1015,6 +1068,8 @@ static void judge_slow(const struct evidence *ev, struct verdict *v)
 {
     const struct observation *o = &ev->runs[0];
     if (fail_if_unreachable(o, v))
+        return;
+    if (phases_not_run(ev, "slow", v))
         return;
     double worst, span, longest;
     size_t n, replied;
@@ -1051,6 +1106,8 @@ static void judge_scale(const struct evidence *ev, struct verdict *v)
 {
     const struct observation *o = &ev->runs[0];
     if (fail_if_unreachable(o, v))
+        return;
+    if (phases_not_run(ev, "scale", v))
         return;
     size_t replied, n = count_phase(o, PH_SCALE, &replied), pongs = 0;
     double slowest = 0;
@@ -1142,6 +1199,8 @@ static void judge_responsive(const struct evidence *ev, struct verdict *v)
     const struct observation *o = &ev->runs[0];
     if (fail_if_unreachable(o, v))
         return;
+    if (phases_not_run(ev, "responsive", v))
+        return;
     double worst = -1, lats[256];
     int pings = 0;
     const struct exchange *bad = NULL;
@@ -1203,6 +1262,8 @@ static void judge_structure(const struct evidence *ev, struct verdict *v)
     const struct params *p = &ev->params[0];
     if (fail_if_unreachable(o, v))
         return;
+    if (phases_not_run(ev, "structure", v))
+        return;
     int w = p->workers > 0 ? p->workers : 2;
     if (obs_get_metric(o, "loop.io_share", -1) < 0 || obs_get_metric(o, "par.burners", -1) < 0 ||
         obs_get_metric(o, "tasks.start", 0) < 1) {
@@ -1257,6 +1318,8 @@ static void judge_cpu(const struct evidence *ev, struct verdict *v)
 {
     const struct observation *o = &ev->runs[0];
     if (fail_if_unreachable(o, v))
+        return;
+    if (phases_not_run(ev, "cpu", v))
         return;
     double ib = obs_get_metric(o, "idle.busy", -1), iw = obs_get_metric(o, "idle.wall", 0);
     double sb = obs_get_metric(o, "sleep.busy", -1), sw = obs_get_metric(o, "sleep.wall", 0);
