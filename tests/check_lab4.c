@@ -59,6 +59,14 @@ static const struct e2e_case table[] = {
      .pass = "build integrity", .clues = "errors:exited with status 0"},
     {.name = "busypoll", .source = "tests/lab4/busypoll.c", .only = "cpu", .exit_status = 1, .fail = "cpu",
      .pass = "build integrity", .clues = "cpu:sleeping requests: busy"},
+    {.name = "decoy", .source = "tests/lab4/decoy.c", .only = "structure", .exit_status = 1, .fail = "structure",
+     .pass = "build integrity", .clues = "structure:the event-loop thread (task;structure:computed: it used"},
+    /* A right server under --only lists: each check runs the phases it needs (a phase not run is not
+     * evidence); parallel may be not judged on a busy machine (the pool's busy list). */
+    {.name = "honest_parallel_structure", .source = "tests/lab4/honest.c", .only = "parallel,structure",
+     .exit_status = 0, .pass = "build parallel structure integrity", .point = "structure"},
+    {.name = "honest_scale_structure", .source = "tests/lab4/honest.c", .only = "scale,structure", .exit_status = 0,
+     .pass = "build scale structure integrity"},
     /* The Python counterpart through --exec: one loop thread, WORKERS processes made at start-up
      * (build is not judged under --exec, so the grading is not full marks: exit status 1). */
     {.name = "python_server", .source = "/usr/bin/python3", .optional = true, .only = "structure", .exit_status = 1,
@@ -69,7 +77,7 @@ static const struct e2e_case table[] = {
 };
 #define NJOBS (sizeof table / sizeof table[0])
 
-static struct e2e_pool pool = {.tag = "lab4", .lab = "lab4", .cases = table, .n = NJOBS,
+static struct e2e_pool pool = {.tag = "lab4", .lab = "lab4", .cases = table, .n = NJOBS, .busy = "parallel",
                                .timeout = 120.0 /* s: a watchdog; a lab-4 grading takes 5-15 s */};
 
 static void run_all_gradings(void)

@@ -67,6 +67,9 @@ enum { PH_PROTOCOL = 1, PH_CONC, PH_SLOW, PH_SLOW_STALLED, PH_SURVIVE, PH_SCALE,
 #define BUSY_SHARE 0.25
 #define IDLE_SHARE_MAX 0.25       /* cpu: busy/wall of an idle server */
 #define SLEEP_SHARE_MAX 0.60      /* cpu: busy/wall with 200 sleeping requests (setting them up costs a little) */
+#define TASK_CPU_NOTED 0.005      /* s of CPU in the parallel batch for a task to be noted */
+#define LOOP_CPU_SHARE 0.25       /* the event loop's CPU in the batch, at most this share of a job */
+#define LOOP_CALL_SHARE 0.05      /* a task with this share of the select/poll/epoll calls waits as a loop */
 #define BURNER_SHARE 0.3          /* a task busy this share of a job in the batch counts as a worker */
 #define IO_SHARE_MIN 0.9          /* the loop thread's share of the read/write calls with 500 clients */
 #define MAX_TASKS 600
@@ -515,13 +518,20 @@ static void phase_parallel(struct drv *v, int pairs)
         double all_wall = drive_now(v->d) - t0, c1 = 0;
         tree_busy(v, b, &nb);
         int burners = 0;
-        for (size_t i = 0; i < nb; i++) {
-            c1 += b[i].cpu;
-            if (b[i].tid != v->loop_tid && b[i].cpu - task_cpu(a, na, b[i].tid) >= BURNER_SHARE * one_cpu)
-                burners++;
-        }
         obs_metric(v->o, "par.one_wall", one_wall);
         obs_metric(v->o, "par.one_cpu", one_cpu);
+        for (size_t i = 0; i < nb; i++) {
+            double used = b[i].cpu - task_cpu(a, na, b[i].tid);
+            c1 += b[i].cpu;
+            if (b[i].tid != v->loop_tid && used >= BURNER_SHARE * one_cpu)
+                burners++;
+            /* Each task's CPU while the jobs were queued: the judge knows (from the tracer)
+             * which task waited in select/poll/epoll, the event loop, which must not compute. */
+            if (used >= TASK_CPU_NOTED) {
+                obs_metric(v->o, "par.task.tid", b[i].tid);
+                obs_metric(v->o, "par.task.cpu", used);
+            }
+        }
         obs_metric(v->o, "par.all_wall", all_wall);
         obs_metric(v->o, "par.all_cpu", c1 - c0);
         obs_metric(v->o, "par.burners", burners);
@@ -1256,6 +1266,81 @@ static const char *call_named(long nr)
     return s ? s : "another call";
 }
 
+/* What the tracer and the parallel phase's per-task CPU say about the event loop. */
+struct loop_seen {
+    bool judged;             /* traced, with the per-task CPU of the parallel phase */
+    int workers;             /* the most tasks, not loops, that computed a job's share in one batch */
+    int computed_tid;        /* a loop task that computed (0: none) */
+    double computed_cpu, job_cpu;
+    const char *call;        /* its wait call, and how many times it made one */
+    long calls;
+    const char *loop_call;   /* the wait call of the task that made the most of them (NULL: none) */
+};
+
+static long loop_calls(const struct task *t, const char **most)
+{
+    static const enum sys_kind kinds[] = {SK_SELECT, SK_PSELECT, SK_POLL, SK_PPOLL, SK_EPOLL};
+    long n = 0, best = 0;
+    for (size_t k = 0; k < ARRAY_LEN(kinds); k++) {
+        n += t->calls[kinds[k]];
+        if (most && t->calls[kinds[k]] > best) {
+            best = t->calls[kinds[k]];
+            *most = sys_kind_name[kinds[k]];
+        }
+    }
+    return n;
+}
+
+static struct loop_seen loop_from_kernel(const struct observation *o)
+{
+    struct loop_seen r = {0};
+    if (!o->traced || o->ntasks == 0)
+        return r;
+    long most = 0;
+    for (size_t i = 0; i < o->ntasks; i++) {
+        const char *call = NULL;
+        long n = loop_calls(&o->tasks[i], &call);
+        if (n > most) {
+            most = n;
+            r.loop_call = call;
+        }
+    }
+    double one = 0;
+    int tid = 0, pair_workers = 0;
+    for (size_t m = 0; m < o->nmetrics; m++) {
+        const struct metric *x = &o->metrics[m];
+        if (!strcmp(x->name, "par.one_cpu")) {
+            one = x->value;
+        } else if (!strcmp(x->name, "par.task.tid")) {
+            tid = (int)x->value;
+            r.judged = true;
+        } else if (!strcmp(x->name, "par.task.cpu") && tid && one > 0) {
+            const struct task *t = NULL;
+            for (size_t i = 0; i < o->ntasks && !t; i++)
+                if (o->tasks[i].tid == tid)
+                    t = &o->tasks[i];
+            const char *call = "poll";
+            long n = t ? loop_calls(t, &call) : 0;
+            if (n > 0 && n >= LOOP_CALL_SHARE * (double)most) {
+                if (x->value >= LOOP_CPU_SHARE * one && x->value > r.computed_cpu) {
+                    r.computed_tid = tid;
+                    r.computed_cpu = x->value;
+                    r.job_cpu = one;
+                    r.call = call;
+                    r.calls = n;
+                }
+            } else if (x->value >= BURNER_SHARE * one) {
+                pair_workers++;
+            }
+            tid = 0;
+        } else if (!strcmp(x->name, "par.burners")) {
+            r.workers = pair_workers > r.workers ? pair_workers : r.workers;
+            pair_workers = 0;
+        }
+    }
+    return r;
+}
+
 static void judge_structure(const struct evidence *ev, struct verdict *v)
 {
     const struct observation *o = &ev->runs[0];
@@ -1289,6 +1374,17 @@ static void judge_structure(const struct evidence *ev, struct verdict *v)
     for (size_t i = 0; i < o->nmetrics; i++)
         if (!strcmp(o->metrics[i].name, "par.burners"))
             burners = fmax(burners, o->metrics[i].value);
+    /* The kernel's view (traced runs): the event loop is a task that waits in select/poll/epoll
+     * (not the one with the most read/write calls: a decoy can read /dev/zero); while the jobs
+     * are queued it must not compute, and the workers are the other tasks that got the CPU. */
+    struct loop_seen seen = loop_from_kernel(o);
+    if (seen.judged)
+        burners = seen.workers;
+    if (seen.computed_tid)
+        verdict_fail(v, "compute-in-loop", "the event-loop thread (task %d, which waited in %s() %ld times) computed: "
+                     "it used %.2f s of CPU while %d COLLATZ jobs were queued (one job takes %.2f s): the loop only "
+                     "hands jobs to the workers", seen.computed_tid, seen.call, seen.calls, seen.computed_cpu, w,
+                     seen.job_cpu);
     if (burners >= 0 && burners != w)
         verdict_fail(v, burners < w ? "too-few-workers" : "task-per-request", "with WORKERS = %d and %d jobs at once, "
                      "%.0f task%s computed", w, w, burners, burners == 1 ? "" : "s");
@@ -1312,6 +1408,8 @@ static void judge_structure(const struct evidence *ev, struct verdict *v)
     if (v->status != ST_FAIL)
         sbuf_printf(&v->summary, "%.0f tasks at start, none later; no task blocked on a socket; %d workers computed; "
                     "one thread made %.0f%% of the socket calls", start, w, share * 100);
+    if (v->status != ST_FAIL && seen.judged && seen.loop_call)
+        sbuf_printf(&v->summary, "; the thread waiting in %s() did not compute", seen.loop_call);
 }
 
 static void judge_cpu(const struct evidence *ev, struct verdict *v)
