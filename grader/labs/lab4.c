@@ -17,9 +17,11 @@
  *   parallel     WORKERS jobs at once vs one alone (best of 2 pairs), CPU/wall of the batch
  *   responsive   PING and SLEEP 100 on time while more jobs than workers are queued
  *   structure    no task blocked on a client socket; no task created after start-up;
- *                WORKERS tasks busy in the batch; one thread does the socket I/O
+ *                WORKERS tasks busy in the batch; one thread does the socket I/O; the
+ *                task that waits in select/poll/epoll (the tracer's view) does not compute
  *   cpu          idle and sleeping phases use almost no CPU
- * A retry of a timing check runs only that check's phases (params.retry_of).
+ * A retry of a timing check runs only that check's phases (params.retry_of); --only,
+ * those of the checks it lists; a check whose phases did not run is not judged.
  * COLLATZ jobs are sized by calibration (one job, one worker) to JOB_CPU s.
  * After the checks, the epilogue measures requests/s with WORKERS = 1, 2, CPUs.
  *
