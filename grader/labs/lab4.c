@@ -1407,6 +1407,14 @@ static void judge_structure(const struct evidence *ev, struct verdict *v)
     if (!ev->exec_mode && o->nevents > 0 && creates > 0 && joins < creates && ended_well(o))
         verdict_fail(v, "not-joined", "pthread_join returned %ld time%s for %ld threads created", joins,
                      joins == 1 ? "" : "s", creates);
+    if (v->status != ST_FAIL && !o->traced) {
+        /* Without the kernel's view, a decoy thread could pass for the loop: never a pass. */
+        v->status = ST_SKIP;
+        sbuf_printf(&v->summary, "not judged: the grader's tracer could not watch this run (%s), so which thread "
+                    "waits in the event loop, and whether it computes, cannot be told",
+                    o->trace_off ? o->trace_off : "tracer off");
+        return;
+    }
     if (v->status != ST_FAIL)
         sbuf_printf(&v->summary, "%.0f tasks at start, none later; no task blocked on a socket; %d workers computed; "
                     "one thread made %.0f%% of the socket calls", start, w, share * 100);
