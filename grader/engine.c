@@ -245,7 +245,10 @@ static double valgrind_startup(struct engine *e)
  * followed (exec too), and no options but ours (no .valgrindrc, no
  * VALGRIND_OPTS: a program cannot hand its own children a suppression file). */
 #define VALGRIND_COMMON "--trace-children=yes", "--command-line-only=yes", SANDBOX_LOG_FD_ARG
-#define TSAN_OPTIONS "TSAN_OPTIONS=halt_on_error=0 report_signal_unsafe=0 history_size=3"
+/* halt_on_error: TSan's first report ends the run at once with exitcode 66 (its Die is a raw
+ * exit, before the program can redirect stderr around it or exit_group past the exit-time
+ * status): a race fails even when its report was sent nowhere (judge_race reads the status). */
+#define TSAN_OPTIONS "TSAN_OPTIONS=halt_on_error=1 exitcode=66 report_signal_unsafe=0 history_size=3"
 
 
 /* True if cmd can follow "exec": no shell operators, no leading NAME=value,

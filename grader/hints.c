@@ -104,6 +104,11 @@ const struct hint hint_catalogue[] = {
                         "atomic_fetch_add(&x, 1), or x++ / x += 1 on the _Atomic itself."},
     {"atomic-not-lock", "Atomic mode took a lock per increment: that is mutex mode again. One atomic "
                         "read-modify-write (atomic_fetch_add) needs no lock."},
+    {"atomic-per-increment", "Atomic mode was too fast for one atomic read-modify-write per increment: "
+                             "each increment must be its own atomic_fetch_add(&total, 1) (or total++ on an "
+                             "_Atomic). Adding a subtotal once is local mode, not atomic mode."},
+    {"lock-tally-missing", "A thread ended without returning from its function (or calling pthread_exit), "
+                           "so the grader could not see which locks it took. Let each thread function return."},
     {"lock-per-increment", "Local mode locked far more than once per thread: count in the thread's own "
                            "variable, then lock once to add the subtotal."},
     {"sequential-join", "Threads were joined before the next one was created: create all, then join all."},

@@ -367,6 +367,32 @@ void obs_cross_check(struct observation *o)
                 obs_tamper(o, "forged probe records: process %d reported %ld %s, the kernel saw %ld", pid,
                            pairs[k].probe, pairs[k].what, pairs[k].kernel);
     }
+    /* Lock tallies: the probe writes one per thread as the thread ends, and the process's "lock" total
+     * at exit is their sum (grader/probe/probe.c). */
+    for (size_t i = 0; i < o->nevents; i++) {
+        const struct call_event *e = &o->events[i];
+        if (!strcmp(e->call, "locktally"))
+            for (size_t j = 0; j < i; j++)
+                if (o->events[j].tid == e->tid && o->events[j].pid == e->pid && !strcmp(o->events[j].call, "locktally")) {
+                    obs_tamper(o, "forged probe records: two lock tallies from thread %d (the probe writes one, "
+                               "as the thread ends)", e->tid);
+                    i = o->nevents - 1;
+                    break;
+                }
+        if (!strcmp(e->call, "lock") && e->arg == -1) {
+            long sum = 0, tallies = 0;
+            for (size_t j = 0; j < o->nevents; j++)
+                if (o->events[j].pid == e->pid && !strcmp(o->events[j].call, "locktally")) {
+                    sum += o->events[j].count;
+                    tallies++;
+                }
+            if (tallies > 0 && e->count != sum) {
+                obs_tamper(o, "forged probe records: process %d reported %ld locks in all, its threads' tallies "
+                           "add up to %ld", e->pid, e->count, sum);
+                break;
+            }
+        }
+    }
     if (nbad)
         obs_tamper(o, "forged probe records: %d record%s from task %d, which the kernel never ran for this "
                    "program", nbad, nbad == 1 ? "" : "s", bad_tid);
