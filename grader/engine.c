@@ -247,8 +247,11 @@ static double valgrind_startup(struct engine *e)
 #define VALGRIND_COMMON "--trace-children=yes", "--command-line-only=yes", SANDBOX_LOG_FD_ARG
 /* halt_on_error: TSan's first report ends the run at once with exitcode 66 (its Die is a raw
  * exit, before the program can redirect stderr around it or exit_group past the exit-time
- * status): a race fails even when its report was sent nowhere (judge_race reads the status). */
+ * status): a race fails even when its report was sent nowhere: the status is the kernel's, and
+ * status 66 with no report on stderr is tampering (run_race). A program that exits 66 itself
+ * breaks the contract (0 when it worked) anyway. */
 #define TSAN_OPTIONS "TSAN_OPTIONS=halt_on_error=1 exitcode=66 report_signal_unsafe=0 history_size=3"
+#define TSAN_EXITCODE 66
 
 
 /* True if cmd can follow "exec": no shell operators, no leading NAME=value,
@@ -307,6 +310,15 @@ static bool tsan_failed_to_start(const struct observation *o)
     return false;
 }
 
+/* True if a ThreadSanitizer report (or warning) reached the run's stderr. */
+static bool tsan_spoke(const struct observation *o)
+{
+    for (size_t i = 0; i < o->nlines; i++)
+        if (o->lines[i].stream == STREAM_ERR && strstr(o->lines[i].text, "ThreadSanitizer"))
+            return true;
+    return false;
+}
+
 /* A race-detector run: a ThreadSanitizer build of the program, under
  * 'setarch -R' if this kernel's address layout stops TSan, else helgrind. */
 static void run_race(struct engine *e, const struct params *p, struct run_spec *spec, const char **argv,
@@ -343,8 +355,13 @@ static void run_race(struct engine *e, const struct params *p, struct run_spec *
             spec->time_limit = limit * 8 + 10; /* TSan ~10x native; the lab's limit is already ~4x the work */
             run_in_sandbox(e, spec, o, false);
             o->tool = "tsan";
-            if (!tsan_failed_to_start(o))
+            if (!tsan_failed_to_start(o)) {
+                if (o->exited && o->exit_code == TSAN_EXITCODE && !tsan_spoke(o))
+                    obs_tamper(o, "under the race detector the program ended with its status %d (a report: "
+                               "halt_on_error) but no report reached stderr: the program sent it elsewhere",
+                               TSAN_EXITCODE);
                 return;
+            }
             obs_free(o);
             if (!have_program("setarch"))
                 break;

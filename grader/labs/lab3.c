@@ -594,6 +594,12 @@ static void judge_race(const struct evidence *ev, struct verdict *v)
         return;
     }
     sbuf_free(&where);
+    if (tsan && o->exited && o->exit_code == 66) {
+        verdict_fail(v, "data-race", "ThreadSanitizer stopped %s mode at its first report (exit status 66), and "
+                     "that report never reached stderr: a race, hidden", p->mode);
+        describe_params(p, v);
+        return;
+    }
     if (fail_if_crashed(o, v))
         return;
     struct parsed out;

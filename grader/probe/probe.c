@@ -99,14 +99,14 @@ static void record(enum call c, long arg)
  * exit as one "lock" record. */
 #define LOCK_SLOTS 8
 static __thread struct {
-    const void *addr;
+    const volatile void *addr;
     long n;
 } thread_lockat[LOCK_SLOTS];
 static __thread long thread_locks, thread_lock_others, thread_lock_last;
 static __thread bool thread_tallied; /* one tally per thread: the grader takes a second as forged */
 static long process_locks;
 
-static void count_lock(const void *l)
+static void count_lock(const volatile void *l)
 {
     thread_locks++;
     long i = thread_lock_last;
