@@ -74,6 +74,22 @@ static const struct e2e_case table[] = {
     {.name = "loadstore", .source = "tests/lab3/loadstore.c", .only = CORRECTNESS_CHECKS, .exit_status = 1,
      .fail = "correctness-atomic", .pass = "build correctness-mutex correctness-local integrity",
      .clues = "correctness-atomic:a load then a store is two steps"},
+    /* Locks that protect nothing (a private mutex per thread; atomic mode one fetch_add of n), a forged
+     * lock count, a spinlock of its own in atomic mode (not caught there: see its header), and a
+     * program that silences TSan (stderr to /dev/null) and skips the exit-time tally (raw exit_group). */
+    {.name = "dummylock", .source = "tests/lab3/dummylock.c", .only = CORRECTNESS_CHECKS, .exit_status = 1,
+     .fail = "correctness-mutex correctness-atomic", .pass = "build correctness-local integrity",
+     .clues = "correctness-mutex:#lock-around-loop;correctness-mutex:on the shared mutex;"
+              "correctness-atomic:#atomic-per-increment;correctness-atomic:ns per increment"},
+    {.name = "forgedlock", .source = "tests/lab3/forgedlock.c", .only = "correctness-mutex,integrity",
+     .exit_status = 1, .fail = "correctness-mutex integrity", .pass = "build",
+     .clues = "correctness-mutex:locks on the shared mutex;integrity:forged probe records"},
+    {.name = "spinatomic", .source = "tests/lab3/spinatomic.c", .only = "correctness-mutex", .exit_status = 1,
+     .fail = "correctness-mutex", .pass = "build integrity", .clues = "correctness-mutex:on the shared mutex"},
+    {.name = "silencetsan", .source = "tests/lab3/silencetsan.c", .only = "correctness-atomic,race-local,integrity",
+     .exit_status = 1, .fail = "correctness-atomic race-local integrity", .pass = "build",
+     .clues = "correctness-atomic:#atomic-not-lock;race-local:#data-race;race-local:never reached stderr;"
+              "integrity:no report reached stderr"},
     /* Code that changes under the race detector, or hides from it: integrity fails, the score is 0. */
     {.name = "sanitize_ifdef", .source = "tests/lab3/sanitize_ifdef.c", .only = "integrity", .exit_status = 1,
      .fail = "integrity", .pass = "build", .clues = "integrity:under the race detector"},
