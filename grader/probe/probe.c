@@ -16,8 +16,10 @@
  * thrd_join) and every way of waiting for time (sleep family, select,
  * pselect, poll, ppoll, epoll_wait, epoll_pwait, thrd_sleep), and when one of those
  * event-loop calls fails ("wait_failed", with its errno: EINTR is a signal),
- * and how many locks were taken (pthread mutex and spin locks, C11 mtx_*:
- * one "lock" record at exit with the process's total).
+ * and how many locks were taken (pthread mutex and spin locks, C11 mtx_*):
+ * per thread and per lock, written as each thread ends ("lockon", "locktally",
+ * below), and one "lock" record at exit with the process's total: their sum,
+ * which the grader checks (a forged total is tampering).
  *
  * See also: grader/observe.c (reads these records), grader/sandbox.c.
  */
