@@ -314,7 +314,8 @@ static void judge_order(const struct evidence *ev, struct verdict *v)
 /* The probe's lock tallies (grader/probe/probe.c): each thread writes, as its
  * start routine returns, one "locktally" record and one "lockon <n> <address>"
  * per lock it took. The counting threads are the threads the kernel saw
- * besides the first (the main thread's locks are not counting). */
+ * besides the first (the main thread's locks are not counting, unless it
+ * made no thread). */
 struct lock_view {
     bool known;          /* the run was traced and watched by the probe: the tallies can be judged */
     int workers;         /* counting threads the kernel saw */
@@ -323,12 +324,18 @@ struct lock_view {
     int shared_threads;  /* how many workers took the shared one */
 };
 
+/* A counting thread: a thread of the program's process other than its first,
+ * or, in a program that made none (it fails structure), the first. */
 static bool is_worker_tid(const struct observation *o, int tid)
 {
-    for (size_t i = 1; i < o->ntasks; i++)
+    bool any = false;
+    for (size_t i = 1; i < o->ntasks; i++) {
+        bool worker = o->tasks[i].is_thread && o->tasks[i].tgid == o->tasks[0].tgid;
         if (o->tasks[i].tid == tid)
-            return o->tasks[i].is_thread && o->tasks[i].tgid == o->tasks[0].tgid;
-    return false;
+            return worker;
+        any = any || worker;
+    }
+    return !any && o->ntasks > 0 && tid == o->tasks[0].tid;
 }
 
 static bool has_tally(const struct observation *o, int tid)
@@ -374,7 +381,7 @@ static void lock_view(const struct observation *o, struct lock_view *lv)
                 new_tid = strcmp(o->events[k].call, "lockon") || o->events[k].arg != e->arg || o->events[k].tid != f->tid;
             threads += new_tid;
         }
-        if (threads >= 2 && threads >= lv->workers && sum > best) {
+        if (threads >= (lv->workers > 0 ? lv->workers : 1) && sum > best) {
             best = sum;
             lv->shared_threads = threads;
         }
