@@ -94,6 +94,7 @@ struct cpu_sample {
     double t;                /* s after the run started */
     int tid, round;          /* round: the sampling pass it belongs to */
     double cpu, wait;        /* s on a CPU, s ready and waiting for one, so far */
+    long syscall;            /* the call it was blocked in (/proc/PID/task/TID/syscall), -1: none */
 };
 
 struct observation {

@@ -33,6 +33,7 @@
 #include <termios.h>
 #include <unistd.h>
 
+#include "client.h"
 #include "trace.h"
 #include "util.h"
 
@@ -879,7 +880,8 @@ static char *probe_path_for_runs(void)
     return dst;
 }
 
-/* One sampling pass: every task the tracer knows that has not ended. */
+/* One sampling pass: every task the tracer knows that has not ended: its CPU
+ * so far and the call it is blocked in (lab 1 judges where it waited). */
 static void sample_tasks(struct observation *obs, double t0, int round)
 {
     for (size_t i = 0; i < obs->ntasks && obs->nsamples < MAX_SAMPLES; i++) {
@@ -901,8 +903,12 @@ static void sample_tasks(struct observation *obs, double t0, int round)
             continue;
         if ((obs->nsamples & (obs->nsamples - 1)) == 0)
             obs->samples = xrealloc(obs->samples, (obs->nsamples ? obs->nsamples * 2 : 256) * sizeof *obs->samples);
+        long nr = -1;
+        if (!proc_task_syscall(t->tgid, t->tid, &nr, NULL))
+            nr = -1;
         obs->samples[obs->nsamples++] = (struct cpu_sample){.t = now_mono() - t0, .tid = t->tid, .round = round,
-                                                            .cpu = (double)on / 1e9, .wait = (double)wait / 1e9};
+                                                            .cpu = (double)on / 1e9, .wait = (double)wait / 1e9,
+                                                            .syscall = nr};
     }
 }
 
