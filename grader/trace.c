@@ -20,6 +20,11 @@
  * exit come from ptrace events, which need no filter. Group-stops are left
  * stopped with PTRACE_LISTEN; signals are delivered as they came.
  *
+ * open/openat/openat2 stop too (they are rare in these programs): a program
+ * that reads its own /proc/self/maps, status or environ is looking for the
+ * grader's instruments (ThreadSanitizer's or valgrind's libraries, LD_PRELOAD)
+ * to behave well only under them; the tracer reads the path and says so.
+ *
  * Students can see the same with: strace -f --seccomp-bpf -e trace=... ./prog
  *
  * See also: trace.h, sandbox.c (runs it), observe.c (obs_cross_check).
@@ -114,6 +119,17 @@ static const struct watched watched[] = {
     {SYS_exit_group, SK_EXIT_GROUP},
 };
 
+/* Calls that open a path (which the tracer reads: peek_of). */
+static const long open_calls[] = {
+#ifdef SYS_open
+    SYS_open,
+#endif
+    SYS_openat,
+#ifdef SYS_openat2
+    SYS_openat2,
+#endif
+};
+
 #define LD(off) (struct sock_filter)BPF_STMT(BPF_LD | BPF_W | BPF_ABS, (off))
 #define ARG_LO(i) (offsetof(struct seccomp_data, args) + 8 * (i))
 #define ARG_HI(i) (ARG_LO(i) + 4) /* little-endian */
@@ -152,6 +168,10 @@ static void build_filter(void)
     }
     for (size_t i = 0; i < ARRAY_LEN(watched); i++) {
         put(JEQ((unsigned)watched[i].nr, 0, 1));
+        put(RET(SECCOMP_RET_TRACE));
+    }
+    for (size_t i = 0; i < ARRAY_LEN(open_calls); i++) {
+        put(JEQ((unsigned)open_calls[i], 0, 1));
         put(RET(SECCOMP_RET_TRACE));
     }
     /* futex: only a wait with a time-out (a timed sleep); lock waits (no time-out) run free. */
@@ -362,6 +382,89 @@ static void end_task(struct ttask *t, int64_t now)
     t->live = false;
 }
 
+/* What of a process /proc tells about its instruments: its mappings (the
+ * sanitizer's and valgrind's libraries), its status (TracerPid) and its
+ * environment (LD_PRELOAD). */
+static bool peek_name(const char *name)
+{
+    static const char *const names[] = {"maps", "smaps", "smaps_rollup", "numa_maps", "status", "environ"};
+    for (size_t i = 0; i < ARRAY_LEN(names); i++)
+        if (!strcmp(name, names[i]))
+            return true;
+    return false;
+}
+
+/* After "/proc/": "self/", "thread-self/" or "DIGITS/" (then maybe "task/DIGITS/"), then
+ * a peek_name: that name, else NULL. */
+static const char *peek_in_proc(const char *p)
+{
+    if (!strncmp(p, "self/", 5))
+        p += 5;
+    else if (!strncmp(p, "thread-self/", 12))
+        p += 12;
+    else {
+        if (*p < '0' || *p > '9')
+            return NULL;
+        while (*p >= '0' && *p <= '9')
+            p++;
+        if (*p++ != '/')
+            return NULL;
+    }
+    if (!strncmp(p, "task/", 5)) {
+        p += 5;
+        while (*p >= '0' && *p <= '9')
+            p++;
+        if (*p++ != '/')
+            return NULL;
+    }
+    return peek_name(p) ? p : NULL;
+}
+
+/* The /proc/self file an open/openat/openat2 call of task tid opens, if it is one
+ * that peeks at the instruments, into name[16]; false otherwise. */
+static bool peek_of(pid_t tid, const struct __ptrace_syscall_info *si, char name[16])
+{
+    long nr = (long)si->seccomp.nr;
+    int pi = 1;
+#ifdef SYS_open
+    if (nr == SYS_open)
+        pi = 0;
+#endif
+    char path[128] = {0};
+    uintptr_t addr = (uintptr_t)si->seccomp.args[pi];
+    for (size_t off = 0; off + sizeof(long) < sizeof path; off += sizeof(long)) {
+        errno = 0;
+        long word = ptrace(PTRACE_PEEKDATA, tid, (void *)(addr + off), 0);
+        if (errno)
+            break;
+        memcpy(path + off, &word, sizeof word);
+        if (memchr(&word, '\0', sizeof word))
+            break;
+    }
+    path[sizeof path - 1] = '\0';
+    const char *hit = NULL;
+    while (!strncmp(path, "//", 2))
+        memmove(path, path + 1, strlen(path));
+    if (!strncmp(path, "/proc/", 6)) {
+        hit = peek_in_proc(path + 6);
+    } else if (path[0] != '/' && nr != (long)SYS_open && (int)si->seccomp.args[0] != AT_FDCWD) {
+        /* Relative to a descriptor: openat(open("/proc/self"), "maps"). */
+        char fdpath[64], dir[128] = {0};
+        snprintf(fdpath, sizeof fdpath, "/proc/%d/fd/%d", (int)tid, (int)si->seccomp.args[0]);
+        ssize_t n = readlink(fdpath, dir, sizeof dir - 1);
+        if (n > 6 && !strncmp(dir, "/proc/", 6)) {
+            char joined[256];
+            snprintf(joined, sizeof joined, "%s/%s", dir + 6, path);
+            hit = peek_in_proc(joined);
+        }
+    }
+    if (!hit)
+        return false;
+    memset(name, 0, 16);
+    memcpy(name, hit, strnlen(hit, 15));
+    return true;
+}
+
 _Noreturn void trace_program(int fd, void (*child)(void *arg, int sync_fd), void *arg, const int *close_fds,
                              size_t nclose)
 {
@@ -461,6 +564,16 @@ _Noreturn void trace_program(int fd, void (*child)(void *arg, int sync_fd), void
         case PTRACE_EVENT_SECCOMP: {
             struct __ptrace_syscall_info si = {0}; /* valgrind cannot see the kernel fill it */
             if (ptrace(PTRACE_GET_SYSCALL_INFO, w, sizeof si, &si) <= 0 || si.op != PTRACE_SYSCALL_INFO_SECCOMP) {
+                ptrace(PTRACE_CONT, w, 0, 0);
+                break;
+            }
+            bool opening = false;
+            for (size_t i = 0; i < ARRAY_LEN(open_calls); i++)
+                opening = opening || (long)si.seccomp.nr == open_calls[i];
+            if (opening && si.arch == THIS_ARCH) {
+                struct trace_rec r = {.kind = TR_PEEK, .t = now, .tid = w};
+                if (peek_of(w, &si, (char *)r.a))
+                    emit(&r);
                 ptrace(PTRACE_CONT, w, 0, 0);
                 break;
             }
@@ -621,6 +734,16 @@ size_t trace_take(struct observation *o, struct trace_state *st, const char *buf
             st->sys = (double)r.a[2] / 1e6;
             st->run_delay = r.t2 >= 0 ? (double)r.t2 / 1e9 : -1;
             st->main_exit_t = t;
+            break;
+        case TR_PEEK:
+            /* Only a program the grader built from C: under --exec an interpreter may read them. */
+            if (o->probe_must_speak && !st->peek_told) {
+                char name[17] = {0};
+                memcpy(name, r.a, 16);
+                obs_tamper(o, "read /proc/self/%s (seen by the kernel): how a program looks for the grader's "
+                           "instruments, to behave well only under them", name);
+                st->peek_told = true;
+            }
             break;
         case TR_END:
             st->ended = 1;

@@ -38,6 +38,7 @@ enum trace_rec_kind {
     TR_COUNT,  /* at a task's end: other = kind, a[0] = calls made (records stop at TRACE_KEEP) */
     TR_EXIT,   /* task tid ended: a[0] wait status, a[1] ns it was on a CPU, a[2] ns it waited for one */
     TR_MAIN,   /* the program (main pid) was reaped: a[0] status, a[1] user us, a[2] sys us, t2 run delay ns */
+    TR_PEEK,   /* task tid opened /proc/self/NAME (maps, status, ...): a[0..1] NAME (16 bytes) */
     TR_END,    /* the tracer is done: nothing follows */
 };
 enum { TI_SEIZED, TI_NO_PTRACE, TI_NO_SECCOMP };
@@ -74,6 +75,7 @@ struct trace_state {
     double user, sys, run_delay;
     int main_done, ended;
     double main_exit_t;  /* seconds after t0 when the main process was reaped */
+    bool peek_told;      /* a TR_PEEK is already in o->tampering */
 };
 size_t trace_take(struct observation *o, struct trace_state *st, const char *buf, size_t n, double t0);
 
