@@ -136,6 +136,15 @@ static const long open_calls[] = {
 #define RET(v) (struct sock_filter)BPF_STMT(BPF_RET | BPF_K, (v))
 #define JEQ(k, t, f) (struct sock_filter)BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, (k), (t), (f))
 
+/* read/write and their vector forms: traced only with trace_watch_pipes (lab 2). */
+static const long io_calls[] = {SYS_read, SYS_readv, SYS_write, SYS_writev};
+static bool watch_pipes;
+
+void trace_watch_pipes(bool on)
+{
+    watch_pipes = on;
+}
+
 static struct sock_filter filter[256];
 static unsigned short filter_len;
 
@@ -172,6 +181,10 @@ static void build_filter(void)
     }
     for (size_t i = 0; i < ARRAY_LEN(open_calls); i++) {
         put(JEQ((unsigned)open_calls[i], 0, 1));
+        put(RET(SECCOMP_RET_TRACE));
+    }
+    for (size_t i = 0; watch_pipes && i < ARRAY_LEN(io_calls); i++) {
+        put(JEQ((unsigned)io_calls[i], 0, 1));
         put(RET(SECCOMP_RET_TRACE));
     }
     /* futex: only a wait with a time-out (a timed sleep); lock waits (no time-out) run free. */
@@ -465,6 +478,19 @@ static bool peek_of(pid_t tid, const struct __ptrace_syscall_info *si, char name
     return true;
 }
 
+/* The inode of the pipe behind descriptor fd of task tid, or 0 if it is not a pipe. */
+static int64_t pipe_inode(pid_t tid, long fd)
+{
+    char path[64], link[64];
+    snprintf(path, sizeof path, "/proc/%d/fd/%ld", (int)tid, fd);
+    ssize_t n = readlink(path, link, sizeof link - 1);
+    if (n <= 0)
+        return 0;
+    link[n] = '\0';
+    unsigned long long ino;
+    return sscanf(link, "pipe:[%llu]", &ino) == 1 ? (int64_t)ino : 0;
+}
+
 _Noreturn void trace_program(int fd, void (*child)(void *arg, int sync_fd), void *arg, const int *close_fds,
                              size_t nclose)
 {
@@ -564,6 +590,17 @@ _Noreturn void trace_program(int fd, void (*child)(void *arg, int sync_fd), void
         case PTRACE_EVENT_SECCOMP: {
             struct __ptrace_syscall_info si = {0}; /* valgrind cannot see the kernel fill it */
             if (ptrace(PTRACE_GET_SYSCALL_INFO, w, sizeof si, &si) <= 0 || si.op != PTRACE_SYSCALL_INFO_SECCOMP) {
+                ptrace(PTRACE_CONT, w, 0, 0);
+                break;
+            }
+            long nr = (long)si.seccomp.nr;
+            if (watch_pipes && si.arch == THIS_ARCH && (nr == SYS_read || nr == SYS_readv || nr == SYS_write ||
+                                                        nr == SYS_writev)) {
+                int64_t ino = pipe_inode(w, (long)si.seccomp.args[0]);
+                enum sys_kind pk = nr == SYS_read || nr == SYS_readv ? SK_PIPE_READ : SK_PIPE_WRITE;
+                if (ino && ++t->counts[pk] <= TRACE_KEEP)
+                    emit(&(struct trace_rec){.kind = TR_CALL, .t = now, .tid = w, .other = pk,
+                                             .a = {ino, (int64_t)si.seccomp.args[2], nr}});
                 ptrace(PTRACE_CONT, w, 0, 0);
                 break;
             }

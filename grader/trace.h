@@ -64,6 +64,9 @@ _Noreturn void trace_program(int out_fd, void (*child)(void *arg, int sync_fd), 
  * seccomp filter; it returns 0 or an errno (then the run is not traced: the
  * tracer sees no filter and says so). Both async-signal-safe. */
 bool trace_wait_attach(int sync_fd);
+/* In the tracer process, before trace_program(): also stop at read/readv/
+ * write/writev and record those on a pipe (SK_PIPE_WRITE/READ, with its inode). */
+void trace_watch_pipes(bool on);
 int trace_install_filter(void);
 
 /* In the grader: applies whole records from buf[0..n) to o (t0: the run's

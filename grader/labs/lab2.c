@@ -353,6 +353,38 @@ static void judge_piped(const struct evidence *ev, struct verdict *v)
 
 /* --- correctness ------------------------------------------------------------------ */
 
+/* The kernel's evidence that the total came from the children: the tracer saw
+ * every read and write on a pipe (lab2.watch_pipes). Every child process must
+ * have written to a pipe the main process read from; returns how many did
+ * not (0: all did, or the run was not traced), *children how many there were. */
+static int children_silent(const struct observation *o, int *children)
+{
+    *children = 0;
+    if (!o->traced)
+        return 0;
+    int main_tgid = 0;
+    for (size_t i = 0; i < o->ntasks && !main_tgid; i++)
+        if (o->tasks[i].parent == 0 && !o->tasks[i].is_thread)
+            main_tgid = o->tasks[i].tgid;
+    int silent = 0;
+    for (size_t i = 0; i < o->ntasks; i++) {
+        const struct task *c = &o->tasks[i];
+        if (c->is_thread || c->tgid == main_tgid || c->tid != c->tgid)
+            continue;
+        ++*children;
+        bool sent = false;
+        for (size_t w = 0; w < o->ncalls && !sent; w++) {
+            if (o->calls[w].kind != SK_PIPE_WRITE || o->calls[w].tgid != c->tgid)
+                continue;
+            for (size_t r = 0; r < o->ncalls && !sent; r++)
+                sent = o->calls[r].kind == SK_PIPE_READ && o->calls[r].tgid == main_tgid &&
+                       o->calls[r].arg == o->calls[w].arg;
+        }
+        silent += !sent;
+    }
+    return silent;
+}
+
 static void judge_correctness(const struct evidence *ev, struct verdict *v)
 {
     const struct observation *o = &ev->runs[0];
@@ -367,8 +399,16 @@ static void judge_correctness(const struct evidence *ev, struct verdict *v)
         verdict_fail(v, "format", "no \"Total count: C\" line");
         quote_output(o, v, 8);
     } else if (tot->m.field[0] == want) {
-        sbuf_printf(&v->summary, "Total count %.0f = %d processes × %lld iterations", want, p->count,
-                    p->iterations);
+        int children, silent = children_silent(o, &children);
+        if (silent > 0 && silent == children)
+            verdict_fail(v, "no-pipe", "the children sent nothing through a pipe: the total did not come from them "
+                         "(the kernel saw no child write to a pipe the parent read)");
+        else if (silent > 0)
+            verdict_fail(v, "no-pipe", "%d of %d children sent nothing through a pipe the parent read: the total "
+                         "did not come from them", silent, children);
+        else
+            sbuf_printf(&v->summary, "Total count %.0f = %d processes × %lld iterations%s", want, p->count,
+                        p->iterations, o->traced ? ", sent by the children through a pipe" : "");
     } else if (tot->m.field[0] == 0) {
         if (spawns_of(o) + threads_of(o) == 0 && seen_anything(o))
             verdict_fail(v, "no-fork", "Total count is 0 (expected %.0f): no child process was ever created",
@@ -628,6 +668,7 @@ const struct lab lab2 = {
     .draw = draw,
     .time_limit = time_limit,
     .time_budget = 35,
+    .watch_pipes = true,
     .patterns = patterns,
     .npatterns = ARRAY_LEN(patterns),
     .bad_classes = bad_classes,
