@@ -555,8 +555,8 @@ static bool parse_line(struct record *r, struct observation **cur, char *line, c
         }
     } else if (!strcmp(key, "syscall")) {
         struct sys_call c = {0};
-        char kind[32];
-        ok = *cur && sscanf(value, "%lf %lf %d %d %31s %ld %ld", &c.t, &c.t_end, &c.tid, &c.tgid, kind, &c.arg,
+        char kind[64]; /* "alarm/setitimer/timerfd/signalfd" is 32 */
+        ok = *cur && sscanf(value, "%lf %lf %d %d %63s %ld %ld", &c.t, &c.t_end, &c.tid, &c.tgid, kind, &c.arg,
                             &c.ret) == 7;
         if (ok && sys_kind_of(kind) >= 0) {
             c.kind = (enum sys_kind)sys_kind_of(kind);
