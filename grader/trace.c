@@ -491,6 +491,43 @@ static int64_t pipe_inode(pid_t tid, long fd)
     return sscanf(link, "pipe:[%llu]", &ino) == 1 ? (int64_t)ino : 0;
 }
 
+/* What a write() of count bytes at addr in task tid says, as one number: 4 or 8
+ * bytes as a native int32/int64, or up to 24 bytes of decimal text (a
+ * newline or spaces around it); PIPE_VALUE_UNKNOWN for anything else. */
+static int64_t written_value(pid_t tid, uintptr_t addr, size_t count)
+{
+    unsigned char buf[32] = {0};
+    if (count == 0 || count > 24)
+        return PIPE_VALUE_UNKNOWN;
+    for (size_t off = 0; off < count; off += sizeof(long)) {
+        errno = 0;
+        long word = ptrace(PTRACE_PEEKDATA, tid, (void *)(addr + off), 0);
+        if (errno)
+            return PIPE_VALUE_UNKNOWN;
+        memcpy(buf + off, &word, sizeof word);
+    }
+    if (count == 8) {
+        int64_t v;
+        memcpy(&v, buf, 8);
+        return v;
+    }
+    if (count == 4) {
+        int32_t v;
+        memcpy(&v, buf, 4);
+        return v;
+    }
+    size_t i = 0;
+    while (i < count && buf[i] == ' ')
+        i++;
+    int64_t v = 0;
+    size_t digits = 0;
+    for (; i < count && buf[i] >= '0' && buf[i] <= '9' && digits < 18; i++, digits++)
+        v = v * 10 + (buf[i] - '0');
+    while (i < count && (buf[i] == ' ' || buf[i] == '\n'))
+        i++;
+    return digits > 0 && i == count ? v : PIPE_VALUE_UNKNOWN;
+}
+
 _Noreturn void trace_program(int fd, void (*child)(void *arg, int sync_fd), void *arg, const int *close_fds,
                              size_t nclose)
 {
@@ -598,9 +635,11 @@ _Noreturn void trace_program(int fd, void (*child)(void *arg, int sync_fd), void
                                                         nr == SYS_writev)) {
                 int64_t ino = pipe_inode(w, (long)si.seccomp.args[0]);
                 enum sys_kind pk = nr == SYS_read || nr == SYS_readv ? SK_PIPE_READ : SK_PIPE_WRITE;
+                int64_t value = PIPE_VALUE_UNKNOWN;
+                if (ino && nr == SYS_write)
+                    value = written_value(w, (uintptr_t)si.seccomp.args[1], (size_t)si.seccomp.args[2]);
                 if (ino && ++t->counts[pk] <= TRACE_KEEP)
-                    emit(&(struct trace_rec){.kind = TR_CALL, .t = now, .tid = w, .other = pk,
-                                             .a = {ino, (int64_t)si.seccomp.args[2], nr}});
+                    emit(&(struct trace_rec){.kind = TR_CALL, .t = now, .tid = w, .other = pk, .a = {ino, value, nr}});
                 ptrace(PTRACE_CONT, w, 0, 0);
                 break;
             }

@@ -49,6 +49,10 @@ struct trace_rec {
     int64_t a[3];
 };
 
+/* SK_PIPE_WRITE's result field: the number the bytes written say (trace.c,
+ * written_value), or this when they are not one number. */
+#define PIPE_VALUE_UNKNOWN INT64_MIN
+
 #define TRACE_KEEP 2000 /* call records per task and kind; past this only counted */
 
 /* In the tracer process: forks; the child runs child(arg) (which must end in
