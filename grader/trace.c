@@ -138,11 +138,16 @@ static const long open_calls[] = {
 
 /* read/write and their vector forms: traced only with trace_watch_pipes (lab 2). */
 static const long io_calls[] = {SYS_read, SYS_readv, SYS_write, SYS_writev};
-static bool watch_pipes;
+static bool watch_pipes, watch_opens = true;
 
 void trace_watch_pipes(bool on)
 {
     watch_pipes = on;
+}
+
+void trace_watch_opens(bool on)
+{
+    watch_opens = on;
 }
 
 static struct sock_filter filter[256];
@@ -179,7 +184,7 @@ static void build_filter(void)
         put(JEQ((unsigned)watched[i].nr, 0, 1));
         put(RET(SECCOMP_RET_TRACE));
     }
-    for (size_t i = 0; i < ARRAY_LEN(open_calls); i++) {
+    for (size_t i = 0; watch_opens && i < ARRAY_LEN(open_calls); i++) {
         put(JEQ((unsigned)open_calls[i], 0, 1));
         put(RET(SECCOMP_RET_TRACE));
     }

@@ -71,6 +71,10 @@ bool trace_wait_attach(int sync_fd);
 /* In the tracer process, before trace_program(): also stop at read/readv/
  * write/writev and record those on a pipe (SK_PIPE_WRITE/READ, with its inode). */
 void trace_watch_pipes(bool on);
+/* Also stop at open/openat/openat2 (on by default) to see /proc/self/maps read
+ * (TR_PEEK); off under --exec, where an interpreter opens hundreds of files
+ * and may read them for its own reasons. */
+void trace_watch_opens(bool on);
 int trace_install_filter(void);
 
 /* In the grader: applies whole records from buf[0..n) to o (t0: the run's
