@@ -32,6 +32,7 @@
 #define _GNU_SOURCE
 #include "trace.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <linux/audit.h>
@@ -136,8 +137,10 @@ static const long open_calls[] = {
 #define RET(v) (struct sock_filter)BPF_STMT(BPF_RET | BPF_K, (v))
 #define JEQ(k, t, f) (struct sock_filter)BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, (k), (t), (f))
 
-/* read/write and their vector forms: traced only with trace_watch_pipes (lab 2). */
-static const long io_calls[] = {SYS_read, SYS_readv, SYS_write, SYS_writev};
+/* write and writev: traced only with trace_watch_pipes (lab 2). Not read: a
+ * parent that busy-polls a non-blocking pipe would stop millions of times. */
+static const long io_calls[] = {SYS_write, SYS_writev};
+static pid_t traced_main; /* the program's main pid: whose read ends count */
 static bool watch_pipes, watch_opens = true;
 
 void trace_watch_pipes(bool on)
@@ -533,6 +536,41 @@ static int64_t written_value(pid_t tid, uintptr_t addr, size_t count)
     return digits > 0 && i == count ? v : PIPE_VALUE_UNKNOWN;
 }
 
+/* Whether the main process holds the read end of pipe inode ino (a descriptor
+ * on it opened for reading: /proc/PID/fd and fdinfo's flags). */
+static bool main_reads_pipe(int64_t ino)
+{
+    char dir[64];
+    snprintf(dir, sizeof dir, "/proc/%d/fd", (int)traced_main);
+    DIR *d = opendir(dir);
+    struct dirent *e;
+    bool found = false;
+    while (d && !found && (e = readdir(d))) {
+        char path[320], link[64], info[320], buf[256];
+        snprintf(path, sizeof path, "%s/%s", dir, e->d_name);
+        ssize_t n = readlink(path, link, sizeof link - 1);
+        if (n <= 0)
+            continue;
+        link[n] = '\0';
+        unsigned long long i;
+        if (sscanf(link, "pipe:[%llu]", &i) != 1 || (int64_t)i != ino)
+            continue;
+        snprintf(info, sizeof info, "/proc/%d/fdinfo/%s", (int)traced_main, e->d_name);
+        int fd = open(info, O_RDONLY | O_CLOEXEC);
+        ssize_t m = fd >= 0 ? read(fd, buf, sizeof buf - 1) : -1;
+        if (fd >= 0)
+            close(fd);
+        if (m <= 0)
+            continue;
+        buf[m] = '\0';
+        const char *f = strstr(buf, "flags:");
+        found = f && (strtol(f + 6, NULL, 8) & O_ACCMODE) == O_RDONLY;
+    }
+    if (d)
+        closedir(d);
+    return found;
+}
+
 _Noreturn void trace_program(int fd, void (*child)(void *arg, int sync_fd), void *arg, const int *close_fds,
                              size_t nclose)
 {
@@ -548,6 +586,7 @@ _Noreturn void trace_program(int fd, void (*child)(void *arg, int sync_fd), void
     pid_t pid = fork();
     if (pid < 0)
         _exit(1);
+    traced_main = pid;
     if (pid == 0) {
         close(sync[1]);
         child(arg, sync[0]); /* does not return */
@@ -636,13 +675,14 @@ _Noreturn void trace_program(int fd, void (*child)(void *arg, int sync_fd), void
                 break;
             }
             long nr = (long)si.seccomp.nr;
-            if (watch_pipes && si.arch == THIS_ARCH && (nr == SYS_read || nr == SYS_readv || nr == SYS_write ||
-                                                        nr == SYS_writev)) {
+            if (watch_pipes && si.arch == THIS_ARCH && (nr == SYS_write || nr == SYS_writev)) {
                 int64_t ino = pipe_inode(w, (long)si.seccomp.args[0]);
-                enum sys_kind pk = nr == SYS_read || nr == SYS_readv ? SK_PIPE_READ : SK_PIPE_WRITE;
+                enum sys_kind pk = SK_PIPE_WRITE;
                 int64_t value = PIPE_VALUE_UNKNOWN;
                 if (ino && nr == SYS_write)
                     value = written_value(w, (uintptr_t)si.seccomp.args[1], (size_t)si.seccomp.args[2]);
+                if (ino && !main_reads_pipe(ino))
+                    ino = -ino; /* nobody in the main process can read it */
                 if (ino && ++t->counts[pk] <= TRACE_KEEP)
                     emit(&(struct trace_rec){.kind = TR_CALL, .t = now, .tid = w, .other = pk, .a = {ino, value, nr}});
                 ptrace(PTRACE_CONT, w, 0, 0);
