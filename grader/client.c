@@ -249,6 +249,20 @@ static bool read_small(const char *path, char *buf, size_t size)
     return true;
 }
 
+bool proc_task_syscall(int pid, int tid, long *nr, long *arg0)
+{
+    char path[96], buf[512];
+    snprintf(path, sizeof path, "/proc/%d/task/%d/syscall", pid, tid);
+    long n;
+    unsigned long a0;
+    if (!read_small(path, buf, sizeof buf) || sscanf(buf, "%ld 0x%lx", &n, &a0) != 2)
+        return false; /* "running", gone, or not ours to read */
+    *nr = n;
+    if (arg0)
+        *arg0 = (long)a0;
+    return true;
+}
+
 static void task_of(int pid, int tid, struct task_info *t)
 {
     char path[96], buf[512];
@@ -259,13 +273,7 @@ static void task_of(int pid, int tid, struct task_info *t)
         t->cpu = (double)on / 1e9;
         t->wait = (double)waiting / 1e9;
     }
-    snprintf(path, sizeof path, "/proc/%d/task/%d/syscall", pid, tid);
-    long nr;
-    unsigned long a0;
-    if (read_small(path, buf, sizeof buf) && sscanf(buf, "%ld 0x%lx", &nr, &a0) == 2) {
-        t->syscall = nr;
-        t->arg0 = (long)a0;
-    }
+    proc_task_syscall(pid, tid, &t->syscall, &t->arg0);
     snprintf(path, sizeof path, "/proc/%d/task/%d/io", pid, tid);
     if (read_small(path, buf, sizeof buf)) {
         const char *r = strstr(buf, "syscr: "), *w = strstr(buf, "syscw: ");
@@ -373,6 +381,38 @@ const char *fd_call_name(long nr)
     case SYS_sendmsg: return "sendmsg";
     case SYS_accept: return "accept";
     case SYS_accept4: return "accept4";
+    default: return NULL;
+    }
+}
+
+const char *blocking_call_name(long nr)
+{
+    const char *name = fd_call_name(nr);
+    if (!name)
+        name = loop_call_name(nr);
+    if (name)
+        return name;
+    switch (nr) {
+    case SYS_pread64: return "pread";
+    case SYS_futex: return "futex";
+    case SYS_nanosleep: return "nanosleep";
+    case SYS_clock_nanosleep: return "clock_nanosleep";
+    case SYS_wait4: return "wait4";
+    case SYS_waitid: return "waitid";
+    case SYS_rt_sigsuspend: return "sigsuspend";
+    case SYS_rt_sigtimedwait: return "sigtimedwait";
+#ifdef SYS_pause
+    case SYS_pause: return "pause";
+#endif
+    case SYS_semtimedop: return "semtimedop";
+    case SYS_mq_timedreceive: return "mq_timedreceive";
+    case SYS_io_uring_enter: return "io_uring_enter";
+    case SYS_io_getevents: return "io_getevents";
+    case SYS_msgrcv: return "msgrcv";
+    case SYS_connect: return "connect";
+    case SYS_openat: return "openat";
+    case SYS_flock: return "flock";
+    case SYS_fcntl: return "fcntl";
     default: return NULL;
     }
 }

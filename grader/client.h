@@ -82,6 +82,10 @@ struct task_info {
     long arg0;               /* its first argument (a descriptor for read/write/accept) */
     long long io_calls;      /* read + write family calls so far (syscr + syscw) */
 };
+/* The call task tid of pid is blocked in (/proc/PID/task/TID/syscall: its
+ * number, its first argument if arg0 is not NULL); false: running, gone or
+ * unreadable. Also the grader's sampler (sandbox.c) for lab 1's structure. */
+bool proc_task_syscall(int pid, int tid, long *nr, long *arg0);
 /* Tasks of root and its descendants; returns how many (at most max). */
 size_t proc_tasks(pid_t root, struct task_info *out, size_t max);
 /* Open descriptors of root and its descendants. */
@@ -90,6 +94,8 @@ int proc_fds(pid_t root);
 bool proc_fd_is_tcp(pid_t pid, long fd);
 /* The name of a blocking call that works on one descriptor (read, accept, ...), or NULL. */
 const char *fd_call_name(long nr);
+/* The name of a call a task may sleep in (the two above, sleeps, waits, ...), or NULL. */
+const char *blocking_call_name(long nr);
 /* The name of an event-loop call (poll, select, epoll_wait, ...), or NULL. */
 const char *loop_call_name(long nr);
 

@@ -443,13 +443,15 @@ static void run_plan(struct engine *e, enum plan plan, const struct params *p, s
         spec.pty = true;
         spec.probe = true;
         spec.trace = true;
-        spec.sample = lab->calibration != NULL;
+        spec.sample = lab->calibration != NULL || lab->sample_calls;
+        spec.watch_pipes = lab->watch_pipes;
         argv_for(e, p, argv, ARRAY_LEN(argv), NULL);
         break;
     case PLAN_RUN_PIPE:
         spec.probe = true;
         spec.trace = true;
-        spec.sample = lab->calibration != NULL;
+        spec.sample = lab->calibration != NULL || lab->sample_calls;
+        spec.watch_pipes = lab->watch_pipes;
         argv_for(e, p, argv, ARRAY_LEN(argv), NULL);
         break;
     case PLAN_MEMCHECK:

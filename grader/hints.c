@@ -124,6 +124,9 @@ const struct hint hint_catalogue[] = {
     {"partial-total", "The total is not NPROCS x ITERATIONS: each child must send exactly its own count, "
                       "and the parent must read one whole count per child (check read()'s return value) "
                       "and add them all."},
+    {"no-pipe", "The total must be the sum the children sent: each child writes its count to the pipe "
+                "(write_all), the parent reads one count per child (read_all) and adds them. A total "
+                "computed from the arguments is not the children's work."},
     /* Lab 3, more */
     {"mode-missing", "This mode added nothing to the total: write it (see its TODO and the comment "
                      "above it), or check that its threads add to the same total main prints."},

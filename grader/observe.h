@@ -62,6 +62,10 @@ enum sys_kind {
     SK_SETSID, SK_EXIT_GROUP,
     SK_PROBE_FD,    /* dup2/dup3/close/close_range on the probe's descriptor */
     SK_FOREIGN,     /* a call through another ABI (int 0x80, x32) */
+    SK_PIPE_WRITE,  /* write/writev on a pipe (runs with run_spec.watch_pipes): arg its inode, negative when
+                     * the main process held no read end of it then; ret the number its bytes say (4 or 8
+                     * bytes binary, or decimal text), LONG_MIN if not one number */
+    SK_PIPE_READ,   /* (unused: reads are not traced; kept so records name it) */
     SK_N
 };
 extern const char *const sys_kind_name[SK_N];
@@ -94,6 +98,7 @@ struct cpu_sample {
     double t;                /* s after the run started */
     int tid, round;          /* round: the sampling pass it belongs to */
     double cpu, wait;        /* s on a CPU, s ready and waiting for one, so far */
+    long syscall;            /* the call it was blocked in (/proc/PID/task/TID/syscall), -1: none */
 };
 
 struct observation {

@@ -313,7 +313,7 @@ void obsio_write_observation(FILE *f, const struct observation *o)
     }
     for (size_t i = 0; i < o->nsamples; i++) {
         const struct cpu_sample *c = &o->samples[i];
-        fprintf(f, "sample %.6f %d %d %.9g %.9g\n", c->t, c->tid, c->round, c->cpu, c->wait);
+        fprintf(f, "sample %.6f %d %d %.9g %.9g %ld\n", c->t, c->tid, c->round, c->cpu, c->wait, c->syscall);
     }
 }
 
@@ -555,8 +555,8 @@ static bool parse_line(struct record *r, struct observation **cur, char *line, c
         }
     } else if (!strcmp(key, "syscall")) {
         struct sys_call c = {0};
-        char kind[32];
-        ok = *cur && sscanf(value, "%lf %lf %d %d %31s %ld %ld", &c.t, &c.t_end, &c.tid, &c.tgid, kind, &c.arg,
+        char kind[64]; /* "alarm/setitimer/timerfd/signalfd" is 32 */
+        ok = *cur && sscanf(value, "%lf %lf %d %d %63s %ld %ld", &c.t, &c.t_end, &c.tid, &c.tgid, kind, &c.arg,
                             &c.ret) == 7;
         if (ok && sys_kind_of(kind) >= 0) {
             c.kind = (enum sys_kind)sys_kind_of(kind);
@@ -564,8 +564,8 @@ static bool parse_line(struct record *r, struct observation **cur, char *line, c
             (*cur)->calls[(*cur)->ncalls++] = c;
         }
     } else if (!strcmp(key, "sample")) {
-        struct cpu_sample c = {0};
-        ok = *cur && sscanf(value, "%lf %d %d %lf %lf", &c.t, &c.tid, &c.round, &c.cpu, &c.wait) == 5;
+        struct cpu_sample c = {.syscall = -1};
+        ok = *cur && sscanf(value, "%lf %d %d %lf %lf %ld", &c.t, &c.tid, &c.round, &c.cpu, &c.wait, &c.syscall) >= 5;
         if (ok) {
             (*cur)->samples = grow((*cur)->samples, (*cur)->nsamples, sizeof c);
             (*cur)->samples[(*cur)->nsamples++] = c;

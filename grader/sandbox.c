@@ -33,6 +33,7 @@
 #include <termios.h>
 #include <unistd.h>
 
+#include "client.h"
 #include "trace.h"
 #include "util.h"
 
@@ -61,7 +62,13 @@ static bool tracer_reaped;
 static bool private_tmp;       /* runs get their own /tmp, /dev/shm, IPC (mount+IPC namespaces) */
 #define MAX_VISIBLE 8
 #define MAX_HIDDEN 4
-static const char *const fresh_dirs[] = {"/tmp", "/var/tmp", "/dev/shm"};
+/* Folders every user may write in (o+w): a run gets them fresh and empty (or,
+ * without namespaces, what its uid left there is removed), so nothing a
+ * program plants outlives its run. The usual three, then the others found at
+ * start (find_fresh_dirs: /run/lock, /dev/mqueue, ...). */
+#define MAX_FRESH 24
+static const char *fresh_dirs[MAX_FRESH] = {"/tmp", "/var/tmp", "/dev/shm"};
+static size_t nfresh = 3;
 static char *hidden[MAX_HIDDEN]; /* the kit's folders a program must not read */
 static size_t nhidden;
 
@@ -116,6 +123,52 @@ static bool withheld(const char *what)
         s += len + (s[len] == ',');
     }
     return false;
+}
+
+static bool is_under(const char *path, const char *dir);
+
+/* Adds dir to fresh_dirs if every user may write in it (o+w, a real folder,
+ * not a link), it is not there yet and it does not hold the grader's kit. */
+static void add_fresh_dir(const char *dir)
+{
+    struct stat st;
+    if (nfresh >= MAX_FRESH || !strcmp(dir, "/") || lstat(dir, &st) < 0 || !S_ISDIR(st.st_mode) ||
+        !(st.st_mode & S_IWOTH))
+        return;
+    for (size_t i = 0; i < nfresh; i++)
+        if (!strcmp(fresh_dirs[i], dir))
+            return;
+    if (is_under(self_dir(), dir))
+        return; /* covering it would hide the grader itself */
+    fresh_dirs[nfresh++] = xstrdup(dir);
+}
+
+/* Finds the world-writable folders once: the children of /run, /var and /dev,
+ * and every mount point (/proc/self/mountinfo, field 5). */
+static void find_fresh_dirs(void)
+{
+    static const char *const parents[] = {"/run", "/var", "/dev"};
+    for (size_t p = 0; p < ARRAY_LEN(parents); p++) {
+        DIR *d = opendir(parents[p]);
+        struct dirent *e;
+        while (d && (e = readdir(d))) {
+            if (e->d_name[0] == '.')
+                continue;
+            char *sub = xasprintf("%s/%s", parents[p], e->d_name);
+            add_fresh_dir(sub);
+            free(sub);
+        }
+        if (d)
+            closedir(d);
+    }
+    FILE *f = fopen("/proc/self/mountinfo", "re");
+    char line[4096], mnt[PATH_MAX];
+    while (f && fgets(line, sizeof line, f))
+        if (sscanf(line, "%*s %*s %*s %*s %4095s", mnt) == 1 && !strchr(mnt, '\\') &&
+            strncmp(mnt, "/proc", 5) && strncmp(mnt, "/sys", 4))
+            add_fresh_dir(mnt);
+    if (f)
+        fclose(f);
 }
 
 /* Whether this process may make mount and IPC namespaces and mount a tmpfs
@@ -182,6 +235,8 @@ void sandbox_init(int slot)
         sbx_uid = SANDBOX_UID_BASE + (slot >= 0 ? slot : claim_slot());
     else
         own_procs = count_tasks_of(getuid());
+    if (sbx_uid >= 0)
+        find_fresh_dirs();
     private_tmp = sbx_uid >= 0 && !withheld("namespaces") && can_make_private_mounts();
     if (private_tmp) {
         /* The kit is the folder above the grader's: its answers and its tests. */
@@ -209,10 +264,10 @@ void sandbox_init(int slot)
              "%d processes, %lld MiB address space (every mapping; %lld MiB under valgrind, none under "
              "ThreadSanitizer), %lld MiB files; stdin /dev/null; %s",
              who, DEFAULT_PROCS, SANDBOX_DEFAULT_AS >> 20, SANDBOX_MEMCHECK_AS >> 20, DEFAULT_FILE >> 20,
-             private_tmp ? "private /tmp, /var/tmp, /dev/shm and IPC per run, the kit's solutions/ and tests/ "
-                           "hidden (mount namespace)"
-             : sbx_uid >= 0 ? "own TMPDIR; /tmp, /var/tmp, /dev/shm and IPC of its uid emptied after grading "
-                              "(no mount namespace here)"
+             private_tmp ? "private /tmp, /var/tmp, /dev/shm (every world-writable folder) and IPC per run, "
+                           "the kit's solutions/ and tests/ hidden (mount namespace)"
+             : sbx_uid >= 0 ? "own TMPDIR; /tmp, /var/tmp, /dev/shm (every world-writable folder) and IPC of its "
+                              "uid emptied after grading (no mount namespace here)"
                             : "own TMPDIR only (not root: /tmp and /dev/shm are shared)");
     if (!private_tmp && sbx_uid >= 0 && kit_readable()) {
         size_t len = strlen(protection);
@@ -342,7 +397,7 @@ static bool enter_private_mounts(const char *const *keep)
     for (; keep[n] && n < MAX_VISIBLE + 2; n++)
         if ((fds[n] = open(keep[n], O_PATH | O_DIRECTORY | O_CLOEXEC)) < 0)
             return false;
-    for (size_t i = 0; i < ARRAY_LEN(fresh_dirs); i++) {
+    for (size_t i = 0; i < nfresh; i++) {
         struct stat st;
         if (stat(fresh_dirs[i], &st) == 0 && S_ISDIR(st.st_mode) &&
             mount("tmpfs", fresh_dirs[i], "tmpfs", MS_NOSUID | MS_NODEV, "mode=1777,size=64m") < 0)
@@ -350,7 +405,7 @@ static bool enter_private_mounts(const char *const *keep)
     }
     for (size_t k = 0; k < n; k++) {
         bool covered = false;
-        for (size_t i = 0; i < ARRAY_LEN(fresh_dirs); i++)
+        for (size_t i = 0; i < nfresh; i++)
             covered = covered || is_under(keep[k], fresh_dirs[i]);
         if (!covered)
             continue;
@@ -879,7 +934,8 @@ static char *probe_path_for_runs(void)
     return dst;
 }
 
-/* One sampling pass: every task the tracer knows that has not ended. */
+/* One sampling pass: every task the tracer knows that has not ended: its CPU
+ * so far and the call it is blocked in (lab 1 judges where it waited). */
 static void sample_tasks(struct observation *obs, double t0, int round)
 {
     for (size_t i = 0; i < obs->ntasks && obs->nsamples < MAX_SAMPLES; i++) {
@@ -901,8 +957,12 @@ static void sample_tasks(struct observation *obs, double t0, int round)
             continue;
         if ((obs->nsamples & (obs->nsamples - 1)) == 0)
             obs->samples = xrealloc(obs->samples, (obs->nsamples ? obs->nsamples * 2 : 256) * sizeof *obs->samples);
+        long nr = -1;
+        if (!proc_task_syscall(t->tgid, t->tid, &nr, NULL))
+            nr = -1;
         obs->samples[obs->nsamples++] = (struct cpu_sample){.t = now_mono() - t0, .tid = t->tid, .round = round,
-                                                            .cpu = (double)on / 1e9, .wait = (double)wait / 1e9};
+                                                            .cpu = (double)on / 1e9, .wait = (double)wait / 1e9,
+                                                            .syscall = nr};
     }
 }
 
@@ -1026,6 +1086,8 @@ void sandbox_run(const struct run_spec *spec, struct observation *obs)
             static struct child_args ca;
             ca = (struct child_args){spec, out_w, err_p[1], probe_p[1], log_p[1], status_p[1], envp, keep};
             const int mine[] = {out_w, err_p[1], probe_p[1], log_p[1], status_p[1]};
+            trace_watch_pipes(spec->watch_pipes);
+            trace_watch_opens(spec->probe_must_speak);
             trace_program(tp[1], traced_child, &ca, mine, ARRAY_LEN(mine));
         }
         close(tp[1]);
@@ -1310,7 +1372,7 @@ void sandbox_clean_up(struct sbuf *said)
     if (sbx_uid < 0 || private_tmp)
         return; /* not root: the uid is the user's own; private mounts: nothing outlived the runs */
     struct sbuf what = {0};
-    for (size_t i = 0; i < ARRAY_LEN(fresh_dirs); i++) {
+    for (size_t i = 0; i < nfresh; i++) {
         long n = 0;
         remove_owned(fresh_dirs[i], (uid_t)sbx_uid, 3, &n);
         if (n)

@@ -63,6 +63,7 @@ struct run_spec {
     void *driver_arg;
     bool trace;               /* run under the grader's tracer (trace.h): the kernel's view */
     bool sample;              /* with trace: sample every task's CPU every few ms (cpu_sample) */
+    bool watch_pipes;         /* with trace: every read/write on a pipe too (SK_PIPE_*): lab 2's data flow */
     long long max_file;       /* bytes a file may grow to (RLIMIT_FSIZE), 0: default */
     const char *tmpdir;       /* TMPDIR for the run (NULL: dir) */
     const char *const *visible; /* folders under /tmp the run needs, NULL-terminated (NULL:

@@ -179,6 +179,12 @@ struct lab {
      * iterations worth CALIBRATE_CPU s of CPU (0: could not tell). */
     void (*calibration)(struct params *p);
     long long (*calibrate)(const struct params *p, const struct observation *o);
+    /* Sample every task of the traced runs (CPU and the call it is blocked in,
+     * cpu_sample) even without calibration: lab 1 judges where it waited. */
+    bool sample_calls;
+    /* Trace every read and write on a pipe in the traced runs (SK_PIPE_*): lab 2
+     * judges that the children's counts really went through a pipe. */
+    bool watch_pipes;
     /* Optional: extra runs after the checks, rendered as text under the report
      * (lab 3's table of modes). base holds the calibrated iterations. */
     void (*epilogue)(const struct runner *rn, const struct params *base, int cpus, struct sbuf *out);

@@ -20,6 +20,11 @@
  * exit come from ptrace events, which need no filter. Group-stops are left
  * stopped with PTRACE_LISTEN; signals are delivered as they came.
  *
+ * open/openat/openat2 stop too (they are rare in these programs): a program
+ * that reads its own /proc/self/maps, status or environ is looking for the
+ * grader's instruments (ThreadSanitizer's or valgrind's libraries, LD_PRELOAD)
+ * to behave well only under them; the tracer reads the path and says so.
+ *
  * Students can see the same with: strace -f --seccomp-bpf -e trace=... ./prog
  *
  * See also: trace.h, sandbox.c (runs it), observe.c (obs_cross_check).
@@ -27,6 +32,7 @@
 #define _GNU_SOURCE
 #include "trace.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <linux/audit.h>
@@ -114,11 +120,38 @@ static const struct watched watched[] = {
     {SYS_exit_group, SK_EXIT_GROUP},
 };
 
+/* Calls that open a path (which the tracer reads: peek_of). */
+static const long open_calls[] = {
+#ifdef SYS_open
+    SYS_open,
+#endif
+    SYS_openat,
+#ifdef SYS_openat2
+    SYS_openat2,
+#endif
+};
+
 #define LD(off) (struct sock_filter)BPF_STMT(BPF_LD | BPF_W | BPF_ABS, (off))
 #define ARG_LO(i) (offsetof(struct seccomp_data, args) + 8 * (i))
 #define ARG_HI(i) (ARG_LO(i) + 4) /* little-endian */
 #define RET(v) (struct sock_filter)BPF_STMT(BPF_RET | BPF_K, (v))
 #define JEQ(k, t, f) (struct sock_filter)BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, (k), (t), (f))
+
+/* write and writev: traced only with trace_watch_pipes (lab 2). Not read: a
+ * parent that busy-polls a non-blocking pipe would stop millions of times. */
+static const long io_calls[] = {SYS_write, SYS_writev};
+static pid_t traced_main; /* the program's main pid: whose read ends count */
+static bool watch_pipes, watch_opens = true;
+
+void trace_watch_pipes(bool on)
+{
+    watch_pipes = on;
+}
+
+void trace_watch_opens(bool on)
+{
+    watch_opens = on;
+}
 
 static struct sock_filter filter[256];
 static unsigned short filter_len;
@@ -152,6 +185,14 @@ static void build_filter(void)
     }
     for (size_t i = 0; i < ARRAY_LEN(watched); i++) {
         put(JEQ((unsigned)watched[i].nr, 0, 1));
+        put(RET(SECCOMP_RET_TRACE));
+    }
+    for (size_t i = 0; watch_opens && i < ARRAY_LEN(open_calls); i++) {
+        put(JEQ((unsigned)open_calls[i], 0, 1));
+        put(RET(SECCOMP_RET_TRACE));
+    }
+    for (size_t i = 0; watch_pipes && i < ARRAY_LEN(io_calls); i++) {
+        put(JEQ((unsigned)io_calls[i], 0, 1));
         put(RET(SECCOMP_RET_TRACE));
     }
     /* futex: only a wait with a time-out (a timed sleep); lock waits (no time-out) run free. */
@@ -362,6 +403,174 @@ static void end_task(struct ttask *t, int64_t now)
     t->live = false;
 }
 
+/* What of a process /proc tells about its instruments: its mappings (the
+ * sanitizer's and valgrind's libraries), its status (TracerPid) and its
+ * environment (LD_PRELOAD). */
+static bool peek_name(const char *name)
+{
+    static const char *const names[] = {"maps", "smaps", "smaps_rollup", "numa_maps", "status", "environ"};
+    for (size_t i = 0; i < ARRAY_LEN(names); i++)
+        if (!strcmp(name, names[i]))
+            return true;
+    return false;
+}
+
+/* After "/proc/": "self/", "thread-self/" or "DIGITS/" (then maybe "task/DIGITS/"), then
+ * a peek_name: that name, else NULL. */
+static const char *peek_in_proc(const char *p)
+{
+    if (!strncmp(p, "self/", 5))
+        p += 5;
+    else if (!strncmp(p, "thread-self/", 12))
+        p += 12;
+    else {
+        if (*p < '0' || *p > '9')
+            return NULL;
+        while (*p >= '0' && *p <= '9')
+            p++;
+        if (*p++ != '/')
+            return NULL;
+    }
+    if (!strncmp(p, "task/", 5)) {
+        p += 5;
+        while (*p >= '0' && *p <= '9')
+            p++;
+        if (*p++ != '/')
+            return NULL;
+    }
+    return peek_name(p) ? p : NULL;
+}
+
+/* The /proc/self file an open/openat/openat2 call of task tid opens, if it is one
+ * that peeks at the instruments, into name[16]; false otherwise. */
+static bool peek_of(pid_t tid, const struct __ptrace_syscall_info *si, char name[16])
+{
+    long nr = (long)si->seccomp.nr;
+    int pi = 1;
+#ifdef SYS_open
+    if (nr == SYS_open)
+        pi = 0;
+#endif
+    char path[128] = {0};
+    uintptr_t addr = (uintptr_t)si->seccomp.args[pi];
+    for (size_t off = 0; off + sizeof(long) < sizeof path; off += sizeof(long)) {
+        errno = 0;
+        long word = ptrace(PTRACE_PEEKDATA, tid, (void *)(addr + off), 0);
+        if (errno)
+            break;
+        memcpy(path + off, &word, sizeof word);
+        if (memchr(&word, '\0', sizeof word))
+            break;
+    }
+    path[sizeof path - 1] = '\0';
+    const char *hit = NULL;
+    while (!strncmp(path, "//", 2))
+        memmove(path, path + 1, strlen(path));
+    if (!strncmp(path, "/proc/", 6)) {
+        hit = peek_in_proc(path + 6);
+    } else if (path[0] != '/' && nr != (long)SYS_open && (int)si->seccomp.args[0] != AT_FDCWD) {
+        /* Relative to a descriptor: openat(open("/proc/self"), "maps"). */
+        char fdpath[64], dir[128] = {0};
+        snprintf(fdpath, sizeof fdpath, "/proc/%d/fd/%d", (int)tid, (int)si->seccomp.args[0]);
+        ssize_t n = readlink(fdpath, dir, sizeof dir - 1);
+        if (n > 6 && !strncmp(dir, "/proc/", 6)) {
+            char joined[256];
+            snprintf(joined, sizeof joined, "%s/%s", dir + 6, path);
+            hit = peek_in_proc(joined);
+        }
+    }
+    if (!hit)
+        return false;
+    memset(name, 0, 16);
+    memcpy(name, hit, strnlen(hit, 15));
+    return true;
+}
+
+/* The inode of the pipe behind descriptor fd of task tid, or 0 if it is not a pipe. */
+static int64_t pipe_inode(pid_t tid, long fd)
+{
+    char path[64], link[64];
+    snprintf(path, sizeof path, "/proc/%d/fd/%ld", (int)tid, fd);
+    ssize_t n = readlink(path, link, sizeof link - 1);
+    if (n <= 0)
+        return 0;
+    link[n] = '\0';
+    unsigned long long ino;
+    return sscanf(link, "pipe:[%llu]", &ino) == 1 ? (int64_t)ino : 0;
+}
+
+/* What a write() of count bytes at addr in task tid says, as one number: 4 or 8
+ * bytes as a native int32/int64, or up to 24 bytes of decimal text (a
+ * newline or spaces around it); PIPE_VALUE_UNKNOWN for anything else. */
+static int64_t written_value(pid_t tid, uintptr_t addr, size_t count)
+{
+    unsigned char buf[32] = {0};
+    if (count == 0 || count > 24)
+        return PIPE_VALUE_UNKNOWN;
+    for (size_t off = 0; off < count; off += sizeof(long)) {
+        errno = 0;
+        long word = ptrace(PTRACE_PEEKDATA, tid, (void *)(addr + off), 0);
+        if (errno)
+            return PIPE_VALUE_UNKNOWN;
+        memcpy(buf + off, &word, sizeof word);
+    }
+    if (count == 8) {
+        int64_t v;
+        memcpy(&v, buf, 8);
+        return v;
+    }
+    if (count == 4) {
+        int32_t v;
+        memcpy(&v, buf, 4);
+        return v;
+    }
+    size_t i = 0;
+    while (i < count && buf[i] == ' ')
+        i++;
+    int64_t v = 0;
+    size_t digits = 0;
+    for (; i < count && buf[i] >= '0' && buf[i] <= '9' && digits < 18; i++, digits++)
+        v = v * 10 + (buf[i] - '0');
+    while (i < count && (buf[i] == ' ' || buf[i] == '\n'))
+        i++;
+    return digits > 0 && i == count ? v : PIPE_VALUE_UNKNOWN;
+}
+
+/* Whether the main process holds the read end of pipe inode ino (a descriptor
+ * on it opened for reading: /proc/PID/fd and fdinfo's flags). */
+static bool main_reads_pipe(int64_t ino)
+{
+    char dir[64];
+    snprintf(dir, sizeof dir, "/proc/%d/fd", (int)traced_main);
+    DIR *d = opendir(dir);
+    struct dirent *e;
+    bool found = false;
+    while (d && !found && (e = readdir(d))) {
+        char path[320], link[64], info[320], buf[256];
+        snprintf(path, sizeof path, "%s/%s", dir, e->d_name);
+        ssize_t n = readlink(path, link, sizeof link - 1);
+        if (n <= 0)
+            continue;
+        link[n] = '\0';
+        unsigned long long i;
+        if (sscanf(link, "pipe:[%llu]", &i) != 1 || (int64_t)i != ino)
+            continue;
+        snprintf(info, sizeof info, "/proc/%d/fdinfo/%s", (int)traced_main, e->d_name);
+        int fd = open(info, O_RDONLY | O_CLOEXEC);
+        ssize_t m = fd >= 0 ? read(fd, buf, sizeof buf - 1) : -1;
+        if (fd >= 0)
+            close(fd);
+        if (m <= 0)
+            continue;
+        buf[m] = '\0';
+        const char *f = strstr(buf, "flags:");
+        found = f && (strtol(f + 6, NULL, 8) & O_ACCMODE) == O_RDONLY;
+    }
+    if (d)
+        closedir(d);
+    return found;
+}
+
 _Noreturn void trace_program(int fd, void (*child)(void *arg, int sync_fd), void *arg, const int *close_fds,
                              size_t nclose)
 {
@@ -377,6 +586,7 @@ _Noreturn void trace_program(int fd, void (*child)(void *arg, int sync_fd), void
     pid_t pid = fork();
     if (pid < 0)
         _exit(1);
+    traced_main = pid;
     if (pid == 0) {
         close(sync[1]);
         child(arg, sync[0]); /* does not return */
@@ -461,6 +671,30 @@ _Noreturn void trace_program(int fd, void (*child)(void *arg, int sync_fd), void
         case PTRACE_EVENT_SECCOMP: {
             struct __ptrace_syscall_info si = {0}; /* valgrind cannot see the kernel fill it */
             if (ptrace(PTRACE_GET_SYSCALL_INFO, w, sizeof si, &si) <= 0 || si.op != PTRACE_SYSCALL_INFO_SECCOMP) {
+                ptrace(PTRACE_CONT, w, 0, 0);
+                break;
+            }
+            long nr = (long)si.seccomp.nr;
+            if (watch_pipes && si.arch == THIS_ARCH && (nr == SYS_write || nr == SYS_writev)) {
+                int64_t ino = pipe_inode(w, (long)si.seccomp.args[0]);
+                enum sys_kind pk = SK_PIPE_WRITE;
+                int64_t value = PIPE_VALUE_UNKNOWN;
+                if (ino && nr == SYS_write)
+                    value = written_value(w, (uintptr_t)si.seccomp.args[1], (size_t)si.seccomp.args[2]);
+                if (ino && !main_reads_pipe(ino))
+                    ino = -ino; /* nobody in the main process can read it */
+                if (ino && ++t->counts[pk] <= TRACE_KEEP)
+                    emit(&(struct trace_rec){.kind = TR_CALL, .t = now, .tid = w, .other = pk, .a = {ino, value, nr}});
+                ptrace(PTRACE_CONT, w, 0, 0);
+                break;
+            }
+            bool opening = false;
+            for (size_t i = 0; i < ARRAY_LEN(open_calls); i++)
+                opening = opening || (long)si.seccomp.nr == open_calls[i];
+            if (opening && si.arch == THIS_ARCH) {
+                struct trace_rec r = {.kind = TR_PEEK, .t = now, .tid = w};
+                if (peek_of(w, &si, (char *)r.a))
+                    emit(&r);
                 ptrace(PTRACE_CONT, w, 0, 0);
                 break;
             }
@@ -621,6 +855,16 @@ size_t trace_take(struct observation *o, struct trace_state *st, const char *buf
             st->sys = (double)r.a[2] / 1e6;
             st->run_delay = r.t2 >= 0 ? (double)r.t2 / 1e9 : -1;
             st->main_exit_t = t;
+            break;
+        case TR_PEEK:
+            /* Only a program the grader built from C: under --exec an interpreter may read them. */
+            if (o->probe_must_speak && !st->peek_told) {
+                char name[17] = {0};
+                memcpy(name, r.a, 16);
+                obs_tamper(o, "read /proc/self/%s (seen by the kernel): how a program looks for the grader's "
+                           "instruments, to behave well only under them", name);
+                st->peek_told = true;
+            }
             break;
         case TR_END:
             st->ended = 1;

@@ -38,6 +38,7 @@ enum trace_rec_kind {
     TR_COUNT,  /* at a task's end: other = kind, a[0] = calls made (records stop at TRACE_KEEP) */
     TR_EXIT,   /* task tid ended: a[0] wait status, a[1] ns it was on a CPU, a[2] ns it waited for one */
     TR_MAIN,   /* the program (main pid) was reaped: a[0] status, a[1] user us, a[2] sys us, t2 run delay ns */
+    TR_PEEK,   /* task tid opened /proc/self/NAME (maps, status, ...): a[0..1] NAME (16 bytes) */
     TR_END,    /* the tracer is done: nothing follows */
 };
 enum { TI_SEIZED, TI_NO_PTRACE, TI_NO_SECCOMP };
@@ -47,6 +48,10 @@ struct trace_rec {
     int32_t kind, tid, tgid, other;
     int64_t a[3];
 };
+
+/* SK_PIPE_WRITE's result field: the number the bytes written say (trace.c,
+ * written_value), or this when they are not one number. */
+#define PIPE_VALUE_UNKNOWN INT64_MIN
 
 #define TRACE_KEEP 2000 /* call records per task and kind; past this only counted */
 
@@ -63,6 +68,13 @@ _Noreturn void trace_program(int out_fd, void (*child)(void *arg, int sync_fd), 
  * seccomp filter; it returns 0 or an errno (then the run is not traced: the
  * tracer sees no filter and says so). Both async-signal-safe. */
 bool trace_wait_attach(int sync_fd);
+/* In the tracer process, before trace_program(): also stop at read/readv/
+ * write/writev and record those on a pipe (SK_PIPE_WRITE/READ, with its inode). */
+void trace_watch_pipes(bool on);
+/* Also stop at open/openat/openat2 (on by default) to see /proc/self/maps read
+ * (TR_PEEK); off under --exec, where an interpreter opens hundreds of files
+ * and may read them for its own reasons. */
+void trace_watch_opens(bool on);
 int trace_install_filter(void);
 
 /* In the grader: applies whole records from buf[0..n) to o (t0: the run's
@@ -74,6 +86,7 @@ struct trace_state {
     double user, sys, run_delay;
     int main_done, ended;
     double main_exit_t;  /* seconds after t0 when the main process was reaped */
+    bool peek_told;      /* a TR_PEEK is already in o->tampering */
 };
 size_t trace_take(struct observation *o, struct trace_state *st, const char *buf, size_t n, double t0);
 

@@ -75,6 +75,8 @@ static const struct e2e_case table[] = {
     /* Cheats a probe-only grader passed: the kernel (the tracer) sees through them. */
     {.name = "rawsleep", .source = "tests/lab1/rawsleep.c", .only = "structure", .exit_status = 1,
      .fail = "structure", .pass = "build integrity", .clues = "structure:clock_nanosleep"},
+    {.name = "timerfd_read", .source = "tests/lab1/timerfd_read.c", .only = "structure", .exit_status = 1,
+     .fail = "structure", .pass = "build integrity", .clues = "structure:#wrong-wait-call;structure:blocked in read()"},
     {.name = "cloned", .source = "tests/lab1/cloned.c", .only = "structure", .exit_status = 1,
      .fail = "structure", .pass = "build integrity", .clues = "structure:process"},
     {.name = "probeforge", .source = "tests/lab1/probeforge.c", .only = "structure", .exit_status = 1,

@@ -56,6 +56,7 @@ static const struct hostile cases[] = {
     {"sigstop", "time limit", false, NULL, false, 0},
     {"ignoreterm", "time limit", false, NULL, false, 0},
     {"tmpfiles", "tmpfiles: left", false, NULL, false, 0},
+    {"worldwritable", "worldwritable: left", true, NULL, false, 0},
     {kit_include, "No such file or directory", true, NULL, false, 0},
     /* The goals: a whole grading of a program that never ends. */
     {"hang", "the program did not finish", false, "lab1", true, 30},
@@ -250,7 +251,10 @@ START_TEST(test_nothing_left)
 {
     ck_assert_int_eq(hostile_left(), 0);
     /* tmpfiles.c's files: a private /tmp per run, or the clean-up after grading. */
-    static const char *const left[] = {"/tmp/hostile-left", "/var/tmp/hostile-left", "/dev/shm/hostile-left"};
+    static const char *const left[] = {"/tmp/hostile-left", "/var/tmp/hostile-left", "/dev/shm/hostile-left",
+                                       /* worldwritable.c's: every other world-writable folder too */
+                                       "/run/lock/hostile-left", "/dev/mqueue/hostile-left", "/var/crash/hostile-left",
+                                       "/var/lock/hostile-left"};
     for (size_t i = 0; i < sizeof left / sizeof left[0]; i++)
         ck_assert_msg(access(left[i], F_OK) != 0, "%s outlived the grading", left[i]);
 }

@@ -93,6 +93,8 @@ static const struct e2e_case table[] = {
     /* Code that changes under the race detector, or hides from it: integrity fails, the score is 0. */
     {.name = "sanitize_ifdef", .source = "tests/lab3/sanitize_ifdef.c", .only = "integrity", .exit_status = 1,
      .fail = "integrity", .pass = "build", .clues = "integrity:under the race detector"},
+    {.name = "sanitizer_maps", .source = "tests/lab3/sanitizer_maps.c", .only = "format,integrity", .exit_status = 1,
+     .fail = "integrity", .pass = "build format", .clues = "integrity:read /proc/self/maps"},
     {.name = "nosanitize", .source = "tests/lab3/nosanitize.c", .only = "integrity", .exit_status = 1,
      .fail = "integrity", .pass = "build", .clues = "integrity:no_sanitize"},
     /* A program for each check that no other row fails, graded for that check's tag only

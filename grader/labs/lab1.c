@@ -14,6 +14,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "../client.h"
 #include "../judge.h"
 
 enum { P_STARTED, P_FINISHED, P_TOTAL };
@@ -278,6 +279,59 @@ static long kernel_calls(const struct observation *o, const enum sys_kind *kinds
     return t;
 }
 
+/* Where the program slept, from the grader's samples of
+ * /proc/PID/task/TID/syscall (every few ms): a call that is not select,
+ * pselect (or, under --exec, another event-loop call) and held the program
+ * for BLOCKED_NOTICE s in all fails structure: the kernel's answer to a
+ * program that waits in read() on a timerfd, a pipe or a terminal, which the
+ * tracer's filter does not stop at. Each sample counts until the task's next
+ * one (at most BLOCKED_GAP s: a late pass does not inflate it). */
+#define BLOCKED_NOTICE 0.2
+#define BLOCKED_GAP 0.05
+
+static void judge_blocked(const struct observation *o, bool exec_mode, struct verdict *v)
+{
+    long nrs[16];
+    double secs[16];
+    size_t n = 0;
+    for (size_t i = 0; i < o->nsamples; i++) {
+        const struct cpu_sample *s = &o->samples[i];
+        if (s->syscall < 0)
+            continue;
+        const char *loop = loop_call_name(s->syscall);
+        if (loop && (exec_mode || !strcmp(loop, "select") || !strcmp(loop, "pselect")))
+            continue;
+        double dt = -1;
+        for (size_t j = i + 1; j < o->nsamples && dt < 0; j++)
+            if (o->samples[j].tid == s->tid)
+                dt = o->samples[j].t - s->t;
+        if (dt < 0 || dt > BLOCKED_GAP)
+            dt = BLOCKED_GAP / 10;
+        size_t k = 0;
+        while (k < n && nrs[k] != s->syscall)
+            k++;
+        if (k == n) {
+            if (n == ARRAY_LEN(nrs))
+                continue;
+            nrs[n] = s->syscall;
+            secs[n++] = 0;
+        }
+        secs[k] += dt;
+    }
+    for (size_t k = 0; k < n; k++) {
+        if (secs[k] < BLOCKED_NOTICE)
+            continue;
+        const char *name = blocking_call_name(nrs[k]);
+        char other[40];
+        if (!name) {
+            snprintf(other, sizeof other, "system call %ld", nrs[k]);
+            name = other;
+        }
+        verdict_fail(v, "wrong-wait-call", "blocked in %s() for %.2f s (the grader's samples of "
+                     "/proc/PID/task/TID/syscall): wait only in select/pselect", name, secs[k]);
+    }
+}
+
 /* structure: one process, one thread, waits in select/pselect only: from the
  * kernel (the tracer), so a raw syscall(), a clone() child or a silenced probe
  * cannot hide. The probe's view is only cross-checked (obs_cross_check). */
@@ -309,6 +363,7 @@ static void judge_structure(const struct evidence *ev, struct verdict *v)
     if (sleeps > 0)
         verdict_fail(v, "wrong-wait-call", "waited in %s (wait only in select/pselect; the kernel sees a raw "
                      "syscall() too)", waits);
+    judge_blocked(o, ev->exec_mode, v);
     if (ev->exec_mode) {
         if (selects + others == 0)
             verdict_fail(v, "wrong-wait-call", "never waited in an event loop (select, poll or epoll)");
@@ -377,4 +432,5 @@ const struct lab lab1 = {
     .bar_from = P_STARTED,
     .bar_to = P_FINISHED,
     .bar_work = delays_work,
+    .sample_calls = true,
 };

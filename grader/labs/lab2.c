@@ -22,6 +22,7 @@
 #include <string.h>
 
 #include "../judge.h"
+#include "../trace.h"
 
 enum { P_STARTED, P_FINISHED, P_COUNT, P_TIME };
 static const char *const patterns[] = {
@@ -353,6 +354,45 @@ static void judge_piped(const struct evidence *ev, struct verdict *v)
 
 /* --- correctness ------------------------------------------------------------------ */
 
+/* The kernel's evidence that the total came from the children: the tracer saw
+ * every read and write on a pipe (lab2.watch_pipes). Every child process must
+ * have written to a pipe whose read end the main process held; returns how many did
+ * not (0: all did, or the run was not traced), *children how many there were.
+ * A child whose one write there says one number (4 or 8 bytes, or decimal
+ * text: trace.c, written_value) other than its count is counted in *wrong,
+ * the first such number in *wrong_value; any other shape is not judged. */
+static int children_silent(const struct observation *o, long long iterations, int *children, int *wrong,
+                           long *wrong_value)
+{
+    *children = *wrong = 0;
+    if (!o->traced)
+        return 0;
+    int main_tgid = 0;
+    for (size_t i = 0; i < o->ntasks && !main_tgid; i++)
+        if (o->tasks[i].parent == 0 && !o->tasks[i].is_thread)
+            main_tgid = o->tasks[i].tgid;
+    int silent = 0;
+    for (size_t i = 0; i < o->ntasks; i++) {
+        const struct task *c = &o->tasks[i];
+        if (c->is_thread || c->tgid == main_tgid || c->tid != c->tgid)
+            continue;
+        ++*children;
+        int sent = 0;
+        long value = PIPE_VALUE_UNKNOWN;
+        for (size_t w = 0; w < o->ncalls; w++) {
+            if (o->calls[w].kind != SK_PIPE_WRITE || o->calls[w].tgid != c->tgid)
+                continue;
+            bool read_there = o->calls[w].arg > 0; /* the main process held its read end */
+            if (read_there && ++sent == 1)
+                value = o->calls[w].ret;
+        }
+        silent += !sent;
+        if (sent == 1 && value != PIPE_VALUE_UNKNOWN && value != iterations && ++*wrong == 1)
+            *wrong_value = value;
+    }
+    return silent;
+}
+
 static void judge_correctness(const struct evidence *ev, struct verdict *v)
 {
     const struct observation *o = &ev->runs[0];
@@ -367,8 +407,21 @@ static void judge_correctness(const struct evidence *ev, struct verdict *v)
         verdict_fail(v, "format", "no \"Total count: C\" line");
         quote_output(o, v, 8);
     } else if (tot->m.field[0] == want) {
-        sbuf_printf(&v->summary, "Total count %.0f = %d processes × %lld iterations", want, p->count,
-                    p->iterations);
+        int children, wrong;
+        long wrong_value = 0;
+        int silent = children_silent(o, p->iterations, &children, &wrong, &wrong_value);
+        if (silent > 0 && silent == children)
+            verdict_fail(v, "no-pipe", "the children sent nothing through a pipe: the total did not come from them "
+                         "(the kernel saw no child write to a pipe whose read end the parent held)");
+        else if (silent > 0)
+            verdict_fail(v, "no-pipe", "%d of %d children sent nothing through a pipe the parent could read: the total "
+                         "did not come from them", silent, children);
+        else if (wrong > 0)
+            verdict_fail(v, "no-pipe", "%d of %d children sent %ld through the pipe, not their count %lld: the "
+                         "total did not come from them", wrong, children, wrong_value, p->iterations);
+        else
+            sbuf_printf(&v->summary, "Total count %.0f = %d processes × %lld iterations%s", want, p->count,
+                        p->iterations, o->traced ? ", sent by the children through a pipe" : "");
     } else if (tot->m.field[0] == 0) {
         if (spawns_of(o) + threads_of(o) == 0 && seen_anything(o))
             verdict_fail(v, "no-fork", "Total count is 0 (expected %.0f): no child process was ever created",
@@ -628,6 +681,7 @@ const struct lab lab2 = {
     .draw = draw,
     .time_limit = time_limit,
     .time_budget = 35,
+    .watch_pipes = true,
     .patterns = patterns,
     .npatterns = ARRAY_LEN(patterns),
     .bad_classes = bad_classes,
