@@ -3,9 +3,9 @@
  *
  * A copy of solutions/lab4/server.c with that one change.
  * Must fail: protocol, errors (atoi takes "abc" for 0).
- * Must pass: build, concurrency, slow, scale, cpu.
+ * Must pass: build, concurrency, slow, scale.
  * Others may fail too: "COLLATZ 0 10" sends a worker into an endless loop,
- * which later phases and SIGTERM then meet.
+ * which later phases (cpu: an idle server that computes) and SIGTERM then meet.
  *
  * See also: tests/check_lab4.c (the verdicts it must get).
  */
