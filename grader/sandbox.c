@@ -126,6 +126,7 @@ static bool withheld(const char *what)
 }
 
 static bool is_under(const char *path, const char *dir);
+static void sweep_stale_dirs(void);
 
 /* Adds dir to fresh_dirs if every user may write in it (o+w, a real folder,
  * not a link), it is not there yet and it does not hold the grader's kit. */
@@ -235,6 +236,7 @@ void sandbox_init(int slot)
         sbx_uid = SANDBOX_UID_BASE + (slot >= 0 ? slot : claim_slot());
     else
         own_procs = count_tasks_of(getuid());
+    sweep_stale_dirs();
     if (sbx_uid >= 0)
         find_fresh_dirs();
     private_tmp = sbx_uid >= 0 && !withheld("namespaces") && can_make_private_mounts();
@@ -299,10 +301,48 @@ char *sandbox_make_dir(void)
     return dir;
 }
 
+/* A grader killed outright (kill -9, a CI time-out) cannot remove what it
+ * made; the next one does: its scratch and probe folders carry its pid
+ * ("grade-PID.XXXXXX", "grade-probe-PID.XXXXXX"), and a folder whose grader
+ * is gone, owned by us (or, as root, by a sandbox uid), is removed. */
+static bool stale_grader_dir(const char *parent, const char *name)
+{
+    int pid = 0, end = 0;
+    if ((sscanf(name, "grade-probe-%d.%*6[A-Za-z0-9]%n", &pid, &end) != 1 || name[end]) &&
+        (sscanf(name, "grade-%d.%*6[A-Za-z0-9]%n", &pid, &end) != 1 || name[end]))
+        return false;
+    if (pid <= 0 || pid == getpid() || kill(pid, 0) == 0 || errno != ESRCH)
+        return false; /* its grader still runs (or the pid is someone else's now: left for later) */
+    char *path = xasprintf("%s/%s", parent, name);
+    struct stat st;
+    bool ours = lstat(path, &st) == 0 && S_ISDIR(st.st_mode) &&
+                (st.st_uid == getuid() ||
+                 (geteuid() == 0 && st.st_uid >= SANDBOX_UID_BASE && st.st_uid < SANDBOX_UID_BASE + MAX_SLOTS));
+    if (ours)
+        remove_tree(path);
+    free(path);
+    return ours;
+}
+
+static void sweep_stale_dirs(void)
+{
+    const char *tmp = getenv("TMPDIR");
+    const char *parents[] = {"/tmp", tmp && *tmp && strcmp(tmp, "/tmp") ? tmp : NULL};
+    for (size_t i = 0; i < ARRAY_LEN(parents) && parents[i]; i++) {
+        DIR *d = opendir(parents[i]);
+        struct dirent *e;
+        while (d && (e = readdir(d)))
+            if (!strncmp(e->d_name, "grade-", 6))
+                stale_grader_dir(parents[i], e->d_name);
+        if (d)
+            closedir(d);
+    }
+}
+
 char *make_scratch_dir(void)
 {
     const char *tmp = getenv("TMPDIR");
-    char *dir = xasprintf("%s/grade.XXXXXX", tmp && *tmp ? tmp : "/tmp");
+    char *dir = xasprintf("%s/grade-%d.XXXXXX", tmp && *tmp ? tmp : "/tmp", (int)getpid());
     if (!mkdtemp(dir))
         die("mkdtemp %s", dir);
     /* As root: only this grader's sandbox user (its group) may enter. */
@@ -926,7 +966,7 @@ static char *probe_path_for_runs(void)
     if (sbx_uid < 0)
         return src;
     if (!probe_dir[0]) {
-        snprintf(probe_dir, sizeof probe_dir, "/tmp/grade-probe.XXXXXX");
+        snprintf(probe_dir, sizeof probe_dir, "/tmp/grade-probe-%d.XXXXXX", (int)getpid());
         if (!mkdtemp(probe_dir) || chmod(probe_dir, 0755) < 0)
             die("mkdtemp %s", probe_dir);
         probe_owner = getpid();

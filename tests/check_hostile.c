@@ -221,6 +221,38 @@ START_TEST(test_hostile)
 }
 END_TEST
 
+/* How many folders in /tmp the grader with this pid made (grade-PID.*, grade-probe-PID.*). */
+static int grader_dirs_of(pid_t pid)
+{
+    char a[64], b[64];
+    snprintf(a, sizeof a, "grade-%d.", (int)pid);
+    snprintf(b, sizeof b, "grade-probe-%d.", (int)pid);
+    DIR *d = opendir("/tmp");
+    struct dirent *e;
+    int n = 0;
+    while (d && (e = readdir(d)))
+        n += !strncmp(e->d_name, a, strlen(a)) || !strncmp(e->d_name, b, strlen(b));
+    if (d)
+        closedir(d);
+    return n;
+}
+
+/* Runs the grader with its output thrown away; its wait status. */
+static int run_grader_quietly(const char *const argv[])
+{
+    pid_t pid = fork();
+    if (pid == 0) {
+        int null = open("/dev/null", O_WRONLY);
+        dup2(null, 1);
+        dup2(null, 2);
+        execv(argv[0], (char *const *)argv);
+        _exit(127);
+    }
+    int st = -1;
+    waitpid(pid, &st, 0);
+    return st;
+}
+
 /* The grader killed outright (kill -9) while a program that ignores SIGHUP
  * runs: the program must not outlive it. */
 START_TEST(test_grader_killed)
@@ -244,6 +276,15 @@ START_TEST(test_grader_killed)
     while (hostile_left() > 0 && now() < until)
         usleep(20000);
     ck_assert_msg(hostile_left() == 0, "a program outlived the grader that was killed");
+    /* Its scratch and probe folders stay behind (nothing runs after kill -9):
+     * the next grading removes them. */
+    char mine[64];
+    snprintf(mine, sizeof mine, "grade-%d.", (int)pid);
+    ck_assert_msg(grader_dirs_of(pid) > 0, "the killed grader left no %s* folder: the test cannot see the sweep", mine);
+    int st = run_grader_quietly((const char *[]){"./grader/grade", "lab1", "solutions/lab1", "--only", "build", NULL});
+    ck_assert_msg(WIFEXITED(st) && WEXITSTATUS(st) == 0, "the grading after the kill failed (status %d)", st);
+    ck_assert_msg(grader_dirs_of(pid) == 0, "the next grading did not remove the killed grader's folders (/tmp/%s*)",
+                  mine);
 }
 END_TEST
 
