@@ -134,6 +134,10 @@ static void run_jobs(void)
                  "   >$W/gs-$r.txt 2>&1 & done;"
                  " AUTOGRADER_ROOT=$W/gs-onecpu taskset -c 0 $W/gs-onecpu/source/run_autograder >$W/gs-onecpu.txt 2>&1;"
                  " wait"},
+        /* A kit that lives under /tmp (CI clones there): a run's private /tmp hides it. */
+        {"tmpkit", "mkdir -p $W/tmpkit/grader $W/tmpkit/solutions $W/tmpkit/tests"
+                   " && cp grader/grade grader/probe.so $W/tmpkit/grader/ && cp -r solutions/lab1 $W/tmpkit/solutions/"
+                   " && $W/tmpkit/grader/grade lab1 $W/tmpkit/solutions/lab1 --only build,format --no-color"},
         /* One CPU, the sequential lab-2 program, the parallel check (the input); selection; seeds. */
         /* (An overloaded machine can stop its one-CPU run at the time limit: then once more.) */
         {"select", "for i in 1 2; do taskset -c 0 ./grader/grade lab2 $W/seq.c --only parallel --json $W/nj.json"
@@ -337,6 +341,15 @@ START_TEST(test_dist_has_no_solutions)
 }
 END_TEST
 
+START_TEST(test_kit_under_tmp)
+{
+    char *out = slurp("%s/tmpkit.out", work);
+    ck_assert_msg(status_of("tmpkit") == 0 && out && strstr(out, "Score: 3/3"),
+                  "a kit under /tmp could not grade its own reference:\n%s", out ? out : "(no output)");
+    free(out);
+}
+END_TEST
+
 START_TEST(test_dist_is_a_kit)
 {
     /* make help there lists only what works there, and every target it lists ran. */
@@ -499,6 +512,7 @@ int main(void)
     tcase_add_test(tc, test_batch_gradescope_export);
     tcase_add_test(tc, test_dist_has_no_solutions);
     tcase_add_test(tc, test_dist_is_a_kit);
+    tcase_add_test(tc, test_kit_under_tmp);
     tcase_add_test(tc, test_walkthrough);
     tcase_add_test(tc, test_gradescope_roots);
     tcase_add_test(tc, test_classroom_workflow);

@@ -1,5 +1,5 @@
 /* peek.c - hostile submission: looks for other gradings' scratch folders
- * (/tmp/grade.*) and reads every file it can in them: other students'
+ * (/tmp/grade-*) and reads every file it can in them: other students'
  * sources, builds and outputs. It prints how many it read; the grader must
  * make that 0 (a private /tmp, or folders only their own sandbox user enters).
  * See also: tests/check_hostile.c.
@@ -54,7 +54,7 @@ int main(void)
     struct dirent *e;
     while (d && (e = readdir(d))) {
         char path[PATH_MAX];
-        if (strncmp(e->d_name, "grade.", 6) != 0)
+        if (strncmp(e->d_name, "grade", 5) != 0)
             continue;
         snprintf(path, sizeof path, "/tmp/%s", e->d_name);
         if (!strcmp(path, own))
