@@ -81,6 +81,7 @@ bench: grader deps-run
 	@echo; ./tools/bench/batch
 	@echo; CC="$(CC)" RUNS=$${RUNS:-10} ./tools/bench/tracer
 	@echo; ./tools/bench/hostile
+	@echo; ./tools/bench/verdicts
 
 # --- The kit's own tests (tests/*.c use Check) ----------------------------------
 # 'test' installs what is missing first, then runs 'test-run' in a fresh make so
