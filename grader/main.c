@@ -416,8 +416,18 @@ int main(int argc, char **argv)
         fprintf(stderr, "grade: cannot write %s: %s\n", html, strerror(errno));
         status = EXIT_CANNOT_GRADE;
     }
-    if (opt.keep)
+    if (opt.keep && g.dir) {
+        /* Renamed out of the "grade-PID." pattern: the next grading sweeps those once their grader is gone. */
+        char *slash = strrchr(g.dir, '/'), *dot = strrchr(g.dir, '.');
+        char *kept = slash && dot ? xasprintf("%.*s/grade-kept%s", (int)(slash - g.dir), g.dir, dot) : NULL;
+        if (kept && rename(g.dir, kept) == 0) {
+            free(g.dir);
+            g.dir = kept;
+        } else {
+            free(kept);
+        }
         printf("scratch folder kept: %s\n", g.dir);
+    }
     grading_free(&g);
     free(default_sub);
     return status;
