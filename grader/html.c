@@ -23,7 +23,8 @@ static const char style[] =
     "details{margin:.6em 0}pre{background:#f6f6f6;padding:.6em;overflow:auto;white-space:pre-wrap}"
     ".hint{background:#fff8e1;border-left:4px solid #f5b800;padding:.4em .6em;margin:.3em 0}"
     "svg.timeline{background:#fcfcfc;border:1px solid #ddd;margin:.4em 0}"
-    "svg .bar.waiting{fill:#9ecae1}svg .bar.running{fill:#e6550d}"
+    "svg .bar.waiting{fill:#9ecae1}svg .bar.running{fill:#e6550d}svg .bar.life{fill:#eee}"
+    "svg .req{fill:#555}svg .req.noreply{fill:#c92a2a}"
     "svg .slot.running{fill:#e6550d}svg .slot.turns{fill:#fd8d3c}svg .slot.ready{fill:#fdd0a2}"
     "svg .slot.asleep{fill:#9ecae1}svg .label,svg .dur,svg .mark-label"
     "{font:12px sans-serif;fill:#333}svg .axis{stroke:#333}svg .mark{stroke-width:1.5;stroke-dasharray:4 3}"
@@ -137,15 +138,29 @@ bool report_html(const struct grading *g, const char *path)
         struct timeline tl;
         /* Plain runs only: a valgrind run's timing says nothing about the program. */
         bool plain = r->check->plan == PLAN_RUN || r->check->plan == PLAN_RUN_PIPE;
-        if (r->run && plain && !seen && ndrawn < 64 && timeline_of(g->lab, r->run, &r->params, &tl)) {
+        /* A lab that names the check its timeline belongs to draws it there only (lab 4: responsive). */
+        bool here = !g->lab->timeline_check || timeline_under(g->lab, r->check);
+        if (r->run && plain && here && !seen && ndrawn < 64 && timeline_of(g->lab, r->run, &r->params, &tl)) {
             drawn[ndrawn++] = r->run;
             sbuf_puts(&h, "<figure>\n");
             timeline_svg(g->lab, &tl, &h);
-            sbuf_printf(&h, "<figcaption>the run this check judged: total %.2f s, longest %.2f s, sum %.2f s"
-                        " (%s)</figcaption>\n</figure>\n", tl.total, tl.longest, tl.sum,
-                        tl.sampled ? "sampled every 5 ms: dark orange on a CPU, orange taking turns for one, "
-                                     "pale ready, waiting for one, blue asleep"
-                        : tl.running ? "bars on a CPU" : "bars waiting");
+            if (tl.own) { /* the lab's title and words, then the legend */
+                sbuf_puts(&h, "<figcaption>");
+                html_escape(&h, tl.title);
+                for (int w = 0; w < tl.nwords; w++) {
+                    sbuf_puts(&h, "<br>");
+                    html_escape(&h, tl.words[w]);
+                }
+                sbuf_printf(&h, "<br>(%sthin bars: a request from its send to its reply)</figcaption>\n</figure>\n",
+                            tl.sampled ? "sampled every 5 ms: dark orange on a CPU, orange taking turns for one, "
+                                         "pale ready, waiting for one, blue asleep; " : "");
+            } else {
+                sbuf_printf(&h, "<figcaption>the run this check judged: total %.2f s, longest %.2f s, sum %.2f s"
+                            " (%s)</figcaption>\n</figure>\n", tl.total, tl.longest, tl.sum,
+                            tl.sampled ? "sampled every 5 ms: dark orange on a CPU, orange taking turns for one, "
+                                         "pale ready, waiting for one, blue asleep"
+                            : tl.running ? "bars on a CPU" : "bars waiting");
+            }
         }
         sbuf_puts(&h, "</section>\n");
     }

@@ -113,7 +113,7 @@ void report_progress(const struct grading *g, const struct check_result *r, void
     sbuf_free(&text);
     /* After a timing check, the picture of the run it judged. */
     struct timeline tl;
-    if ((r->check->tags & TAG_TIMING) && r->run && timeline_of(g->lab, r->run, &r->params, &tl)) {
+    if (timeline_under(g->lab, r->check) && r->run && timeline_of(g->lab, r->run, &r->params, &tl)) {
         struct sbuf chart = {0};
         timeline_text(g->lab, &tl, st->utf8, &chart);
         fputs(chart.data, st->out);

@@ -87,7 +87,8 @@ struct build_result {
 };
 
 struct lab;
-struct drive; /* sandbox.h */
+struct drive;    /* sandbox.h */
+struct timeline; /* timeline.h */
 struct evidence {
     const struct lab *lab;
     const struct build_result *build;
@@ -206,6 +207,12 @@ struct lab {
     /* Optional: the work behind the bars when the lab knows it better than
      * the bars' lengths (lab 1: the delays): the longest and the sum. */
     void (*bar_work)(const struct params *p, double *longest, double *sum);
+    /* Optional, instead of the bars: the lab builds the timeline of a run
+     * itself (lab 4: the responsive phase, its tasks' CPU and its requests);
+     * false: nothing to draw. timeline_check names the check whose run it
+     * is drawn under (NULL: every timing check's, as bars). */
+    bool (*timeline)(const struct observation *o, const struct params *p, struct timeline *tl);
+    const char *timeline_check;
     /* Optional: the grader talks to the program while it runs (lab 4: it is
      * the server's client). Called in a thread of its own once the program's
      * first stdout line arrives, for every run but builds and race runs (bad-

@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "html.h"
 #include "judge.h"
 
 #define WIDTH TIMELINE_WIDTH
@@ -22,21 +23,38 @@ static const struct task *worker_task(const struct observation *o, int k)
     return NULL;
 }
 
-/* A task's CPU and wait figures at time t, interpolated between its samples; false if none. */
-static bool figures_at(const struct observation *o, int tid, double t, double *cpu, double *wait)
+/* One task's samples, in time order (the sampler reads every task once a round). */
+struct series {
+    const struct cpu_sample **s;
+    size_t n;
+};
+
+static void series_of(const struct observation *o, int tid, struct series *ser)
 {
-    const struct cpu_sample *before = NULL, *after = NULL;
+    *ser = (struct series){0};
     for (size_t i = 0; i < o->nsamples; i++) {
-        const struct cpu_sample *s = &o->samples[i];
-        if (s->tid != tid)
+        if (o->samples[i].tid != tid)
             continue;
-        if (s->t <= t)
-            before = s;
-        else if (!after)
-            after = s;
+        if ((ser->n & (ser->n - 1)) == 0)
+            ser->s = xrealloc(ser->s, (ser->n ? ser->n * 2 : 16) * sizeof *ser->s);
+        ser->s[ser->n++] = &o->samples[i];
     }
-    if (!before && !after)
+}
+
+/* The task's CPU and wait figures at time t, interpolated between its samples; false if none. */
+static bool figures_at(const struct series *ser, double t, double *cpu, double *wait)
+{
+    if (ser->n == 0)
         return false;
+    size_t lo = 0, hi = ser->n; /* the first sample after t: lo */
+    while (lo < hi) {
+        size_t mid = (lo + hi) / 2;
+        if (ser->s[mid]->t <= t)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    const struct cpu_sample *before = lo > 0 ? ser->s[lo - 1] : NULL, *after = lo < ser->n ? ser->s[lo] : NULL;
     if (!before || !after) {
         const struct cpu_sample *s = before ? before : after;
         *cpu = s->cpu;
@@ -49,6 +67,22 @@ static bool figures_at(const struct observation *o, int tid, double t, double *c
     return true;
 }
 
+/* Fills a bar's columns (the chart from t0, span s wide) from its task's samples; true if any. */
+static bool fill_row(const struct series *ser, double t0, double span, struct bar *b)
+{
+    bool any = false;
+    for (int c = 0; c < WIDTH; c++) {
+        double ta = t0 + span * c / WIDTH, tb = t0 + span * (c + 1) / WIDTH, cpu0, wait0, cpu1, wait1;
+        if (tb <= b->from || ta >= b->to || !figures_at(ser, ta, &cpu0, &wait0) ||
+            !figures_at(ser, tb, &cpu1, &wait1))
+            continue;
+        double dt = tb - ta, on = (cpu1 - cpu0) / dt, ready = (wait1 - wait0) / dt;
+        b->slot[c] = on >= 0.75 ? SLOT_RUNNING : on >= 0.25 ? SLOT_TURNS : ready >= 0.25 ? SLOT_READY : SLOT_ASLEEP;
+        any = true;
+    }
+    return any;
+}
+
 /* Fills each bar's columns from its task's samples. */
 static void sample_bars(const struct observation *o, struct timeline *tl, double span)
 {
@@ -57,23 +91,30 @@ static void sample_bars(const struct observation *o, struct timeline *tl, double
         const struct task *t = worker_task(o, b->id);
         if (!t)
             continue;
-        for (int c = 0; c < WIDTH; c++) {
-            double t0 = span * c / WIDTH, t1 = span * (c + 1) / WIDTH, cpu0, wait0, cpu1, wait1;
-            if (t1 <= b->from || t0 >= b->to || !figures_at(o, t->tid, t0, &cpu0, &wait0) ||
-                !figures_at(o, t->tid, t1, &cpu1, &wait1))
-                continue;
-            double dt = t1 - t0, on = (cpu1 - cpu0) / dt, ready = (wait1 - wait0) / dt;
-            b->slot[c] = on >= 0.75 ? SLOT_RUNNING : on >= 0.25 ? SLOT_TURNS : ready >= 0.25 ? SLOT_READY
-                                                                                    : SLOT_ASLEEP;
-            tl->sampled = true;
-        }
+        struct series ser;
+        series_of(o, t->tid, &ser);
+        tl->sampled = fill_row(&ser, 0, span, b) || tl->sampled;
+        free(ser.s);
     }
+}
+
+double timeline_sample_row(const struct observation *o, struct timeline *tl, struct bar *b, int tid)
+{
+    struct series ser;
+    series_of(o, tid, &ser);
+    tl->sampled = fill_row(&ser, tl->t0, tl->span, b) || tl->sampled;
+    double c0, c1, w;
+    double used = figures_at(&ser, b->from, &c0, &w) && figures_at(&ser, b->to, &c1, &w) ? c1 - c0 : 0;
+    free(ser.s);
+    return used;
 }
 
 bool timeline_of(const struct lab *lab, const struct observation *o, const struct params *p,
                  struct timeline *tl)
 {
     *tl = (struct timeline){.total = o->wall, .cpu = obs_cpu(o)};
+    if (lab->timeline)
+        return o->started && lab->timeline(o, p, tl) && tl->own && tl->span > 0 && tl->n > 0;
     if (!lab->bar_label || !o->started)
         return false;
     struct parsed out;
@@ -105,6 +146,11 @@ bool timeline_of(const struct lab *lab, const struct observation *o, const struc
     return tl->n > 0;
 }
 
+bool timeline_under(const struct lab *lab, const struct check *c)
+{
+    return lab->timeline_check ? !strcmp(c->name, lab->timeline_check) : (c->tags & TAG_TIMING) != 0;
+}
+
 bool terminal_utf8(void)
 {
     if (getenv("NO_COLOR"))
@@ -124,12 +170,90 @@ static int column(double t, double span)
     return c < 0 ? 0 : c > WIDTH ? WIDTH : c;
 }
 
+/* A lab's own timeline: the column of time t in its window. */
+static int own_column(const struct timeline *tl, double t)
+{
+    int c = (int)floor((t - tl->t0) / tl->span * WIDTH);
+    return c < 0 ? 0 : c >= WIDTH ? WIDTH - 1 : c;
+}
+
+static const char *slot_glyph(char slot, bool utf8)
+{
+    switch (slot) {
+    case SLOT_RUNNING: return utf8 ? "█" : "#";
+    case SLOT_TURNS: return utf8 ? "▓" : "%";
+    case SLOT_READY: return utf8 ? "▒" : "+";
+    case SLOT_ASLEEP: return utf8 ? "░" : "=";
+    default: return " ";
+    }
+}
+
+/* Rows of tasks (their samples) and rows of requests (├──┤ from send to reply, │ within a column). */
+static void text_own(const struct timeline *tl, bool utf8, struct sbuf *out)
+{
+    const char *tick = utf8 ? "│" : "|", *open = utf8 ? "├" : "[", *wait = utf8 ? "─" : "-",
+               *close = utf8 ? "┤" : "]";
+    sbuf_printf(out, "    %s\n", tl->title);
+    if (tl->sampled)
+        sbuf_printf(out, "    (sampled every 5 ms: %s on a CPU, %s taking turns for one, %s ready, waiting for one, %s "
+                    "asleep;\n     %s%s%s%s a request from its send to its reply, %s one answered within a column)\n",
+                    slot_glyph(SLOT_RUNNING, utf8), slot_glyph(SLOT_TURNS, utf8), slot_glyph(SLOT_READY, utf8),
+                    slot_glyph(SLOT_ASLEEP, utf8), open, wait, wait, close, tick);
+    else
+        sbuf_printf(out, "    (%s%s%s%s a request from its send to its reply, %s one answered within a column; no CPU "
+                    "samples of the tasks)\n", open, wait, wait, close, tick);
+    for (int i = 0; i < tl->n; i++) {
+        const struct bar *b = &tl->bars[i];
+        const char *cell[WIDTH];
+        for (int c = 0; c < WIDTH; c++)
+            cell[c] = b->kind == ROW_TASK ? slot_glyph(b->slot[c], utf8) : " ";
+        for (int k = 0; k < tl->nspans && b->kind == ROW_REQUESTS; k++) {
+            const struct span *sp = &tl->spans[k];
+            if (sp->row != i)
+                continue;
+            int c0 = own_column(tl, sp->sent), c1 = sp->replied < 0 ? WIDTH - 1 : own_column(tl, sp->replied);
+            if (c1 == c0 && sp->replied >= 0) {
+                if (cell[c0][0] == ' ')
+                    cell[c0] = tick;
+                continue;
+            }
+            cell[c0] = open;
+            for (int c = c0 + 1; c < c1; c++)
+                cell[c] = wait;
+            cell[c1] = sp->replied < 0 ? wait : close;
+        }
+        sbuf_printf(out, "    %11s |", b->label);
+        for (int c = 0; c < WIDTH; c++)
+            sbuf_puts(out, cell[c]);
+        sbuf_printf(out, "| %s\n", b->note);
+    }
+    sbuf_printf(out, "    %11s  ", "");
+    for (int c = 0; c <= WIDTH; c++)
+        sbuf_puts(out, c % 10 == 0 ? "|" : "-");
+    /* Under the axis: 0 s, the column's width, the window's end. */
+    char scale[WIDTH + 16], mid[40], end[24];
+    memset(scale, ' ', sizeof scale);
+    int nm = snprintf(mid, sizeof mid, "a column: %.0f ms", tl->span / WIDTH * 1000);
+    int ne = snprintf(end, sizeof end, "%.2f s", tl->span);
+    memcpy(scale, "0 s", 3);
+    memcpy(scale + (WIDTH + 1 - nm) / 2, mid, (size_t)nm);
+    memcpy(scale + WIDTH + 1 - ne, end, (size_t)ne);
+    scale[WIDTH + 1] = '\0';
+    sbuf_printf(out, "\n    %11s  %s\n", "", scale);
+    for (int w = 0; w < tl->nwords; w++)
+        sbuf_printf(out, "    %s\n", tl->words[w]);
+}
+
 void timeline_text(const struct lab *lab, const struct timeline *tl, bool utf8, struct sbuf *out)
 {
     const char *fill = tl->running ? (utf8 ? "█" : "#") : (utf8 ? "░" : "=");
     const char *on = utf8 ? "█" : "#", *turns = utf8 ? "▓" : "%", *ready = utf8 ? "▒" : "+",
                *asleep = utf8 ? "░" : "=";
     const char *mark = utf8 ? "▲" : "^";
+    if (tl->own) {
+        text_own(tl, utf8, out);
+        return;
+    }
     double span = fmax(tl->total, tl->sum);
     if (span <= 0)
         return;
@@ -192,9 +316,66 @@ void timeline_text(const struct lab *lab, const struct timeline *tl, bool utf8, 
                 tl->total, tl->sum, words);
 }
 
+/* A lab's own timeline in SVG: the same rows; request spans as thin bars with their times. */
+static void svg_own(const struct timeline *tl, struct sbuf *out)
+{
+    const double left = 90, width = 520, row = 22;
+    double axis = 10 + row * tl->n + 6;
+    sbuf_printf(out, "<svg class=\"timeline\" xmlns=\"http://www.w3.org/2000/svg\" width=\"%.0f\" height=\"%.0f\" "
+                "role=\"img\" aria-label=\"timeline\">\n", left + width + 170, axis + 24);
+    for (int i = 0; i < tl->n; i++) {
+        const struct bar *b = &tl->bars[i];
+        double y = 10 + row * i;
+        sbuf_printf(out, "<text x=\"4\" y=\"%.0f\" class=\"label\">", y + 14);
+        html_escape(out, b->label);
+        sbuf_puts(out, "</text>\n");
+        if (b->kind == ROW_TASK) {
+            double x0 = left + (fmax(b->from, tl->t0) - tl->t0) / tl->span * width,
+                   x1 = left + (fmin(b->to, tl->t0 + tl->span) - tl->t0) / tl->span * width;
+            sbuf_printf(out, "<rect class=\"bar life\" x=\"%.1f\" y=\"%.0f\" width=\"%.1f\" height=\"16\"/>\n", x0, y,
+                        fmax(x1 - x0, 1.0));
+            for (int c = 0; c < WIDTH; c++)
+                if (b->slot[c])
+                    sbuf_printf(out, "<rect class=\"slot %s\" x=\"%.1f\" y=\"%.0f\" width=\"%.1f\" height=\"16\"/>\n",
+                                b->slot[c] == SLOT_RUNNING ? "running" : b->slot[c] == SLOT_TURNS ? "turns"
+                                : b->slot[c] == SLOT_READY ? "ready" : "asleep",
+                                left + width * c / WIDTH, y, width / WIDTH);
+        }
+        for (int k = 0; k < tl->nspans && b->kind == ROW_REQUESTS; k++) {
+            const struct span *sp = &tl->spans[k];
+            if (sp->row != i)
+                continue;
+            double x0 = left + (sp->sent - tl->t0) / tl->span * width,
+                   x1 = sp->replied < 0 ? left + width : left + (fmin(sp->replied, tl->t0 + tl->span) - tl->t0) /
+                                                                 tl->span * width;
+            sbuf_printf(out, "<rect class=\"req%s\" x=\"%.1f\" y=\"%.0f\" width=\"%.1f\" height=\"8\"><title>",
+                        sp->replied < 0 ? " noreply" : "", x0, y + 4, fmax(x1 - x0, 1.5));
+            html_escape(out, b->label);
+            if (sp->replied < 0)
+                sbuf_printf(out, ": sent at %.3f s, no reply</title></rect>\n", sp->sent - tl->t0);
+            else
+                sbuf_printf(out, ": sent at %.3f s, reply after %.1f ms</title></rect>\n", sp->sent - tl->t0,
+                            (sp->replied - sp->sent) * 1000);
+        }
+        sbuf_printf(out, "<text x=\"%.1f\" y=\"%.0f\" class=\"dur\">", left + width + 6, y + 13);
+        html_escape(out, b->note);
+        sbuf_puts(out, "</text>\n");
+    }
+    sbuf_printf(out, "<line x1=\"%.0f\" y1=\"%.0f\" x2=\"%.0f\" y2=\"%.0f\" class=\"axis\"/>\n", left, axis,
+                left + width, axis);
+    sbuf_printf(out, "<text class=\"mark-label\" x=\"%.0f\" y=\"%.0f\">0 s</text>\n", left, axis + 16);
+    sbuf_printf(out, "<text class=\"mark-label\" x=\"%.0f\" y=\"%.0f\">%.2f s</text>\n", left + width - 36,
+                axis + 16, tl->span);
+    sbuf_puts(out, "</svg>\n");
+}
+
 void timeline_svg(const struct lab *lab, const struct timeline *tl, struct sbuf *out)
 {
     const double left = 90, width = 520, row = 22;
+    if (tl->own) {
+        svg_own(tl, out);
+        return;
+    }
     double span = fmax(tl->total, tl->sum);
     if (span <= 0)
         return;

@@ -1452,56 +1452,264 @@ static void judge_cpu(const struct evidence *ev, struct verdict *v)
                     CONC_CLIENTS, 100 * sb / sw);
 }
 
-/* --- The table (epilogue) ----------------------------------------------------------------- */
+/* --- The timeline of the responsive phase ------------------------------------------- */
 
-/* The queue, drawn: WORKERS = 2, 4 jobs sent at once, each a bar from its send to its reply,
- * with the PINGs sent meanwhile (the responsive phase of one more run). */
-static void queue_timeline(const struct runner *rn, const struct params *base, struct sbuf *out)
+#define TIMELINE_TASKS 8 /* task rows besides the loop's, at most (the busiest) */
+#define TIMELINE_JOBS 8  /* COLLATZ rows, at most */
+
+static bool responsive_phase(int phase)
 {
-    struct params p = {.plan = PLAN_RUN_PIPE, .calibrated = base->calibrated, .workers = 2, .iterations = 777};
-    p.count = base->calibrated > 0 ? (int)((double)base->calibrated * JOB_CPU / CALIBRATE_CPU) : (int)FALLBACK_NUMBERS;
-    snprintf(p.mode, sizeof p.mode, "responsive");
-    set_args(&p);
-    const struct observation *o = rn->run(rn->engine, PLAN_RUN_PIPE, &p);
-    struct timeline tl = {.running = true, .cpu = obs_cpu(o)};
-    double t0 = INFINITY, end = 0, one = INFINITY, lats[256];
-    int pings = 0;
-    for (size_t i = 0; i < o->nexchanges; i++)
-        if (o->exchanges[i].phase == PH_RESP_JOB)
-            t0 = fmin(t0, o->exchanges[i].sent);
-    for (size_t i = 0; i < o->nexchanges && tl.n < MAX_BARS; i++) {
-        const struct exchange *x = &o->exchanges[i];
-        if (x->phase == PH_RESP_PING && x->reply && pings < 256)
-            lats[pings++] = x->replied - x->sent;
-        if (x->phase != PH_RESP_JOB || !x->reply)
-            continue;
-        tl.bars[tl.n] = (struct bar){.id = tl.n + 1, .from = x->sent - t0, .to = x->replied - t0};
-        one = fmin(one, x->replied - x->sent); /* the first done never queued: one job's time */
-        end = fmax(end, x->replied - t0);
-        tl.n++;
-    }
-    if (tl.n == 0) {
-        sbuf_puts(out, "\n(no timeline of the job queue: the jobs were not answered)\n");
-        return;
-    }
-    tl.total = end;
-    tl.longest = one;
-    tl.sum = one * tl.n;
-    for (int i = 1; i < pings; i++)
-        for (int j = i; j > 0 && lats[j - 1] > lats[j]; j--) {
-            double t = lats[j];
-            lats[j] = lats[j - 1];
-            lats[j - 1] = t;
-        }
-    sbuf_printf(out, "\nThe job queue, drawn (WORKERS = 2, %d COLLATZ jobs sent at once; a bar from send to reply, "
-                "queued time included;\n max = one job alone, sum = all of them one after another):\n", tl.n);
-    struct lab shown = lab4;
-    shown.bar_label = "job";
-    timeline_text(&shown, &tl, false, out);
-    if (pings > 0)
-        sbuf_printf(out, "    meanwhile %d PINGs were answered in %.1f ms (median), %.1f ms at most\n", pings,
-                    lats[pings / 2] * 1000, lats[pings - 1] * 1000);
+    return phase == PH_RESP_JOB || phase == PH_RESP_PING || phase == PH_RESP_SLEEP;
 }
+
+static void ms_text(double s, char *buf, size_t size)
+{
+    snprintf(buf, size, s < 0.010 ? "%.1f ms" : "%.0f ms", s * 1000);
+}
+
+static int by_value(const void *a, const void *b)
+{
+    double x = *(const double *)a, y = *(const double *)b;
+    return x < y ? -1 : x > y;
+}
+
+/* On a CPU, or ready and waiting for one: a task at work. */
+static bool busy_slot(char slot)
+{
+    return slot == SLOT_RUNNING || slot == SLOT_TURNS || slot == SLOT_READY;
+}
+
+/* One task's row over the window; its CPU in it. */
+static double task_row(const struct observation *o, struct timeline *tl, const struct task *t, struct bar *b)
+{
+    double win1 = tl->t0 + tl->span;
+    *b = (struct bar){.kind = ROW_TASK, .from = fmax(t->start, tl->t0), .to = t->end < 0 ? win1 : fmin(t->end, win1)};
+    return timeline_sample_row(o, tl, b, t->tid);
+}
+
+/* The responsive phase drawn: more COLLATZ jobs than workers sent at once, a PING every 20 ms and a
+ * SLEEP 100 meanwhile. Rows: the event loop (the task that waits in select/poll/epoll, as the tracer
+ * saw it) and the other tasks from their CPU samples; then the requests, each from send to reply.
+ * The words under it come from the same columns: how many workers computed at once, whether the
+ * loop computed, how long PING waited. */
+static bool responsive_timeline(const struct observation *o, const struct params *p, struct timeline *tl)
+{
+    double first = INFINITY, last = 0, job_first = INFINITY, job_last = 0;
+    int jobs = 0, jobs_answered = 0;
+    bool unanswered = false;
+    for (size_t i = 0; i < o->nexchanges; i++) {
+        const struct exchange *x = &o->exchanges[i];
+        if (!responsive_phase(x->phase))
+            continue;
+        first = fmin(first, x->sent);
+        if (x->replied >= 0)
+            last = fmax(last, x->replied);
+        else
+            unanswered = true;
+        if (x->phase == PH_RESP_JOB) {
+            jobs++;
+            jobs_answered += x->replied >= 0;
+            job_first = fmin(job_first, x->sent);
+            job_last = fmax(job_last, x->replied);
+        }
+    }
+    if (jobs == 0)
+        return false;
+    double end = fmax(last, first);
+    if (unanswered) { /* the driver gave up on them: until SIGTERM */
+        double term = obs_get_metric(o, "sigterm", -1);
+        end = fmax(end, term > first ? term : o->wall);
+    }
+    if (jobs_answered < jobs)
+        job_last = end;
+    tl->own = true;
+    tl->t0 = fmax(0, first - 0.02 * (end - first));
+    tl->span = end + 0.02 * (end - first) + 0.001 - tl->t0;
+    int w = p->workers > 0 ? p->workers : 2;
+    snprintf(tl->title, sizeof tl->title, "timeline of the responsive phase (WORKERS = %d; %d COLLATZ jobs sent at "
+             "once, then a PING every 20 ms and a SLEEP 100):", w, jobs);
+
+    /* The loop: the task that waited most in select/poll/epoll (the kernel's count). */
+    const struct task *loop = NULL;
+    long most = 0;
+    for (size_t i = 0; i < o->ntasks; i++) {
+        long n = loop_calls(&o->tasks[i], NULL);
+        if (n > most) {
+            most = n;
+            loop = &o->tasks[i];
+        }
+    }
+    const char *loop_name = loop ? "event loop" : "main";
+    if (!loop && o->ntasks > 0)
+        loop = &o->tasks[0];
+    double loop_cpu = 0;
+    if (loop) {
+        struct bar *b = &tl->bars[tl->n++];
+        loop_cpu = task_row(o, tl, loop, b);
+        snprintf(b->label, sizeof b->label, "%s", loop_name);
+        snprintf(b->note, sizeof b->note, "%.2f s of CPU", loop_cpu);
+    }
+    /* The others alive in the window: the busiest TIMELINE_TASKS, in the order they were made. */
+    struct bar *rows = xcalloc(o->ntasks + 1, sizeof *rows);
+    double *cpu = xcalloc(o->ntasks + 1, sizeof *cpu);
+    int nrows = 0;
+    for (size_t i = 0; i < o->ntasks; i++) {
+        const struct task *t = &o->tasks[i];
+        if (t == loop || t->start >= tl->t0 + tl->span || (t->end >= 0 && t->end <= tl->t0))
+            continue;
+        cpu[nrows] = task_row(o, tl, t, &rows[nrows]);
+        rows[nrows++].id = (int)i;
+    }
+    int keep = nrows, dropped = 0;
+    double dropped_cpu = 0;
+    while (keep > TIMELINE_TASKS) { /* drop the least busy */
+        int least = 0;
+        for (int k = 1; k < keep; k++)
+            if (cpu[k] < cpu[least])
+                least = k;
+        dropped++;
+        dropped_cpu += cpu[least];
+        memmove(&rows[least], &rows[least + 1], (size_t)(keep - least - 1) * sizeof *rows);
+        memmove(&cpu[least], &cpu[least + 1], (size_t)(keep - least - 1) * sizeof *cpu);
+        keep--;
+    }
+    int first_worker = tl->n;
+    double workers_cpu = 0;
+    for (int k = 0; k < keep; k++) {
+        struct bar *b = &tl->bars[tl->n++];
+        *b = rows[k];
+        snprintf(b->label, sizeof b->label, "worker %d", k + 1);
+        snprintf(b->note, sizeof b->note, "%.2f s of CPU", cpu[k]);
+        workers_cpu += cpu[k];
+    }
+    free(rows);
+    free(cpu);
+    int workers_end = tl->n;
+
+    /* The requests: each job a row, then the PINGs on one row, the SLEEP on one. */
+    int row_ping = -1, row_sleep = -1, njobs = 0, pings = 0, pings_answered = 0;
+    double lats[256], sleep_took = -1;
+    for (int pass = 0; pass < 3; pass++)
+        for (size_t i = 0; i < o->nexchanges; i++) {
+            const struct exchange *x = &o->exchanges[i];
+            int row = -1;
+            if (pass == 0 && x->phase == PH_RESP_JOB && njobs < TIMELINE_JOBS && tl->n < MAX_BARS) {
+                row = tl->n++;
+                struct bar *b = &tl->bars[row];
+                *b = (struct bar){.kind = ROW_REQUESTS};
+                snprintf(b->label, sizeof b->label, "COLLATZ %d", ++njobs);
+                if (x->replied >= 0)
+                    snprintf(b->note, sizeof b->note, "%.2f s", x->replied - x->sent);
+                else
+                    snprintf(b->note, sizeof b->note, "no reply");
+            } else if (pass == 1 && x->phase == PH_RESP_PING) {
+                if (row_ping < 0 && tl->n < MAX_BARS) {
+                    row_ping = tl->n++;
+                    tl->bars[row_ping] = (struct bar){.kind = ROW_REQUESTS, .label = "PING"};
+                }
+                row = row_ping;
+                if (x->replied >= 0 && pings_answered < 256)
+                    lats[pings_answered++] = x->replied - x->sent;
+                pings++;
+            } else if (pass == 2 && x->phase == PH_RESP_SLEEP) {
+                if (row_sleep < 0 && tl->n < MAX_BARS) {
+                    row_sleep = tl->n++;
+                    tl->bars[row_sleep] = (struct bar){.kind = ROW_REQUESTS, .label = "SLEEP 100"};
+                }
+                row = row_sleep;
+                sleep_took = x->replied >= 0 ? x->replied - x->sent : -1;
+                if (row >= 0 && sleep_took >= 0)
+                    snprintf(tl->bars[row].note, sizeof tl->bars[row].note, "%.0f ms", sleep_took * 1000);
+                else if (row >= 0)
+                    snprintf(tl->bars[row].note, sizeof tl->bars[row].note, "no reply");
+            }
+            if (row >= 0 && tl->nspans < MAX_SPANS)
+                tl->spans[tl->nspans++] = (struct span){.row = row, .sent = x->sent, .replied = x->replied};
+        }
+    double median = 0, slowest = 0;
+    char med[24] = "", slow[24] = "";
+    if (pings_answered > 0) {
+        qsort(lats, (size_t)pings_answered, sizeof *lats, by_value);
+        median = lats[pings_answered / 2];
+        slowest = lats[pings_answered - 1];
+        ms_text(median, med, sizeof med);
+        ms_text(slowest, slow, sizeof slow);
+    }
+    if (row_ping >= 0) {
+        struct bar *b = &tl->bars[row_ping];
+        if (pings_answered == pings)
+            snprintf(b->note, sizeof b->note, "%d, slowest %s", pings, slow);
+        else
+            snprintf(b->note, sizeof b->note, "%d, %d without reply", pings, pings - pings_answered);
+    }
+
+    /* The words, from the columns drawn above: a task is busy in a column when it was on a CPU
+     * or ready for one (▒ counts: on a busy machine a computing worker waits its turn). */
+    double jobs_time = job_last - job_first, column = tl->span / TIMELINE_WIDTH;
+    char *line = tl->words[tl->nwords++];
+    size_t size = sizeof tl->words[0];
+    if (tl->sampled) {
+        int together[MAX_BARS + 1] = {0}, loop_busy = 0, nworkers = workers_end - first_worker, busy_cols = 0;
+        for (int c = 0; c < TIMELINE_WIDTH; c++) {
+            int busy = 0;
+            for (int r = first_worker; r < workers_end; r++)
+                busy += busy_slot(tl->bars[r].slot[c]);
+            busy_cols += busy;
+            for (int k = 1; k <= busy; k++)
+                together[k]++;
+            loop_busy += loop && busy_slot(tl->bars[0].slot[c]);
+        }
+        int best = 0;
+        for (int k = 2; k <= nworkers; k++)
+            if (together[k] >= 2 && together[k] * column >= 0.1 * jobs_time)
+                best = k;
+        if (best >= 2)
+            snprintf(line, size, "%d workers computed at the same time for %.2f s of the %.2f s the jobs took", best,
+                     together[best] * column, jobs_time);
+        else if (together[1] > 0)
+            snprintf(line, size, "never two workers busy at once: one computed at a time (%.2f s of the %.2f s the "
+                     "jobs took)", together[1] * column, jobs_time);
+        else
+            snprintf(line, size, "no worker computed while the jobs were queued");
+        size_t len = strlen(line);
+        /* Busy but seldom on a CPU: the machine's other programs had the CPUs (▒ rows). */
+        if (busy_cols > 0 && workers_cpu < 0.5 * busy_cols * column)
+            snprintf(line + len, size - len, " (on a CPU only %.0f%% of that time: other programs had the CPUs)",
+                     100 * workers_cpu / (busy_cols * column));
+        len = strlen(line);
+        if (loop && loop_busy * column >= 0.3 * jobs_time)
+            snprintf(line + len, size - len, "; the %s thread was busy %.2f s of them (%.2f s on a CPU): it computed",
+                     loop_name, loop_busy * column, loop_cpu);
+        else if (loop)
+            snprintf(line + len, size - len, "; the %s thread used %.2f s of CPU", loop_name, loop_cpu);
+        if (!strcmp(loop_name, "main"))
+            snprintf(line + strlen(line), size - strlen(line), " (no task waited in select/poll/epoll)");
+        if (dropped)
+            snprintf(line + strlen(line), size - strlen(line), "; %d more task%s not drawn (%.2f s of CPU)", dropped,
+                     dropped == 1 ? "" : "s", dropped_cpu);
+        line = tl->words[tl->nwords++];
+    }
+    if (pings == 0)
+        snprintf(line, size, "no PING was sent while the jobs were queued");
+    else if (pings_answered < pings)
+        snprintf(line, size, "%d of %d PINGs got no reply while the jobs were queued", pings - pings_answered, pings);
+    else if (slowest <= PING_LATE && median <= PING_MEDIAN)
+        snprintf(line, size, "PING answered within %s (median %s) while jobs waited", slow, med);
+    else
+        snprintf(line, size, "PING waited up to %s (median %s) while jobs were queued: the loop was not there", slow,
+                 med);
+    size_t len = strlen(line);
+    if (row_sleep >= 0 && sleep_took >= 0)
+        snprintf(line + len, size - len, "; SLEEP 100 answered after %.0f ms", sleep_took * 1000);
+    else if (row_sleep >= 0)
+        snprintf(line + len, size - len, "; SLEEP 100 got no reply");
+    len = strlen(line);
+    if (jobs_answered < jobs)
+        snprintf(line + len, size - len, "; %d of %d jobs answered", jobs_answered, jobs);
+    return true;
+}
+
+/* --- The table (epilogue) ----------------------------------------------------------------- */
 
 static void epilogue(const struct runner *rn, const struct params *base, int cpus, struct sbuf *out)
 {
@@ -1531,7 +1739,6 @@ static void epilogue(const struct runner *rn, const struct params *base, int cpu
     }
     sbuf_puts(out, "  (PING and SLEEP are served by the loop alone: WORKERS does not change them. COLLATZ grows with\n"
                    "   WORKERS up to the number of CPUs.)\n");
-    queue_timeline(rn, base, out);
 }
 
 /* --- The lab ---------------------------------------------------------------------------- */
@@ -1598,4 +1805,6 @@ const struct lab lab4 = {
     .calibrate = calibrate,
     .epilogue = epilogue,
     .driver = driver,
+    .timeline = responsive_timeline,
+    .timeline_check = "responsive",
 };
