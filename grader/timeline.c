@@ -196,11 +196,11 @@ static void text_own(const struct timeline *tl, bool utf8, struct sbuf *out)
     sbuf_printf(out, "    %s\n", tl->title);
     if (tl->sampled)
         sbuf_printf(out, "    (sampled every 5 ms: %s on a CPU, %s taking turns for one, %s ready, waiting for one, %s "
-                    "asleep;\n     %s%s%s%s a request from its send to its reply, %s one answered within a column)\n",
+                    "asleep;\n     %s%s%s%s a request from its send to its reply, %s one answered within a column's time)\n",
                     slot_glyph(SLOT_RUNNING, utf8), slot_glyph(SLOT_TURNS, utf8), slot_glyph(SLOT_READY, utf8),
                     slot_glyph(SLOT_ASLEEP, utf8), open, wait, wait, close, tick);
     else
-        sbuf_printf(out, "    (%s%s%s%s a request from its send to its reply, %s one answered within a column; no CPU "
+        sbuf_printf(out, "    (%s%s%s%s a request from its send to its reply, %s one answered within a column's time; no CPU "
                     "samples of the tasks)\n", open, wait, wait, close, tick);
     for (int i = 0; i < tl->n; i++) {
         const struct bar *b = &tl->bars[i];
@@ -212,7 +212,8 @@ static void text_own(const struct timeline *tl, bool utf8, struct sbuf *out)
             if (sp->row != i)
                 continue;
             int c0 = own_column(tl, sp->sent), c1 = sp->replied < 0 ? WIDTH - 1 : own_column(tl, sp->replied);
-            if (c1 == c0 && sp->replied >= 0) {
+            /* Shorter than a column: a tick where it was sent (even across a column's edge). */
+            if (sp->replied >= 0 && (c1 == c0 || sp->replied - sp->sent < tl->span / WIDTH)) {
                 if (cell[c0][0] == ' ')
                     cell[c0] = tick;
                 continue;

@@ -1672,16 +1672,20 @@ static bool responsive_timeline(const struct observation *o, const struct params
         else
             snprintf(line, size, "no worker computed while the jobs were queued");
         size_t len = strlen(line);
-        /* Busy but seldom on a CPU: the machine's other programs had the CPUs (▒ rows). */
+        /* Busy but seldom on a CPU (▒ rows): say so, and what the rest of the machine used meanwhile. */
+        double others = o->wall > 0 ? o->others_cpu / o->wall : 0;
         if (busy_cols > 0 && workers_cpu < 0.5 * busy_cols * column)
-            snprintf(line + len, size - len, " (on a CPU only %.0f%% of that time: other programs had the CPUs)",
-                     100 * workers_cpu / (busy_cols * column));
+            snprintf(line + len, size - len, " (on a CPU only %.0f%% of that time%s", 100 * workers_cpu /
+                     (busy_cols * column), others >= 0.25 ? "" : ")");
         len = strlen(line);
+        if (busy_cols > 0 && workers_cpu < 0.5 * busy_cols * column && others >= 0.25)
+            snprintf(line + len, size - len, ": other programs used %.1f CPUs meanwhile)", others);
+        line = tl->words[tl->nwords++];
         if (loop && loop_busy * column >= 0.3 * jobs_time)
-            snprintf(line + len, size - len, "; the %s thread was busy %.2f s of them (%.2f s on a CPU): it computed",
-                     loop_name, loop_busy * column, loop_cpu);
+            snprintf(line, size, "the %s thread was busy %.2f s of those %.2f s (%.2f s on a CPU): it computed the "
+                     "jobs itself", loop_name, loop_busy * column, jobs_time, loop_cpu);
         else if (loop)
-            snprintf(line + len, size - len, "; the %s thread used %.2f s of CPU", loop_name, loop_cpu);
+            snprintf(line, size, "the %s thread used %.2f s of CPU", loop_name, loop_cpu);
         if (!strcmp(loop_name, "main"))
             snprintf(line + strlen(line), size - strlen(line), " (no task waited in select/poll/epoll)");
         if (dropped)
