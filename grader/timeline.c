@@ -193,7 +193,7 @@ static void text_own(const struct timeline *tl, bool utf8, struct sbuf *out)
 {
     const char *tick = utf8 ? "│" : "|", *open = utf8 ? "├" : "[", *wait = utf8 ? "─" : "-",
                *close = utf8 ? "┤" : "]";
-    sbuf_printf(out, "    %s\n", tl->title);
+    sbuf_printf(out, "    %s:\n", tl->title);
     if (tl->sampled)
         sbuf_printf(out, "    (sampled every 5 ms: %s on a CPU, %s taking turns for one, %s ready, waiting for one, %s "
                     "asleep;\n     %s%s%s%s a request from its send to its reply, %s one answered within a column's time)\n",

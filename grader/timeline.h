@@ -71,7 +71,7 @@ struct timeline {
      * span seconds, its title and closing words, no max/total/sum marks. */
     bool own;
     double t0, span;
-    char title[200];
+    char title[200];  /* one line, no final colon */
     char words[3][240];
     int nwords;
     struct span spans[MAX_SPANS];

@@ -11,6 +11,8 @@
  * engine's own path. A coverage test asserts that every check of every lab
  * has a record it must pass and one it must fail. The verdicts depend only on
  * the files, never on this machine's load: that is the point.
+ * Lab 4's timeline (timeline.h, lab->timeline) is drawn from its recorded
+ * responsive runs: the reference, a server computing in its loop, one worker.
  * The obsio tests check the format itself: a round trip of every field and
  * every byte, unknown keys ignored, bad files refused; and that grade --record
  * writes records that, judged again, give the grader's own verdict.
@@ -33,6 +35,7 @@
 #include "judge.h"
 #include "obsio.h"
 #include "spec.h"
+#include "timeline.h"
 
 #define OBS_DIR "tests/observations"
 
@@ -452,6 +455,128 @@ START_TEST(test_grade_records)
 }
 END_TEST
 
+/* --- Lab 4's timeline, drawn from recorded runs ------------------------------------ */
+
+/* The responsive phase of a recorded lab-4 run, as the report draws it (ASCII and SVG). */
+struct drawn {
+    struct record r;
+    struct timeline tl;
+    struct sbuf text, svg;
+};
+
+static void draw_record(const char *name, struct drawn *d)
+{
+    char path[256], *why = NULL;
+    snprintf(path, sizeof path, OBS_DIR "/lab4/%s-responsive.obs", name);
+    ck_assert_msg(record_read(path, &d->r, &why), "%s: %s", path, why ? why : "?");
+    ck_assert_msg(d->r.nruns == 1 && d->r.runs[0].nsamples > 0 && d->r.runs[0].ntasks > 0,
+                  "%s: the record holds no tracer tasks or CPU samples", path);
+    ck_assert_msg(timeline_of(d->r.lab, &d->r.runs[0], &d->r.params[0], &d->tl), "%s: no timeline drawn", path);
+    d->text = (struct sbuf){0};
+    d->svg = (struct sbuf){0};
+    timeline_text(d->r.lab, &d->tl, false, &d->text);
+    timeline_svg(d->r.lab, &d->tl, &d->svg);
+}
+
+static void drawn_free(struct drawn *d)
+{
+    sbuf_free(&d->text);
+    sbuf_free(&d->svg);
+    record_free(&d->r);
+}
+
+static const struct bar *row_named(const struct timeline *tl, const char *label)
+{
+    for (int i = 0; i < tl->n; i++)
+        if (!strcmp(tl->bars[i].label, label))
+            return &tl->bars[i];
+    return NULL;
+}
+
+/* Columns where the task was at work: on a CPU, or ready for one. */
+static int busy_columns(const struct bar *b)
+{
+    int n = 0;
+    for (int c = 0; c < TIMELINE_WIDTH; c++)
+        n += b->slot[c] == SLOT_RUNNING || b->slot[c] == SLOT_TURNS || b->slot[c] == SLOT_READY;
+    return n;
+}
+
+static int rows_starting(const struct timeline *tl, const char *prefix)
+{
+    int n = 0;
+    for (int i = 0; i < tl->n; i++)
+        n += !strncmp(tl->bars[i].label, prefix, strlen(prefix));
+    return n;
+}
+
+/* The reference (WORKERS = 3, 5 jobs): the event loop stays asleep, three workers compute side by
+ * side, each job is a bar, PINGs are ticks (answered within a column), the words say so. */
+START_TEST(test_lab4_timeline_reference)
+{
+    struct drawn d;
+    draw_record("reference", &d);
+    const struct timeline *tl = &d.tl;
+    const struct bar *loop = row_named(tl, "event loop");
+    ck_assert_msg(loop && loop->kind == ROW_TASK, "no event-loop row:\n%s", d.text.data);
+    ck_assert_msg(busy_columns(loop) <= 5, "the reference's loop looks busy:\n%s", d.text.data);
+    ck_assert_int_eq(rows_starting(tl, "worker "), 3);
+    for (int k = 1; k <= 3; k++) {
+        char name[16];
+        snprintf(name, sizeof name, "worker %d", k);
+        ck_assert_msg(busy_columns(row_named(tl, name)) >= 15, "%s did not compute:\n%s", name, d.text.data);
+    }
+    ck_assert_int_eq(rows_starting(tl, "COLLATZ "), 5);
+    ck_assert_msg(strstr(d.text.data, "      PING |  |||"), "PINGs as ticks:\n%s", d.text.data);
+    ck_assert_msg(strstr(d.text.data, "    COLLATZ 1 |[--"), "a job from its send:\n%s", d.text.data);
+    ck_assert_msg(strstr(d.text.data, "3 workers computed at the same time") &&
+                  strstr(d.text.data, "the event loop thread used 0.00 s of CPU") &&
+                  strstr(d.text.data, "PING answered within 3.6 ms (median 0.3 ms) while jobs waited"),
+                  "the words:\n%s", d.text.data);
+    /* The SVG: a thin bar per request (5 jobs, 14 PINGs, 1 SLEEP), a column per sampled slot. */
+    int reqs = 0;
+    for (const char *s = d.svg.data; (s = strstr(s, "<rect class=\"req")); s++)
+        reqs++;
+    ck_assert_int_eq(reqs, 5 + 14 + 1);
+    ck_assert_msg(strstr(d.svg.data, ">event loop</text>") && strstr(d.svg.data, "class=\"slot turns\"") &&
+                  !strstr(d.svg.data, "class=\"mark "), "the SVG's rows:\n%s", d.svg.data);
+    drawn_free(&d);
+}
+END_TEST
+
+/* COLLATZ in the loop: the loop's row is on a CPU, the workers' rows asleep, PING and SLEEP wait. */
+START_TEST(test_lab4_timeline_inloop)
+{
+    struct drawn d;
+    draw_record("inloop", &d);
+    const struct timeline *tl = &d.tl;
+    const struct bar *loop = row_named(tl, "event loop");
+    ck_assert_msg(loop && busy_columns(loop) >= 30, "the loop computed, its row should say so:\n%s", d.text.data);
+    ck_assert_int_eq(rows_starting(tl, "worker "), 2);
+    ck_assert_int_eq(busy_columns(row_named(tl, "worker 1")) + busy_columns(row_named(tl, "worker 2")), 0);
+    ck_assert_msg(strstr(d.text.data, "      PING |  [-----"), "PING waits:\n%s", d.text.data);
+    ck_assert_msg(strstr(d.text.data, "no worker computed while the jobs were queued") &&
+                  strstr(d.text.data, "the event loop thread was busy") &&
+                  strstr(d.text.data, "it computed the jobs itself") &&
+                  strstr(d.text.data, "PING waited up to 603 ms") && strstr(d.text.data, "the loop was not there"),
+                  "the words:\n%s", d.text.data);
+    drawn_free(&d);
+}
+END_TEST
+
+/* One worker whatever WORKERS (3) says: one worker row computes, one job after another. */
+START_TEST(test_lab4_timeline_oneworker)
+{
+    struct drawn d;
+    draw_record("oneworker", &d);
+    ck_assert_int_eq(rows_starting(&d.tl, "worker "), 1);
+    ck_assert_msg(busy_columns(row_named(&d.tl, "worker 1")) >= 40, "%s", d.text.data);
+    ck_assert_msg(strstr(d.text.data, "(WORKERS = 3;") && strstr(d.text.data, "never two workers busy at once"),
+                  "the words:\n%s", d.text.data);
+    drawn_free(&d);
+}
+END_TEST
+
 static Suite *judges_suite(void)
 {
     Suite *s = suite_create("judges on recorded evidence");
@@ -463,6 +588,11 @@ static Suite *judges_suite(void)
     tcase_add_test(f, test_grade_records);
     tcase_set_timeout(f, 60);
     suite_add_tcase(s, f);
+    TCase *t = tcase_create("timeline");
+    tcase_add_test(t, test_lab4_timeline_reference);
+    tcase_add_test(t, test_lab4_timeline_inloop);
+    tcase_add_test(t, test_lab4_timeline_oneworker);
+    suite_add_tcase(s, t);
     TCase *r = tcase_create("records");
     tcase_add_loop_test(r, test_record, 0, (int)nfiles);
     tcase_add_test(r, test_coverage);
