@@ -4,7 +4,8 @@
  * headless Chromium (Debian's package; tools/need installs it as root), and
  * checks the DOM the browser built: a bar per task in the SVG timeline, the
  * failing checks' rows marked, the score shown, odd bytes from the program
- * turned into U+FFFD. A screenshot must come out too.
+ * turned into U+FFFD. A screenshot must come out too. A lab-4 server that
+ * computes in its loop (--only responsive): its own timeline, under responsive.
  *
  * Without Chromium (and not root to install it) the tests say "skipped";
  * with CI set (CI=true) they fail instead.
@@ -69,16 +70,16 @@ static int count(const char *hay, const char *needle)
 #define CHROMIUM "chromium --headless --no-sandbox --disable-gpu --disable-quic --no-first-run " \
                  "--disable-background-networking --disable-component-update --disable-sync"
 
-/* Grades each program into NAME.html side by side, then has Chromium dump
- * each page's DOM (and screenshot the first), again side by side. */
+/* Grades each program (a lab and its grade arguments) into NAME.html side by side,
+ * then has Chromium dump each page's DOM (and screenshot the first), again side by side. */
 static void render_all(const char *const names[], const char *const programs[], int n)
 {
     char cmd[8192] = "";
     size_t len = 0;
     for (int i = 0; i < n; i++)
         len += (size_t)snprintf(cmd + len, sizeof cmd - len,
-                                "./grader/grade lab1 %s --seed 7 --html %s/%s.html >/dev/null 2>&1 & ", programs[i],
-                                work, names[i]);
+                                "./grader/grade %s --html %s/%s.html >/dev/null 2>&1 & ", programs[i], work,
+                                names[i]);
     snprintf(cmd + len, sizeof cmd - len, "wait");
     sh("%s", cmd);
     len = 0;
@@ -149,6 +150,31 @@ START_TEST(test_odd_bytes_are_safe)
 }
 END_TEST
 
+/* Lab 4 draws its own timeline under responsive: the event loop and the workers from their CPU
+ * samples, each request a thin bar; a server computing in its loop shows the loop's row on a CPU. */
+START_TEST(test_server_timeline)
+{
+    if (!browser_or_ci_failure())
+        return;
+    char path[1100];
+    snprintf(path, sizeof path, "%s/server.dom", work);
+    char *dom = slurp(path);
+    ck_assert_msg(dom && strstr(dom, "</html>"), "Chromium built no DOM for the page");
+    char *section = strstr(dom, "<section id=\"check-responsive\"");
+    ck_assert_msg(section != NULL, "a responsive section");
+    ck_assert_int_eq(count(dom, "<svg class=\"timeline\""), 1); /* once, under responsive */
+    ck_assert_msg(strstr(section, "<svg class=\"timeline\""), "the timeline is under responsive");
+    ck_assert_msg(strstr(section, ">event loop</text>") && strstr(section, ">worker 1</text>") &&
+                  strstr(section, ">COLLATZ 1</text>") && strstr(section, ">PING</text>"), "its rows are named");
+    ck_assert_msg(count(section, "<rect class=\"req") >= 5, "a bar per request (4 jobs, PING, SLEEP)");
+    ck_assert_msg(count(section, "class=\"slot running\"") + count(section, "class=\"slot turns\"") >= 10,
+                  "the loop's row on a CPU");
+    ck_assert_msg(strstr(section, "it computed the jobs itself"), "the caption says what the rows show");
+    ck_assert_msg(!strstr(dom, "class=\"mark "), "no max/total/sum marks: lab 4 has no bars of work to add up");
+    free(dom);
+}
+END_TEST
+
 int main(void)
 {
     if (access("./grader/grade", X_OK) != 0) {
@@ -164,9 +190,12 @@ int main(void)
            " >%s/odd.c", work);
         char odd[1100];
         snprintf(odd, sizeof odd, "%s/odd.c", work);
-        const char *const names[] = {"right", "wrong", "odd"};
-        const char *const programs[] = {"solutions/lab1", "tests/lab1/sequential.c", odd};
-        render_all(names, programs, 3);
+        char odd_args[1200];
+        snprintf(odd_args, sizeof odd_args, "lab1 %s --seed 7", odd);
+        const char *const names[] = {"right", "wrong", "odd", "server"};
+        const char *const programs[] = {"lab1 solutions/lab1 --seed 7", "lab1 tests/lab1/sequential.c --seed 7",
+                                        odd_args, "lab4 tests/lab4/inloop.c --seed 7 --only responsive"};
+        render_all(names, programs, 4);
     } else {
         printf("check_browser: skipped: no chromium (install it: sudo apt-get install chromium)\n");
     }
@@ -176,6 +205,7 @@ int main(void)
     tcase_add_test(tc, test_right_program_page);
     tcase_add_test(tc, test_wrong_program_page);
     tcase_add_test(tc, test_odd_bytes_are_safe);
+    tcase_add_test(tc, test_server_timeline);
     suite_add_tcase(s, tc);
     SRunner *sr = srunner_create(s);
     srunner_run_all(sr, CK_ENV);
