@@ -126,6 +126,35 @@ START_TEST(test_table)
 }
 END_TEST
 
+/* The responsive check's run, drawn under it (grader/labs/lab4.c, responsive_timeline): the event
+ * loop's row and a row per worker from their CPU samples, the requests from send to reply; a server
+ * computing in its loop is told so in words. It replaced the epilogue's job-queue drawing. */
+START_TEST(test_timeline)
+{
+    int seen = 0;
+    for (size_t i = 0; i < NJOBS; i++) {
+        bool inloop = !strcmp(table[i].name, "inloop");
+        if (strcmp(table[i].name, "reference") && !inloop)
+            continue;
+        FILE *f = fopen(pool.jobs[i].out, "r");
+        ck_assert_msg(f != NULL, "no report at %s", pool.jobs[i].out);
+        static char text[1 << 20];
+        size_t n = fread(text, 1, sizeof text - 1, f);
+        text[n] = '\0';
+        fclose(f);
+        ck_assert_msg(strstr(text, "timeline of the responsive phase (WORKERS = ") && strstr(text, " event loop |") &&
+                      strstr(text, "   worker 1 |") && strstr(text, "  COLLATZ 1 |") && strstr(text, "       PING |"),
+                      "%s: no timeline of the responsive phase with its rows (%s)", table[i].name, pool.jobs[i].out);
+        ck_assert_msg(!strstr(text, "The job queue, drawn"), "the epilogue's job queue is drawn again");
+        if (inloop)
+            ck_assert_msg(strstr(text, "it computed the jobs itself"), "inloop's timeline should say its loop "
+                          "computed (%s)", pool.jobs[i].out);
+        seen++;
+    }
+    ck_assert_int_eq(seen, 2);
+}
+END_TEST
+
 static Suite *lab4_suite(void)
 {
     Suite *s = suite_create("lab4 end to end");
@@ -134,6 +163,7 @@ static Suite *lab4_suite(void)
     tcase_set_timeout(g, 20);
     tcase_add_loop_test(g, test_grading, 0, (int)NJOBS);
     tcase_add_test(g, test_table);
+    tcase_add_test(g, test_timeline);
     suite_add_tcase(s, g);
     return s;
 }
