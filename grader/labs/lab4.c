@@ -1527,7 +1527,7 @@ static bool responsive_timeline(const struct observation *o, const struct params
     tl->span = end + 0.02 * (end - first) + 0.001 - tl->t0;
     int w = p->workers > 0 ? p->workers : 2;
     snprintf(tl->title, sizeof tl->title, "timeline of the responsive phase (WORKERS = %d; %d COLLATZ jobs sent at "
-             "once, then a PING every 20 ms and a SLEEP 100)", w, jobs);
+             "once, then a SLEEP 100 and a PING every 20 ms)", w, jobs);
 
     /* The loop: the task that waited most in select/poll/epoll (the kernel's count). */
     const struct task *loop = NULL;
