@@ -529,7 +529,7 @@ START_TEST(test_lab4_timeline_reference)
     ck_assert_int_eq(rows_starting(tl, "COLLATZ "), 5);
     ck_assert_msg(strstr(d.text.data, "      PING |  |||"), "PINGs as ticks:\n%s", d.text.data);
     ck_assert_msg(strstr(d.text.data, "    COLLATZ 1 |[--"), "a job from its send:\n%s", d.text.data);
-    ck_assert_msg(strstr(d.text.data, "3 workers computed at the same time") &&
+    ck_assert_msg(strstr(d.text.data, "3 workers were busy at the same time") &&
                   strstr(d.text.data, "the event loop thread used 0.00 s of CPU") &&
                   strstr(d.text.data, "PING answered within 3.6 ms (median 0.3 ms) while jobs waited"),
                   "the words:\n%s", d.text.data);

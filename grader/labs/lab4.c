@@ -1649,12 +1649,14 @@ static bool responsive_timeline(const struct observation *o, const struct params
     char *line = tl->words[tl->nwords++];
     size_t size = sizeof tl->words[0];
     if (tl->sampled) {
-        int together[MAX_BARS + 1] = {0}, loop_busy = 0, nworkers = workers_end - first_worker, busy_cols = 0;
+        int together[MAX_BARS + 1] = {0}, loop_busy = 0, nworkers = workers_end - first_worker;
         for (int c = 0; c < TIMELINE_WIDTH; c++) {
+            double mid = tl->t0 + (c + 0.5) * column;
+            if (mid < job_first || mid > job_last)
+                continue; /* the words are about the jobs' time */
             int busy = 0;
             for (int r = first_worker; r < workers_end; r++)
                 busy += busy_slot(tl->bars[r].slot[c]);
-            busy_cols += busy;
             for (int k = 1; k <= busy; k++)
                 together[k]++;
             loop_busy += loop && busy_slot(tl->bars[0].slot[c]);
@@ -1663,23 +1665,20 @@ static bool responsive_timeline(const struct observation *o, const struct params
         for (int k = 2; k <= nworkers; k++)
             if (together[k] >= 2 && together[k] * column >= 0.1 * jobs_time)
                 best = k;
+        /* Busy together is the program's doing; how many CPUs they got meanwhile, the machine's. */
+        double cpus_used = together[1] > 0 ? workers_cpu / (together[1] * column) : 0;
         if (best >= 2)
-            snprintf(line, size, "%d workers computed at the same time for %.2f s of the %.2f s the jobs took", best,
-                     together[best] * column, jobs_time);
+            snprintf(line, size, "%d workers were busy at the same time for %.2f s of the %.2f s the jobs took, using "
+                     "%.1f CPUs on average", best, together[best] * column, jobs_time, cpus_used);
         else if (together[1] > 0)
-            snprintf(line, size, "never two workers busy at once: one computed at a time (%.2f s of the %.2f s the "
-                     "jobs took)", together[1] * column, jobs_time);
+            snprintf(line, size, "never two workers busy at once: one computed at a time, for %.2f s of the %.2f s "
+                     "the jobs took, using %.1f CPUs on average", together[1] * column, jobs_time, cpus_used);
         else
             snprintf(line, size, "no worker computed while the jobs were queued");
         size_t len = strlen(line);
-        /* Busy but seldom on a CPU (▒ rows): say so, and what the rest of the machine used meanwhile. */
         double others = o->wall > 0 ? o->others_cpu / o->wall : 0;
-        if (busy_cols > 0 && workers_cpu < 0.5 * busy_cols * column)
-            snprintf(line + len, size - len, " (on a CPU only %.0f%% of that time%s", 100 * workers_cpu /
-                     (busy_cols * column), others >= 0.25 ? "" : ")");
-        len = strlen(line);
-        if (busy_cols > 0 && workers_cpu < 0.5 * busy_cols * column && others >= 0.25)
-            snprintf(line + len, size - len, ": other programs used %.1f CPUs meanwhile)", others);
+        if (together[1] > 0 && others >= 0.25)
+            snprintf(line + len, size - len, " (other programs used %.1f CPUs meanwhile)", others);
         line = tl->words[tl->nwords++];
         if (loop && loop_busy * column >= 0.3 * jobs_time)
             snprintf(line, size, "the %s thread was busy %.2f s of those %.2f s (%.2f s on a CPU): it computed the "
