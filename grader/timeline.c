@@ -247,9 +247,9 @@ static void text_own(const struct timeline *tl, bool utf8, struct sbuf *out)
 
 void timeline_text(const struct lab *lab, const struct timeline *tl, bool utf8, struct sbuf *out)
 {
-    const char *fill = tl->running ? (utf8 ? "█" : "#") : (utf8 ? "░" : "=");
-    const char *on = utf8 ? "█" : "#", *turns = utf8 ? "▓" : "%", *ready = utf8 ? "▒" : "+",
-               *asleep = utf8 ? "░" : "=";
+    const char *fill = slot_glyph(tl->running ? SLOT_RUNNING : SLOT_ASLEEP, utf8);
+    const char *on = slot_glyph(SLOT_RUNNING, utf8), *turns = slot_glyph(SLOT_TURNS, utf8),
+               *ready = slot_glyph(SLOT_READY, utf8), *asleep = slot_glyph(SLOT_ASLEEP, utf8);
     const char *mark = utf8 ? "▲" : "^";
     if (tl->own) {
         text_own(tl, utf8, out);
@@ -273,8 +273,7 @@ void timeline_text(const struct lab *lab, const struct timeline *tl, bool utf8, 
         for (int c = 0; c < WIDTH; c++) {
             const char *cell = c >= c0 && c < c1 ? fill : " ";
             if (tl->sampled && b->slot[c])
-                cell = b->slot[c] == SLOT_RUNNING ? on : b->slot[c] == SLOT_TURNS ? turns
-                       : b->slot[c] == SLOT_READY ? ready : asleep;
+                cell = slot_glyph(b->slot[c], utf8);
             sbuf_puts(out, cell);
         }
         sbuf_printf(out, "| %.2f s\n", b->to - b->from);
