@@ -12,7 +12,8 @@
  * has a record it must pass and one it must fail. The verdicts depend only on
  * the files, never on this machine's load: that is the point.
  * Lab 4's timeline (timeline.h, lab->timeline) is drawn from its recorded
- * responsive runs: the reference, a server computing in its loop, one worker.
+ * responsive runs: the reference, a server computing in its loop, one worker,
+ * and the decoy whose loop computes in slices (fast PINGs, busy loop row).
  * The obsio tests check the format itself: a round trip of every field and
  * every byte, unknown keys ignored, bad files refused; and that grade --record
  * writes records that, judged again, give the grader's own verdict.
@@ -577,6 +578,20 @@ START_TEST(test_lab4_timeline_oneworker)
 }
 END_TEST
 
+/* The decoy computes in its loop between polls, so PING stays fast and responsive passes; its
+ * timeline still shows the loop busy beside its workers, and says it computed. */
+START_TEST(test_lab4_timeline_decoy)
+{
+    struct drawn d;
+    draw_record("decoy", &d);
+    const struct bar *loop = row_named(&d.tl, "event loop");
+    ck_assert_msg(loop && busy_columns(loop) >= 25, "the decoy's loop computed:\n%s", d.text.data);
+    ck_assert_msg(strstr(d.text.data, "it computed the jobs itself") &&
+                  strstr(d.text.data, "PING answered within"), "the words:\n%s", d.text.data);
+    drawn_free(&d);
+}
+END_TEST
+
 static Suite *judges_suite(void)
 {
     Suite *s = suite_create("judges on recorded evidence");
@@ -592,6 +607,7 @@ static Suite *judges_suite(void)
     tcase_add_test(t, test_lab4_timeline_reference);
     tcase_add_test(t, test_lab4_timeline_inloop);
     tcase_add_test(t, test_lab4_timeline_oneworker);
+    tcase_add_test(t, test_lab4_timeline_decoy);
     suite_add_tcase(s, t);
     TCase *r = tcase_create("records");
     tcase_add_loop_test(r, test_record, 0, (int)nfiles);

@@ -1680,9 +1680,9 @@ static bool responsive_timeline(const struct observation *o, const struct params
         if (together[1] > 0 && others >= 0.25)
             snprintf(line + len, size - len, " (other programs used %.1f CPUs meanwhile)", others);
         line = tl->words[tl->nwords++];
-        /* The loop computed: busy a good part of the jobs' time, with a good share of the server's CPU
+        /* The loop computed: busy a good part of the jobs' time, with a tenth or more of the server's CPU
          * (a right loop is woken often on a busy machine, but uses next to none). */
-        if (loop && loop_busy * column >= 0.3 * jobs_time && loop_cpu >= 0.25 * (loop_cpu + workers_cpu))
+        if (loop && loop_busy * column >= 0.3 * jobs_time && loop_cpu >= 0.1 * (loop_cpu + workers_cpu))
             snprintf(line, size, "the %s thread was busy %.2f s of those %.2f s (%.2f s on a CPU): it computed the "
                      "jobs itself", loop_name, loop_busy * column, jobs_time, loop_cpu);
         else if (loop)
