@@ -85,11 +85,11 @@ static void render_all(const char *const names[], const char *const programs[], 
     len = 0;
     for (int i = 0; i < n; i++)
         len += (size_t)snprintf(cmd + len, sizeof cmd - len,
-                                "timeout 60 " CHROMIUM " --user-data-dir=%s/profile-%s --dump-dom file://%s/%s.html "
+                                "timeout 120 " CHROMIUM " --user-data-dir=%s/profile-%s --dump-dom file://%s/%s.html "
                                 ">%s/%s.dom 2>/dev/null & ",
                                 work, names[i], work, names[i], work, names[i]);
     snprintf(cmd + len, sizeof cmd - len,
-             "timeout 60 " CHROMIUM " --user-data-dir=%s/profile-shot --window-size=1000,1400 "
+             "timeout 120 " CHROMIUM " --user-data-dir=%s/profile-shot --window-size=1000,1400 "
              "--screenshot=%s/%s.png file://%s/%s.html >/dev/null 2>&1 & wait",
              work, work, names[0], work, names[0]);
     sh("cd %s && %s", work, cmd);
