@@ -316,6 +316,17 @@ void timeline_text(const struct lab *lab, const struct timeline *tl, bool utf8, 
                 tl->total, tl->sum, words);
 }
 
+/* A row's sampled columns as SVG rects (the chart from left, width wide, the row at y). */
+static void svg_slots(const struct bar *b, double left, double width, double y, struct sbuf *out)
+{
+    for (int c = 0; c < WIDTH; c++)
+        if (b->slot[c])
+            sbuf_printf(out, "<rect class=\"slot %s\" x=\"%.1f\" y=\"%.0f\" width=\"%.1f\" height=\"16\"/>\n",
+                        b->slot[c] == SLOT_RUNNING ? "running" : b->slot[c] == SLOT_TURNS ? "turns"
+                        : b->slot[c] == SLOT_READY ? "ready" : "asleep",
+                        left + width * c / WIDTH, y, width / WIDTH);
+}
+
 /* A lab's own timeline in SVG: the same rows; request spans as thin bars with their times. */
 static void svg_own(const struct timeline *tl, struct sbuf *out)
 {
@@ -334,12 +345,7 @@ static void svg_own(const struct timeline *tl, struct sbuf *out)
                    x1 = left + (fmin(b->to, tl->t0 + tl->span) - tl->t0) / tl->span * width;
             sbuf_printf(out, "<rect class=\"bar life\" x=\"%.1f\" y=\"%.0f\" width=\"%.1f\" height=\"16\"/>\n", x0, y,
                         fmax(x1 - x0, 1.0));
-            for (int c = 0; c < WIDTH; c++)
-                if (b->slot[c])
-                    sbuf_printf(out, "<rect class=\"slot %s\" x=\"%.1f\" y=\"%.0f\" width=\"%.1f\" height=\"16\"/>\n",
-                                b->slot[c] == SLOT_RUNNING ? "running" : b->slot[c] == SLOT_TURNS ? "turns"
-                                : b->slot[c] == SLOT_READY ? "ready" : "asleep",
-                                left + width * c / WIDTH, y, width / WIDTH);
+            svg_slots(b, left, width, y, out);
         }
         for (int k = 0; k < tl->nspans && b->kind == ROW_REQUESTS; k++) {
             const struct span *sp = &tl->spans[k];
@@ -392,12 +398,8 @@ void timeline_svg(const struct lab *lab, const struct timeline *tl, struct sbuf 
                     tl->running ? "running" : "waiting", x0, y, fmax(x1 - x0, 1.0), lab->bar_label, b->id, b->from,
                     b->to);
         /* Sampled: what the worker did, column by column, over its bar. */
-        for (int c = 0; tl->sampled && c < TIMELINE_WIDTH; c++)
-            if (b->slot[c])
-                sbuf_printf(out, "<rect class=\"slot %s\" x=\"%.1f\" y=\"%.0f\" width=\"%.1f\" height=\"16\"/>\n",
-                            b->slot[c] == SLOT_RUNNING ? "running" : b->slot[c] == SLOT_TURNS ? "turns"
-                            : b->slot[c] == SLOT_READY ? "ready" : "asleep",
-                            left + width * c / TIMELINE_WIDTH, y, width / TIMELINE_WIDTH);
+        if (tl->sampled)
+            svg_slots(b, left, width, y, out);
         sbuf_printf(out, "<text x=\"%.1f\" y=\"%.0f\" class=\"dur\">%.2f s</text>\n", x1 + 4, y + 13, b->to - b->from);
     }
     double axis = 10 + row * tl->n + 6;
