@@ -24,6 +24,8 @@
  * those of the checks it lists; a check whose phases did not run is not judged.
  * COLLATZ jobs are sized by calibration (one job, one worker) to JOB_CPU s.
  * After the checks, the epilogue measures requests/s with WORKERS = 1, 2, CPUs.
+ * Under responsive the report draws that check's run (responsive_timeline, timeline.h):
+ * the loop's and the workers' CPU from the samples, each request from send to reply.
  *
  * See also: handouts/lab4.md, solutions/lab4/server.c, grader/client.h, tests/lab4/.
  */
@@ -1490,8 +1492,8 @@ static double task_row(const struct observation *o, struct timeline *tl, const s
 /* The responsive phase drawn: more COLLATZ jobs than workers sent at once, a PING every 20 ms and a
  * SLEEP 100 meanwhile. Rows: the event loop (the task that waits in select/poll/epoll, as the tracer
  * saw it) and the other tasks from their CPU samples; then the requests, each from send to reply.
- * The words under it come from the same columns: how many workers computed at once, whether the
- * loop computed, how long PING waited. */
+ * The words under it come from the same columns: how many workers were busy at once and on how
+ * many CPUs, whether the loop computed, how long PING waited. */
 static bool responsive_timeline(const struct observation *o, const struct params *p, struct timeline *tl)
 {
     double first = INFINITY, last = 0, job_first = INFINITY, job_last = 0;
@@ -1558,7 +1560,7 @@ static bool responsive_timeline(const struct observation *o, const struct params
         if (t == loop || t->start >= tl->t0 + tl->span || (t->end >= 0 && t->end <= tl->t0))
             continue;
         cpu[nrows] = task_row(o, tl, t, &rows[nrows]);
-        rows[nrows++].id = (int)i;
+        nrows++;
     }
     int keep = nrows, dropped = 0;
     double dropped_cpu = 0;
