@@ -767,7 +767,8 @@ static void run_check(struct engine *e, const struct check *c, struct check_resu
         ev.all_runs = (const struct observation *const *)g->runs;
         ev.nall = g->nruns;
         ev.source_findings = g->source_findings;
-        c->judge(&ev, &r->verdict);
+        judge_evidence(c, &ev, &r->verdict);
+        record_judged(g, c, &ev, &r->verdict);
         return;
     }
     if (!ev.exec_mode && !g->build.ok) {
@@ -1047,8 +1048,7 @@ int grade(const struct lab *lab, const struct grade_options *opt, struct grading
         if (progress)
             progress(g, r, ctx);
     }
-    if (g->integrity)
-        g->score = 0; /* a program that tampers with the grader earns nothing */
+    g->score = grading_score(g->results, g->nresults);
     if (lab->epilogue && (opt->exec_cmd || g->build.ok) && !opt->only && !opt->tag && !sandbox_interrupted()) {
         struct runner rn = {.engine = &e, .run = epilogue_run, .figure = epilogue_figure};
         struct params base = {.calibrated = g->calibrated, .defaults = opt->defaults};
@@ -1059,6 +1059,17 @@ int grade(const struct lab *lab, const struct grade_options *opt, struct grading
     engine_free(&e);
     g->seconds = now_mono() - t_start;
     return 0;
+}
+
+double grading_score(const struct check_result *results, size_t n)
+{
+    double score = 0;
+    for (size_t i = 0; i < n; i++) {
+        if (results[i].check->plan == PLAN_INTEGRITY && results[i].verdict.status == ST_FAIL)
+            return 0; /* a program that tampers with the grader earns nothing */
+        score += results[i].verdict.status == ST_PASS ? results[i].max : 0;
+    }
+    return score;
 }
 
 void grading_free(struct grading *g)

@@ -82,6 +82,9 @@ typedef void (*progress_fn)(const struct grading *g, const struct check_result *
 int grade(const struct lab *lab, const struct grade_options *opt, struct grading *g,
           progress_fn progress, void *ctx, char **why);
 void grading_free(struct grading *g);
+/* The grading's score: the points of the checks that passed, or 0 when the integrity check
+ * failed (a program that tampers with the grader earns nothing). */
+double grading_score(const struct check_result *results, size_t n);
 
 /* Judges the evidence as the engine does (the check's judge, then the notes
  * every failure gets): what tests/check_judges.c runs on recorded evidence. */

@@ -302,14 +302,21 @@ void obsio_write_observation(FILE *f, const struct observation *o)
                 t->start, t->end, t->exit_group_t, t->execs, t->wait_status, t->cpu, c.data ? c.data : "=");
         sbuf_free(&c);
         for (int k = 0; k < SK_N; k++)
-            if (t->calls[k])
-                fprintf(f, " %s=%ld", sys_kind_name[k], t->calls[k]);
+            if (t->calls[k]) {
+                struct sbuf kind = {0};
+                escape_word(&kind, sys_kind_name[k]); /* some names have spaces */
+                fprintf(f, " %s=%ld", kind.data, t->calls[k]);
+                sbuf_free(&kind);
+            }
         fputc('\n', f);
     }
     for (size_t i = 0; i < o->ncalls; i++) {
         const struct sys_call *c = &o->calls[i];
-        fprintf(f, "syscall %.6f %.6f %d %d %s %ld %ld\n", c->t, c->t_end, c->tid, c->tgid,
-                c->kind < SK_N ? sys_kind_name[c->kind] : "?", c->arg, c->ret);
+        struct sbuf kind = {0};
+        escape_word(&kind, c->kind < SK_N ? sys_kind_name[c->kind] : "?");
+        fprintf(f, "syscall %.6f %.6f %d %d %s %ld %ld\n", c->t, c->t_end, c->tid, c->tgid, kind.data, c->arg,
+                c->ret);
+        sbuf_free(&kind);
     }
     for (size_t i = 0; i < o->nsamples; i++) {
         const struct cpu_sample *c = &o->samples[i];
@@ -317,12 +324,17 @@ void obsio_write_observation(FILE *f, const struct observation *o)
     }
 }
 
-static int sys_kind_of(const char *name)
+/* A kind's name as escape_word wrote it (spaces as \\x20): its index, or -1. */
+static int sys_kind_of(const char *word)
 {
-    for (int k = 0; k < SK_N; k++)
+    bool bad = false;
+    char *name = unescape_word(word, &bad);
+    int found = -1;
+    for (int k = 0; name && k < SK_N && found < 0; k++)
         if (!strcmp(sys_kind_name[k], name))
-            return k;
-    return -1;
+            found = k;
+    free(name);
+    return found;
 }
 
 /* One more element at the end of an array grown at powers of two, as observe.c grows its own. */
@@ -369,6 +381,13 @@ bool record_write(const char *path, const struct check *c, const struct evidence
     if (ev->control) {
         fputs("control\n", f);
         obsio_write_observation(f, ev->control);
+    }
+    /* The integrity check: what the source showed, then every run of the grading. */
+    if (ev->source_findings)
+        put_text(f, "source_findings", ev->source_findings, strlen(ev->source_findings));
+    for (size_t i = 0; i < ev->nall; i++) {
+        fputs("watched\n", f);
+        obsio_write_observation(f, ev->all_runs[i]);
     }
     if (v) {
         if (v->summary.data) {
@@ -473,7 +492,7 @@ static bool parse_line(struct record *r, struct observation **cur, char *line, c
     else
         value = line + strlen(line);
     const char *key = line;
-    struct params *p = *cur && *cur != &r->control && r->nruns ? &r->params[r->nruns - 1] : NULL;
+    struct params *p = *cur && r->nruns && *cur == &r->runs[r->nruns - 1] ? &r->params[r->nruns - 1] : NULL;
     bool ok = true;
     if (!strcmp(key, "lab")) {
         r->lab = lab_find(value);
@@ -505,6 +524,13 @@ static bool parse_line(struct record *r, struct observation **cur, char *line, c
     } else if (!strcmp(key, "control")) {
         r->has_control = true;
         *cur = &r->control;
+    } else if (!strcmp(key, "watched")) {
+        r->watched = xrealloc(r->watched, (r->nwatched + 1) * sizeof *r->watched);
+        r->watched[r->nwatched] = (struct observation){0};
+        *cur = &r->watched[r->nwatched++];
+    } else if (!strcmp(key, "source_findings")) {
+        free(r->source_findings);
+        ok = (r->source_findings = obsio_unescape(value, NULL)) != NULL;
     } else if (!strcmp(key, "expect")) {
         ok = read_expect(r, value);
     } else if (!strncmp(key, "param.", 6)) {
@@ -541,10 +567,10 @@ static bool parse_line(struct record *r, struct observation **cur, char *line, c
             snprintf(t.comm, sizeof t.comm, "%s", c ? c : "");
             free(c);
             t.is_thread = thread != 0;
-            char kind[32];
+            char kind[160];
             long n;
             int more;
-            for (const char *s = value + used; ok && sscanf(s, " %31[^=]=%ld%n", kind, &n, &more) == 2; s += more) {
+            for (const char *s = value + used; ok && sscanf(s, " %159[^= ]=%ld%n", kind, &n, &more) == 2; s += more) {
                 int k = sys_kind_of(kind);
                 if (k >= 0) /* a kind this grader does not know: ignored, as unknown keys are */
                     t.calls[k] = n;
@@ -555,8 +581,8 @@ static bool parse_line(struct record *r, struct observation **cur, char *line, c
         }
     } else if (!strcmp(key, "syscall")) {
         struct sys_call c = {0};
-        char kind[64]; /* "alarm/setitimer/timerfd/signalfd" is 32 */
-        ok = *cur && sscanf(value, "%lf %lf %d %d %63s %ld %ld", &c.t, &c.t_end, &c.tid, &c.tgid, kind, &c.arg,
+        char kind[160]; /* "alarm/setitimer/timerfd/signalfd" is 32; spaces are \\x20 (escape_word) */
+        ok = *cur && sscanf(value, "%lf %lf %d %d %159s %ld %ld", &c.t, &c.t_end, &c.tid, &c.tgid, kind, &c.arg,
                             &c.ret) == 7;
         if (ok && sys_kind_of(kind) >= 0) {
             c.kind = (enum sys_kind)sys_kind_of(kind);
@@ -619,6 +645,11 @@ bool record_parse(const char *text, struct record *r, char **why)
         }
     }
     free(copy);
+    if (ok && r->nwatched) { /* the watched runs are all read: point at them */
+        r->all_runs = xcalloc(r->nwatched, sizeof *r->all_runs);
+        for (size_t i = 0; i < r->nwatched; i++)
+            r->all_runs[i] = &r->watched[i];
+    }
     if (ok && lineno == 0) {
         *why = xstrdup("empty record");
         ok = false;
@@ -652,6 +683,11 @@ void record_free(struct record *r)
     free(r->runs);
     free(r->params);
     obs_free(&r->control);
+    for (size_t i = 0; i < r->nwatched; i++)
+        obs_free(&r->watched[i]);
+    free(r->watched);
+    free(r->all_runs);
+    free(r->source_findings);
     free(r->build.log);
     for (int i = 0; i < r->nexpect_hints; i++)
         free(r->expect_hints[i]);
@@ -664,7 +700,8 @@ void record_evidence(const struct record *r, struct evidence *ev)
 {
     *ev = (struct evidence){.lab = r->lab, .build = &r->build, .exec_mode = r->exec_mode, .nruns = r->nruns,
                             .params = r->params, .runs = r->runs, .control = r->has_control ? &r->control : NULL,
-                            .cpus = r->cpus};
+                            .cpus = r->cpus, .all_runs = r->all_runs, .nall = r->nwatched,
+                            .source_findings = r->source_findings};
 }
 
 const struct check *record_check(const struct record *r)

@@ -13,6 +13,9 @@
  *     line 0.3012 out Task 3 finished after 0.3 sec
  *     event 0.0011 812 812 select 1 0
  *     control                          the bad-args check's run with good arguments
+ *     watched                          the integrity check: one run of the grading (every
+ *                                      run it watched, in order; no params)
+ *     source_findings TEXT             the integrity check: what the source showed ("" none)
  *     expect status fail               what tests/check_judges.c asserts
  *
  * Text values are escaped byte for byte (\\, \n, \t, \xNN for any other
@@ -48,6 +51,12 @@ struct record {
     struct observation *runs;    /* [nruns] */
     bool has_control;
     struct observation control;
+    /* The integrity check's evidence: every run of the grading and the source's findings
+     * (NULL: not looked at). all_runs points into watched once the record is read. */
+    size_t nwatched;
+    struct observation *watched;       /* [nwatched] */
+    const struct observation **all_runs; /* [nwatched] */
+    char *source_findings;
     /* What a test expects of the check's verdict (expect status/hint/says). */
     char expect_status[16];      /* "pass", "fail", "skip", "" */
     char *expect_hints[OBSIO_MAX_EXPECT];  /* each must be among the verdict's hints; "-": none at all */

@@ -14,6 +14,8 @@
  * Lab 4's timeline (timeline.h, lab->timeline) is drawn from its recorded
  * responsive runs: the reference, a server computing in its loop, one worker,
  * and the decoy whose loop computes in slices (fast PINGs, busy loop row).
+ * The integrity check's records hold every run of a grading ("watched") and the
+ * source's findings; a test asserts that its failure sets the score to 0.
  * The obsio tests check the format itself: a round trip of every field and
  * every byte, unknown keys ignored, bad files refused; and that grade --record
  * writes records that, judged again, give the grader's own verdict.
@@ -126,7 +128,8 @@ static const struct check *judge_record(const char *path, struct record *r, stru
     ck_assert_msg(record_read(path, r, &why), "%s: %s", path, why ? why : "?");
     const struct check *c = record_check(r);
     ck_assert_msg(c != NULL, "%s: lab %s has no check '%s'", path, r->lab->name, r->check);
-    ck_assert_msg(c->plan == PLAN_BUILD || r->nruns > 0, "%s: no run in the record", path);
+    ck_assert_msg(c->plan == PLAN_BUILD || r->nruns > 0 || (c->plan == PLAN_INTEGRITY && r->nwatched > 0),
+                  "%s: no run in the record", path);
     struct evidence ev;
     record_evidence(r, &ev);
     *v = (struct verdict){0};
@@ -165,10 +168,67 @@ START_TEST(test_record)
 }
 END_TEST
 
+/* The integrity check on recorded evidence, and what its verdict does to the score: a grading
+ * whose every other check passed scores 0 when integrity failed, full marks when it passed. */
+static double score_beside(const struct lab *lab, const struct check *integrity, const struct verdict *v)
+{
+    struct check_result res[32] = {{0}};
+    size_t n = 0;
+    double full = 0;
+    for (size_t i = 0; i < lab->nchecks && n < 32; i++, n++) {
+        res[n] = (struct check_result){.check = &lab->checks[i], .max = lab->checks[i].points};
+        res[n].verdict.status = &lab->checks[i] == integrity ? v->status : ST_PASS;
+        full += lab->checks[i].points;
+    }
+    ck_assert_msg(full > 0, "%s: no points", lab->name);
+    return grading_score(res, n);
+}
+
+START_TEST(test_integrity_score)
+{
+    static const struct {
+        const char *path, *status;
+    } records[] = {
+        {OBS_DIR "/lab3/forgedlock-integrity.obs", "fail"},  /* forged probe records (the tracer's count) */
+        {OBS_DIR "/lab1/vglogrewrite-integrity.obs", "fail"}, /* a write to valgrind's log */
+        {OBS_DIR "/lab2/threadforge-integrity.obs", "fail"}, /* the probe's descriptor replaced */
+        {OBS_DIR "/lab3/nosanitize-integrity.obs", "fail"},  /* the source hides from the race detector */
+        {OBS_DIR "/lab3/reference-integrity.obs", "pass"},
+        {OBS_DIR "/lab1/reference-integrity.obs", "pass"},
+        {OBS_DIR "/lab2/reference-integrity.obs", "pass"},
+        {OBS_DIR "/lab4/reference-integrity.obs", "pass"},
+    };
+    for (size_t k = 0; k < sizeof records / sizeof records[0]; k++) {
+        struct record r;
+        struct verdict v;
+        const struct check *c = judge_record(records[k].path, &r, &v);
+        ck_assert_msg(c->plan == PLAN_INTEGRITY, "%s: a record of %s, not of integrity", records[k].path, c->name);
+        ck_assert_msg(r.nwatched > 0, "%s: no watched run", records[k].path);
+        ck_assert_msg(status_is(v.status, records[k].status), "%s: integrity should be '%s', the judge said '%s': %s",
+                      records[k].path, records[k].status, status_name(v.status), v.summary.data ? v.summary.data : "");
+        double full = 0;
+        for (size_t i = 0; i < r.lab->nchecks; i++)
+            full += r.lab->checks[i].points;
+        double score = score_beside(r.lab, c, &v);
+        if (v.status == ST_FAIL)
+            ck_assert_msg(score == 0 && has_hint(&v, "integrity"), "%s: integrity failed, yet the score is %g/%g "
+                          "(it must be 0) or no integrity hint", records[k].path, score, full);
+        else
+            ck_assert_msg(score == full, "%s: integrity passed and so did every other check, yet the score is %g/%g",
+                          records[k].path, score, full);
+        sbuf_free(&v.summary);
+        sbuf_free(&v.detail);
+        record_free(&r);
+    }
+}
+END_TEST
+
 /* Every check of every lab: at least one record it must pass and one it must fail. Known gaps
  * are said, not hidden: a record the machine never let us make (no idle moment for lab 4's
- * parallel pass while it was recorded). Remove an entry once its record is here. */
-static const char *const known_gaps[] = {"lab4/parallel(no pass)"};
+ * parallel pass while it was recorded; no tampering lab-4 server under tests/lab4/ yet). Remove an
+ * entry once its record is here. */
+static const char *const known_gaps[] = {"lab4/parallel(no pass)",
+                                         "lab4/integrity(no fail)" /* no lab-4 program tampers yet */};
 
 START_TEST(test_coverage)
 {
@@ -179,10 +239,6 @@ START_TEST(test_coverage)
     for (size_t l = 0; l < nlabs; l++) {
         const struct lab *lab = all_labs[l];
         for (size_t c = 0; c < lab->nchecks; c++) {
-            /* integrity judges every run of a grading and the source's findings: records do not
-             * hold those yet (obsio.h), so its tests are end to end only. */
-            if (lab->checks[c].plan == PLAN_INTEGRITY)
-                continue;
             bool pass = false, fail = false;
             for (size_t f = 0; f < nfiles; f++) {
                 const struct summary *m = &summaries[f];
@@ -249,6 +305,14 @@ static void odd_run(struct observation *o, struct params *p)
     o->events = calloc(16, sizeof *o->events);
     o->events[0] = e;
     o->nevents = 1;
+    /* The tracer's view, with a kind whose name has spaces (the probe's descriptor replaced). */
+    o->tasks = calloc(16, sizeof *o->tasks);
+    o->tasks[0] = (struct task){.tid = 12, .tgid = 12, .start = 0.5, .end = -1, .exit_group_t = -1, .comm = "odd name",
+                                .calls = {[SK_PROBE_FD] = 2, [SK_N - 1] = 1}};
+    o->ntasks = 1;
+    o->calls = calloc(16, sizeof *o->calls);
+    o->calls[0] = (struct sys_call){.t = 0.25, .t_end = -1, .tid = 12, .tgid = 12, .kind = SK_PROBE_FD, .arg = 3};
+    o->ncalls = 1;
     *p = (struct params){.plan = PLAN_RUN, .calibrated = 123456789012LL, .count = 3, .value = {0.3, 0.15, 0.6},
                          .iterations = 9876543210LL, .mode = "atomic", .variant = "atomic", .defaults = false,
                          .nargs = 2, .arg = {"0.30", "we'ird \\ arg"}, .workers = 3};
@@ -288,6 +352,16 @@ static void assert_same_run(const struct observation *a, const struct observatio
     ck_assert_uint_eq(a->nmetrics, b->nmetrics);
     for (size_t i = 0; i < a->nmetrics; i++)
         ck_assert(!strcmp(a->metrics[i].name, b->metrics[i].name) && a->metrics[i].value == b->metrics[i].value);
+    ck_assert_uint_eq(a->ntasks, b->ntasks);
+    for (size_t i = 0; i < a->ntasks; i++) {
+        ck_assert_str_eq(a->tasks[i].comm, b->tasks[i].comm);
+        ck_assert(a->tasks[i].tid == b->tasks[i].tid && memcmp(a->tasks[i].calls, b->tasks[i].calls,
+                                                                 sizeof a->tasks[i].calls) == 0);
+    }
+    ck_assert_uint_eq(a->ncalls, b->ncalls);
+    for (size_t i = 0; i < a->ncalls; i++)
+        ck_assert(a->calls[i].kind == b->calls[i].kind && a->calls[i].arg == b->calls[i].arg &&
+                  a->calls[i].tid == b->calls[i].tid);
     ck_assert_uint_eq(a->nevents, b->nevents);
     for (size_t i = 0; i < a->nevents; i++) {
         ck_assert_str_eq(a->events[i].call, b->events[i].call);
@@ -307,8 +381,10 @@ START_TEST(test_round_trip)
     struct build_result b = {.attempted = true, .ok = true, .warnings = 2, .log = "x.c:1: warning: \"odd\"\n"};
     const struct lab *lab = lab_find("lab3");
     const struct check *c = &lab->checks[3];
+    const struct observation *all[] = {&o, &ctl}; /* the integrity check's: every run, the source's findings */
     struct evidence ev = {.lab = lab, .build = &b, .exec_mode = true, .nruns = 1, .params = &p, .runs = &o,
-                          .control = &ctl, .cpus = 3};
+                          .control = &ctl, .cpus = 3, .all_runs = all, .nall = 2,
+                          .source_findings = "uses no_sanitize\nand \\ odd\tbytes "};
     struct verdict v = {.status = ST_SKIP, .retry = true};
     sbuf_puts(&v.summary, "skipped: busy\nmachine");
     verdict_hint(&v, "not-parallel");
@@ -325,6 +401,13 @@ START_TEST(test_round_trip)
     assert_same_run(&o, &r.runs[0]);
     ck_assert(r.has_control);
     assert_same_run(&ctl, &r.control);
+    ck_assert_uint_eq(r.nwatched, 2);
+    assert_same_run(&o, r.all_runs[0]);
+    assert_same_run(&ctl, r.all_runs[1]);
+    ck_assert_str_eq(r.source_findings, ev.source_findings);
+    struct evidence back;
+    record_evidence(&r, &back);
+    ck_assert(back.nall == 2 && back.all_runs[1] == &r.watched[1] && back.source_findings == r.source_findings);
     const struct params *q = &r.params[0];
     ck_assert(q->plan == p.plan && q->calibrated == p.calibrated && q->count == p.count &&
               q->iterations == p.iterations && q->defaults == p.defaults && q->nargs == 2 && q->workers == 3);
@@ -383,6 +466,7 @@ START_TEST(test_bad_records_refused)
         "grader-observation 1\nlab lab1\nrun\nevent 0.1 1 2 select\n", /* too few fields */
         "grader-observation 1\nlab lab1\nwall 0.2\n",    /* an observation key before any run */
         "grader-observation 1\nlab lab1\nexpect sometimes\n",
+        "grader-observation 1\nlab lab1\nwatched\nparam.count 1\n", /* a watched run has no params */
     };
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
         struct record r;
@@ -426,7 +510,7 @@ START_TEST(test_grade_records)
              "--no-color >/dev/null 2>&1", dir);
     int st = system(cmd);
     ck_assert_msg(WIFEXITED(st) && WEXITSTATUS(st) == 1, "grade exit status %d, expected 1", WEXITSTATUS(st));
-    int found = 0;
+    int found = 0, integrity = 0;
     DIR *d = opendir(dir);
     struct dirent *e;
     while (d && (e = readdir(d))) {
@@ -444,6 +528,7 @@ START_TEST(test_grade_records)
                           "should fail with wrong-wait-call", path);
             found++;
         }
+        integrity += c->plan == PLAN_INTEGRITY && v.status == ST_PASS && r.nwatched > 0;
         sbuf_free(&v.summary);
         sbuf_free(&v.detail);
         record_free(&r);
@@ -453,6 +538,8 @@ START_TEST(test_grade_records)
         closedir(d);
     rmdir(dir);
     ck_assert_msg(found == 1, "%d structure records written, expected 1", found);
+    ck_assert_msg(integrity == 1, "%d integrity records (passed, with the grading's runs) written, expected 1",
+                  integrity);
 }
 END_TEST
 
@@ -612,6 +699,7 @@ static Suite *judges_suite(void)
     TCase *r = tcase_create("records");
     tcase_add_loop_test(r, test_record, 0, (int)nfiles);
     tcase_add_test(r, test_coverage);
+    tcase_add_test(r, test_integrity_score);
     suite_add_tcase(s, r);
     return s;
 }
