@@ -17,7 +17,7 @@ GRADER_OBJ := $(patsubst %.c,build/%.o,$(GRADER_SRC))
 SUBMISSION ?=
 GRADE_FLAGS ?=
 
-.PHONY: all help grader $(LABS) test test-run test-valgrind test-sanitizers test-docs docs hints stress fuzz bench deps deps-run clean dist gradescope classroom mutate
+.PHONY: all help grader $(LABS) test test-build test-run test-valgrind test-sanitizers test-docs docs hints stress fuzz bench deps deps-run clean dist gradescope classroom mutate
 all: grader
 
 # The full kit (this repository) has the instructors' part; the students'
@@ -87,18 +87,25 @@ bench: grader deps-run
 # 'test' installs what is missing first, then runs 'test-run' in a fresh make so
 # that pkg-config is asked only once Check is there. Its last line says PASSED
 # or FAILED; the first failure is printed above it.
-# The bounded stress grades each reference and one wrong program per lab once.
-STRESS_WRONG_SAMPLE = tests/lab1/sequential.c tests/lab2/globalcount.c tests/lab3/offbyone.c tests/lab4/atoi.c
+# The bounded stress grades each reference and one wrong program per lab once, beside a busy
+# loop (make stress: every one, many times); the sanitized grader grades the references and
+# SAN_SAMPLE (make test-sanitizers SAN_EVERY=1: every wrong and hostile program).
+# 'test' builds everything at once (make -j), then tools/testrun runs the steps whose verdicts
+# do not need quiet CPUs side by side, then the rows that do (lab 2 parallel, lab 3 cpu, lab 4
+# parallel) alone, then the stress; it ends with the time of each step and phase.
+STRESS_WRONG_SAMPLE = tests/lab1/busywait.c tests/lab2/globalcount.c tests/lab3/offbyone.c tests/lab4/atoi.c
+SAN_SAMPLE = tests/lab1/nuljunk.c tests/lab1/vglogrewrite.c tests/lab2/childleak.c tests/lab2/threadforge.c \
+             tests/lab3/forgedlock.c tests/lab3/nolock.c tests/lab4/decoy.c tests/lab4/fdleak.c \
+             tests/hostile/flood.c tests/hostile/forkbomb.c tests/hostile/escape.c
+TEST_JOBS ?= $(shell nproc)
 test: grader
 	@./tools/need valgrind check pkg-config zip unzip chromium python3
 	@t0=$$(date +%s); \
-	if $(MAKE) --no-print-directory test-docs && \
-	   $(MAKE) --no-print-directory test-run && \
-	   $(MAKE) --no-print-directory test-sanitizers && \
-	   STRESS_WRONG="$(STRESS_WRONG_SAMPLE)" ./tools/stress 1 1; then \
-	    echo "make test: PASSED (Check tests, valgrind, sanitizers, stress) in $$(( $$(date +%s) - t0 )) s"; \
+	if $(MAKE) --no-print-directory -j$(TEST_JOBS) test-build; then \
+	    TEST_T0=$$t0 TEST_BUILD_S=$$(( $$(date +%s) - t0 )) TEST_JOBS=$(TEST_JOBS) \
+	    STRESS_WRONG="$(STRESS_WRONG_SAMPLE)" SAN_SAMPLE="$(SAN_SAMPLE)" ./tools/testrun; \
 	else \
-	    echo "make test: FAILED after $$(( $$(date +%s) - t0 )) s (the first failure is above)"; exit 1; \
+	    echo "make test: FAILED after $$(( $$(date +%s) - t0 )) s (the build; the first error is above)"; exit 1; \
 	fi
 
 CHECK_CFLAGS = $(shell pkg-config --cflags check 2>/dev/null)
@@ -116,6 +123,9 @@ tests/bin/%: tests/%.c $(TEST_LIB_OBJ) tests/e2e.h $(GRADER_OBJ) $(GRADER_HDR)
 
 TEST_PROGRAMS := $(patsubst tests/%.c,tests/bin/%,$(wildcard tests/check_*.c))
 
+# Everything make test runs, built at once (make -j).
+test-build: grader $(TEST_PROGRAMS) build/asan/grade build/fuzz/replay
+
 # Every tests/check_*.c program, then valgrind.
 test-run: $(TEST_PROGRAMS) grader
 	@for t in $(TEST_PROGRAMS); do echo "== $$t"; $$t || { echo "== $$t: FAILED"; exit 1; }; done
@@ -132,22 +142,32 @@ test-valgrind: grader tests/bin/check_unit tests/bin/check_judges
 	@CK_FORK=no ./tools/vgrun check_judges tests/bin/check_judges
 
 # --- Sanitizers and fuzzing (issue: a grader that survives anything) -------------
-# The grader built with ASan+UBSan (its probe stays plain: it lives in student code).
+# The grader built with ASan+UBSan (its probe stays plain: it lives in student code), from
+# objects of its own (build/asan/), which the fuzz replayer shares.
 SAN_FLAGS = -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
-build/asan/grade: build/grader/main.o $(GRADER_SRC) grader/main.c $(GRADER_HDR) grader/probe.so
-	@mkdir -p build/asan
-	$(CC) $(CFLAGS) $(SAN_FLAGS) -o $@ grader/main.c $(GRADER_SRC) -lm
+ASAN_OBJ := $(patsubst %.c,build/asan/%.o,$(GRADER_SRC))
+build/asan/%.o: %.c $(GRADER_HDR)
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) $(SAN_FLAGS) -c $< -o $@
+
+build/asan/grade: build/asan/grader/main.o $(ASAN_OBJ) grader/probe.so
+	$(CC) $(CFLAGS) $(SAN_FLAGS) -o $@ build/asan/grader/main.o $(ASAN_OBJ) -lm
 	cp grader/probe.so build/asan/probe.so
 
 # The fuzz target as a replayer of tests/fuzz-corpus/ (regressions), under ASan+UBSan.
-build/fuzz/replay: grader/fuzz/fuzz_output.c $(GRADER_SRC) $(GRADER_HDR)
+build/asan/fuzz_replay.o: grader/fuzz/fuzz_output.c $(GRADER_HDR)
+	@mkdir -p build/asan
+	$(CC) $(CFLAGS) $(SAN_FLAGS) -DFUZZ_REPLAY -c $< -o $@
+
+build/fuzz/replay: build/asan/fuzz_replay.o $(ASAN_OBJ)
 	@mkdir -p build/fuzz
-	$(CC) $(CFLAGS) $(SAN_FLAGS) -DFUZZ_REPLAY -o $@ grader/fuzz/fuzz_output.c $(GRADER_SRC) -lm
+	$(CC) $(CFLAGS) $(SAN_FLAGS) -o $@ $^ -lm
 
 # The sanitized grader grades the references, every wrong and every hostile program
 # (tools/santest): ASan exits 86, UBSan 87, their reports go to build/asan/reports/.
-# make test grades every 6th wrong and hostile program (SAN_EVERY=6); make test-sanitizers SAN_EVERY=1 all of them.
-SAN_EVERY ?= 6
+# make test grades the references and SAN_SAMPLE; make test-sanitizers SAN_EVERY=1 all of them
+# (SAN_EVERY=N: every Nth).
+SAN_EVERY ?= 1
 test-sanitizers: build/asan/grade build/fuzz/replay
 	@echo "== sanitizers: fuzz regressions, then gradings by an ASan+UBSan grader"
 	@UBSAN_OPTIONS=exitcode=87:halt_on_error=1 ASAN_OPTIONS=exitcode=86 ./build/fuzz/replay tests/fuzz-corpus/*

@@ -216,6 +216,20 @@ static bool runs_alone(const struct e2e_case *e)
     return e->alone || e->point;
 }
 
+/* E2E_PHASE=together or alone: only the gradings and rows of that phase (make test grades the
+ * rows that need quiet CPUs apart, once nothing else runs: tools/testrun); unset: both. */
+static bool phase_wanted(bool alone)
+{
+    const char *s = getenv("E2E_PHASE");
+    if (!s || !*s)
+        return true;
+    if (strcmp(s, "together") && strcmp(s, "alone")) {
+        fprintf(stderr, "E2E_PHASE=%s: together or alone (or unset: both)\n", s);
+        exit(2);
+    }
+    return !strcmp(s, alone ? "alone" : "together");
+}
+
 /* After a grading (in the parent, so the counts survive Check's forked tests): the point checks
  * not judged, into j->not_judged, and the other checks of the busy list a busy machine skipped. */
 static void read_back(struct e2e_pool *p, size_t i, bool count_busy)
@@ -251,6 +265,15 @@ static int retries_wanted(const struct e2e_pool *p)
 
 void e2e_pool_run(struct e2e_pool *p, bool alone, int max)
 {
+    if (!phase_wanted(alone)) {
+        size_t left = 0;
+        for (size_t i = 0; i < p->n; i++)
+            left += runs_alone(&p->cases[i]) == alone;
+        if (left)
+            printf("%s: %zu row%s graded %s are left to E2E_PHASE=%s\n", p->tag, left, left == 1 ? "" : "s",
+                   alone ? "alone" : "together", alone ? "alone" : "together");
+        return;
+    }
     size_t next = 0, count = 0;
     int running = 0, retries = retries_wanted(p);
     double t0 = mono();
@@ -481,6 +504,8 @@ void e2e_check_case(struct e2e_pool *p, size_t i)
 {
     const struct e2e_case *e = &p->cases[i];
     const struct e2e_job *j = &p->jobs[i];
+    if (!phase_wanted(runs_alone(e)))
+        return; /* graded and checked in the other phase (E2E_PHASE) */
     if (j->skipped) {
         printf("%s: SKIP %s: %s does not exist here (with CI set this fails)\n", p->tag, e->name, e->source);
         return;

@@ -31,6 +31,9 @@
  *      TAG_KEEP=1 keeps the scratch folder (results, outputs, built binaries);
  *      TAG_RETRIES=N gradings more for a row whose point check was not judged (default 3);
  *      CI=true: a row whose source (python3) is missing fails instead of skipping.
+ *      E2E_PHASE=together|alone: only the rows graded together (N at a time) or alone, and
+ *      only their tests (make test runs each suite twice, the alone rows once nothing else
+ *      runs); unset: both phases.
  * The Makefile compiles tests/e2e.c into every tests/bin/check_* program.
  *
  * See also: tests/e2e.c, tests/check_e2e.c, tests/check_lab2.c, tests/check_lab3.c,
