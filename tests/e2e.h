@@ -115,6 +115,9 @@ bool e2e_pool_open(struct e2e_pool *p);
 /* Runs the gradings of the rows whose .alone is alone (a row with a .point runs alone), max at
  * a time, logs each, and grades a row again while a point check could not be judged. */
 void e2e_pool_run(struct e2e_pool *p, bool alone, int max);
+/* True if row i is graded in this run's phase (E2E_PHASE): a test that reads a row's output
+ * looks only at those. */
+bool e2e_graded_here(const struct e2e_pool *p, size_t i);
 /* Says how many checks a busy machine skipped, removes the scratch folder unless TAG_KEEP. */
 void e2e_pool_close(struct e2e_pool *p);
 /* TAG_JOBS, or fallback, within 1-8. */
