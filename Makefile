@@ -84,9 +84,9 @@ bench: grader deps-run
 	@echo; ./tools/bench/verdicts
 
 # --- The kit's own tests (tests/*.c use Check) ----------------------------------
-# 'test' installs what is missing first, then runs 'test-run' in a fresh make so
+# 'test' installs what is missing first, then builds in a fresh make (test-build) so
 # that pkg-config is asked only once Check is there. Its last line says PASSED
-# or FAILED; the first failure is printed above it.
+# or FAILED; the failed step's log is printed above it.
 # The bounded stress grades each reference and one wrong program per lab once, beside a busy
 # loop (make stress: every one, many times); the sanitized grader grades the references and
 # SAN_SAMPLE (make test-sanitizers: every wrong and hostile program). Its hostile programs are
@@ -99,7 +99,7 @@ SAN_SAMPLE = tests/lab1/nuljunk.c tests/lab1/vglogrewrite.c tests/lab2/childleak
              tests/lab3/forgedlock.c tests/lab3/nolock.c tests/lab4/decoy.c tests/lab4/fdleak.c \
              tests/hostile/flood.c tests/hostile/fdbomb.c tests/hostile/bigshared.c
 TEST_JOBS ?= $(shell nproc)
-test: grader
+test:
 	@./tools/need valgrind check pkg-config zip unzip chromium python3
 	@t0=$$(date +%s); \
 	if $(MAKE) --no-print-directory -j$(TEST_JOBS) test-build; then \
