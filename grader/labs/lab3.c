@@ -789,6 +789,18 @@ static double finish_spread(const struct observation *o, int *nworkers)
 
 /* Ended this far apart (serial: 0.67 for 3 threads, 0.75 for 4), the threads took turns at the count. */
 #define SERIAL_SPREAD 0.45
+/* Threads that spin while another counts burn (N+1)/2 counts' CPU each on average (2x for 3
+ * threads); parallel ones burn about one count's worth, a little more beside other programs. */
+#define SPIN_WASTE 1.6
+
+/* The workers' CPU in run o over the CPU their counts need (one worker's, from the paired runs):
+ * about 1 when they only counted, well above when they spun waiting. -1: not known. */
+static double cpu_waste(const struct evidence *ev, const struct observation *o, const struct params *p)
+{
+    double need = ev->npairs > 0 && ev->pair_one > 0 ? ev->pair_one * (double)p->iterations * p->count : 0;
+    double used = need > 0 ? obs_workers_cpu(o) : 0;
+    return need > 0 && used > 0 ? used / need : -1;
+}
 
 static void judge_cpu_view(const struct evidence *ev, const struct observation *o, const struct parallel_view *pv,
                            double ratio, double lines, struct verdict *v)
@@ -798,8 +810,10 @@ static void judge_cpu_view(const struct evidence *ev, const struct observation *
     /* A lock around each whole count passes both figures when the waiters spin and the one-worker
      * runs measure slow; the threads' exit times still show one count after another. */
     int nworkers;
-    double spread = finish_spread(o, &nworkers);
-    bool serial_ends = nworkers >= 3 && spread >= SERIAL_SPREAD;
+    double spread = finish_spread(o, &nworkers), waste = cpu_waste(ev, o, p);
+    /* Uneven ends alone are no proof: beside other programs the CPUs are not shared fairly (a
+     * reference ended 50% apart with a speed-up of 1.90 under load); spinning also burns CPU. */
+    bool serial_ends = nworkers >= 3 && spread >= SERIAL_SPREAD && (waste < 0 || waste >= SPIN_WASTE);
     struct sbuf d = {0};
     describe_parallel(pv, "threads", &d);
     double cpu = obs_cpu(o), idle = ev->cpus * o->wall - cpu - o->others_cpu;
@@ -807,6 +821,9 @@ static void judge_cpu_view(const struct evidence *ev, const struct observation *
         verdict_fail(v, "lock-around-loop", "the %d threads ended one after another (%.0f%% of their span between "
                      "the first end and the last; threads that share the CPUs end together): only one counted at "
                      "a time: %s", nworkers, spread * 100, d.data);
+        if (waste > 0)
+            verdict_note(v, "  their CPU: %.1f times what their counts need (one thread alone, same count): the "
+                         "rest was spent waiting on CPUs", waste);
         verdict_note(v, "  the threads were on CPUs together (spinning while they waited), yet took turns at the "
                      "count: a lock held around the whole count");
         describe_params(p, v);
