@@ -576,9 +576,12 @@ static bool peek_bytes(pid_t tid, uintptr_t addr, void *out, size_t bytes)
     return process_vm_readv(tid, &local, 1, &remote, 1, 0) == (ssize_t)bytes;
 }
 
-/* The executable mappings of the probe's library in task tid, as [lo, hi) pairs; how many (at most max). */
+/* The probe's code as the kernel maps it in task tid: its read-only executable mappings of the probe's
+ * library, as [lo, hi) and the file offset they show; how many (at most max). A mapping of it that is
+ * or was writable (rwxp, or private pages written to) is not the probe's code: see probe_text_intact. */
 struct span {
     uintptr_t lo, hi;
+    unsigned long long off;
 };
 
 static size_t probe_text(pid_t tid, struct span *out, size_t max)
@@ -597,23 +600,66 @@ static size_t probe_text(pid_t tid, struct span *out, size_t max)
     buf[len] = '\0';
     for (char *line = buf; line && *line && n < max; line = strchr(line, '\n'), line = line ? line + 1 : NULL) {
         unsigned long lo, hi;
+        unsigned long long off;
         char perms[8];
         int name_at = 0;
-        if (sscanf(line, "%lx-%lx %7s %*s %*s %*s %n", &lo, &hi, perms, &name_at) < 3 || !name_at)
+        if (sscanf(line, "%lx-%lx %7s %llx %*s %*s %n", &lo, &hi, perms, &off, &name_at) < 4 || !name_at)
             continue;
         const char *name = line + name_at;
-        if (perms[2] == 'x' && !strncmp(name, probe_real, plen) && (name[plen] == '\n' || !name[plen]))
-            out[n++] = (struct span){lo, hi};
+        if (!strcmp(perms, "r-xp") && !strncmp(name, probe_real, plen) && (name[plen] == '\n' || !name[plen]))
+            out[n++] = (struct span){lo, hi, off};
     }
     return n;
 }
 
-static bool in_spans(const struct span *s, size_t n, uintptr_t addr)
+/* The span of s[0..n) holding addr, or NULL. */
+static const struct span *span_of(const struct span *s, size_t n, uintptr_t addr)
 {
     for (size_t i = 0; i < n; i++)
         if (addr >= s[i].lo && addr < s[i].hi)
-            return true;
-    return false;
+            return &s[i];
+    return NULL;
+}
+
+/* Whether the code in mapping sp of task tid is byte for byte the probe library's file (the probe's
+ * code has no relocations in it): a program that mapped the file writable, changed its code and made it
+ * executable again has a mapping of the right name with other code in it. */
+static bool probe_text_intact(pid_t tid, const struct span *sp)
+{
+    static unsigned char *file;
+    static size_t file_len;
+    static bool loaded;
+    if (!loaded) {
+        loaded = true;
+        int fd = open(probe_real, O_RDONLY | O_CLOEXEC);
+        size_t cap = 0;
+        ssize_t got;
+        while (fd >= 0 && file_len < (16u << 20)) {
+            if (file_len == cap)
+                file = xrealloc(file, cap = cap ? cap * 2 : 1 << 16);
+            got = read(fd, file + file_len, cap - file_len);
+            if (got < 0 && errno == EINTR)
+                continue;
+            if (got <= 0)
+                break;
+            file_len += (size_t)got;
+        }
+        if (fd >= 0)
+            close(fd);
+    }
+    if (sp->off >= file_len)
+        return false;
+    size_t len = sp->hi - sp->lo;
+    if (len > file_len - sp->off)
+        len = file_len - sp->off;
+    static unsigned char mem[1 << 20];
+    for (size_t done = 0; done < len;) {
+        size_t part = len - done < sizeof mem ? len - done : sizeof mem;
+        if (!peek_bytes(tid, sp->lo + done, mem, part) || memcmp(mem, file + sp->off + done, part))
+            return false;
+        done += part;
+    }
+    return true;
 }
 
 enum { PF_OUTSIDE, PF_NOT_PROBE_CALL, PF_OTHER_CALL, PF_REOPENED, PF_PASSED };
@@ -635,8 +681,9 @@ static bool probe_write_genuine(pid_t tid, const struct __ptrace_syscall_info *s
     uintptr_t entry = ip - sizeof code; /* probe_sys_write */
     struct span text[4];
     size_t ntext = probe_text(tid, text, ARRAY_LEN(text));
+    const struct span *sp = span_of(text, ntext, entry);
     *why = PF_OUTSIDE;
-    if (!in_spans(text, ntext, entry))
+    if (!sp || !probe_text_intact(tid, sp))
         return false;
     *why = PF_NOT_PROBE_CALL;
     if (!peek_bytes(tid, entry, at, sizeof at) || memcmp(at, code, sizeof code))
@@ -646,7 +693,7 @@ static bool probe_write_genuine(pid_t tid, const struct __ptrace_syscall_info *s
     uint64_t ret;
     unsigned char call[5];
     int32_t rel;
-    if (!peek_bytes(tid, (uintptr_t)si->stack_pointer, &ret, sizeof ret) || !in_spans(text, ntext, ret - 5) ||
+    if (!peek_bytes(tid, (uintptr_t)si->stack_pointer, &ret, sizeof ret) || span_of(text, ntext, ret - 5) != sp ||
         !peek_bytes(tid, ret - 5, call, sizeof call) || call[0] != 0xe8)
         return false;
     memcpy(&rel, call + 1, sizeof rel);
