@@ -46,7 +46,10 @@
 #include <string.h>
 #include <sys/prctl.h>
 #include <sys/ptrace.h>
+#include <sys/mman.h>
 #include <sys/resource.h>
+#include <sys/shm.h>
+#include <sys/stat.h>
 #include <sys/socket.h>
 #include <sys/uio.h>
 #include <sys/syscall.h>
@@ -244,6 +247,23 @@ static void build_filter(void)
     put(RET(SECCOMP_RET_ALLOW));
     put(RET(SECCOMP_RET_TRACE));
     put(RET(SECCOMP_RET_ALLOW)); /* (never reached: keeps the block's length fixed) */
+    /* Code of the program's own making (a program the grader built: watch_opens): memory made
+     * executable from anything but a library it could not have written (exec_memory_ok). */
+    for (int i = 0; watch_opens && i < 3; i++) {
+        long nr = i == 0 ? SYS_mmap : i == 1 ? SYS_mprotect : SYS_pkey_mprotect;
+        put(JEQ((unsigned)nr, 0, 4));
+        put(LD(ARG_LO(2)));
+        put((struct sock_filter)BPF_JUMP(BPF_JMP | BPF_JSET | BPF_K, PROT_EXEC, 0, 1));
+        put(RET(SECCOMP_RET_TRACE));
+        put(RET(SECCOMP_RET_ALLOW));
+    }
+    if (watch_opens) {
+        put(JEQ(SYS_shmat, 0, 4));
+        put(LD(ARG_LO(2)));
+        put((struct sock_filter)BPF_JUMP(BPF_JMP | BPF_JSET | BPF_K, SHM_EXEC, 0, 1));
+        put(RET(SECCOMP_RET_TRACE));
+        put(RET(SECCOMP_RET_ALLOW));
+    }
     /* Writes into the probe's descriptor (after io_calls: with watch_pipes every write stops). */
     for (size_t i = 0; probe_real[0] && i < ARRAY_LEN(fd_writes); i++)
         if (fd_writes[i].nr != SYS_sendmsg && fd_writes[i].nr != SYS_sendmmsg)
@@ -662,7 +682,31 @@ static bool probe_text_intact(pid_t tid, const struct span *sp)
     return true;
 }
 
-enum { PF_OUTSIDE, PF_NOT_PROBE_CALL, PF_OTHER_CALL, PF_REOPENED, PF_PASSED };
+enum { PF_OUTSIDE, PF_NOT_PROBE_CALL, PF_OTHER_CALL, PF_REOPENED, PF_PASSED, PF_EXEC_MEMORY };
+
+/* Whether mmap/mprotect/pkey_mprotect/shmat si (asking for executable memory) is a library's code
+ * being loaded: a private, read-only mapping of a file owned by root that no one else may write
+ * (the dynamic loader's). Anything else (anonymous or writable memory, a file of the program's, a
+ * memfd, SysV shared memory, memory made executable afterwards) is code the program made itself,
+ * which could write "the probe's" records from any address it likes. */
+static bool exec_memory_ok(pid_t tid, const struct __ptrace_syscall_info *si)
+{
+    if ((long)si->seccomp.nr != SYS_mmap)
+        return false;
+    unsigned long prot = si->seccomp.args[2], flags = si->seccomp.args[3];
+    if ((prot & PROT_WRITE) || (flags & MAP_ANONYMOUS) || (flags & MAP_TYPE) != MAP_PRIVATE)
+        return false;
+    char path[64], file[4096];
+    snprintf(path, sizeof path, "/proc/%d/fd/%d", (int)tid, (int)si->seccomp.args[4]);
+    ssize_t n = readlink(path, file, sizeof file - 1);
+    struct stat st;
+    if (n <= 0 || file[0] != '/' || stat(path, &st) < 0)
+        return false;
+    file[n] = '\0';
+    if (probe_real[0] && !strcmp(file, probe_real))
+        return true; /* the probe's own (a grader not root owns it) */
+    return st.st_uid == 0 && !(st.st_mode & 022) && S_ISREG(st.st_mode);
+}
 
 /* Whether the write si (nr SYS_write into the probe's descriptor) of task tid is the probe's own;
  * if not, *why (PF_*). */
@@ -960,6 +1004,14 @@ _Noreturn void trace_program(int fd, void (*child)(void *arg, int sync_fd), void
                 ptrace(PTRACE_CONT, w, 0, 0);
                 break;
             }
+            if (si.arch == THIS_ARCH && (nr == SYS_mmap || nr == SYS_mprotect || nr == SYS_pkey_mprotect ||
+                                         nr == SYS_shmat)) {
+                if (!exec_memory_ok(w, &si))
+                    emit(&(struct trace_rec){.kind = TR_FORGED, .t = now, .tid = w,
+                                             .a = {(int64_t)si.instruction_pointer, nr, PF_EXEC_MEMORY}});
+                ptrace(PTRACE_CONT, w, 0, 0);
+                break;
+            }
             if (si.arch == THIS_ARCH && (nr == SYS_sendmsg || nr == SYS_sendmmsg)) {
                 if (passes_probe_fd(w, &si))
                     emit(&(struct trace_rec){.kind = TR_FORGED, .t = now, .tid = w,
@@ -1100,7 +1152,9 @@ static const char *forged_evidence(const struct trace_rec *r)
                        : r->a[1] == SYS_splice ? "splice" : r->a[1] == SYS_tee ? "tee"
                        : r->a[1] == SYS_vmsplice ? "vmsplice" : r->a[1] == SYS_sendfile ? "sendfile"
                        : r->a[1] == SYS_copy_file_range ? "copy_file_range" : r->a[1] == SYS_sendto ? "sendto"
-                       : r->a[1] == SYS_openat ? "openat" : "another call";
+                       : r->a[1] == SYS_openat ? "openat" : r->a[1] == SYS_mmap ? "mmap"
+                       : r->a[1] == SYS_mprotect ? "mprotect" : r->a[1] == SYS_pkey_mprotect ? "pkey_mprotect"
+                       : r->a[1] == SYS_shmat ? "shmat" : "another call";
     switch (r->a[2]) {
     case PF_OUTSIDE:
     case PF_NOT_PROBE_CALL:
@@ -1121,6 +1175,12 @@ static const char *forged_evidence(const struct trace_rec *r)
         else
             snprintf(line, sizeof line, "task %d opened the grader's probe pipe again, as fd %lld (seen by the "
                      "kernel): a way to write forged probe records", r->tid, (long long)r->a[0]);
+        break;
+    case PF_EXEC_MEMORY:
+        snprintf(line, sizeof line, "task %d made memory executable with %s (seen by the kernel): code of the "
+                 "program's own making (anonymous or writable memory, or a file it could write), which no lab "
+                 "needs and which can forge the probe's records (a nested function needs an executable stack "
+                 "too: write an ordinary function)", r->tid, call);
         break;
     default:
         snprintf(line, sizeof line, "task %d passed the grader's probe descriptor (fd %d) to another process with "
