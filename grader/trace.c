@@ -25,6 +25,17 @@
  * grader's instruments (ThreadSanitizer's or valgrind's libraries, LD_PRELOAD)
  * to behave well only under them; the tracer reads the path and says so.
  *
+ * The probe's pipe (PROBE_FD) is the grader's: every call that writes into
+ * it stops (the filter compares the descriptor argument, so other writes
+ * cost nothing), and a write counts as the probe's only when the kernel
+ * says the probe's own code made it (probe_write_genuine: the instruction
+ * pointer in the probe library's unmodified, read-only code, reached by a
+ * call from that code). The other ways to write into it are tampering too:
+ * a copy of the descriptor (dup, fcntl F_DUPFD, pidfd_getfd, SCM_RIGHTS), a
+ * new open of it (/proc/PID/fd/1023, /dev/fd/1023), executable memory the
+ * program made itself; io_uring and Linux AIO are refused (ENOSYS).
+ * Each is a TR_FORGED record, which trace_take() turns into tampering.
+ *
  * Students can see the same with: strace -f --seccomp-bpf -e trace=... ./prog
  *
  * See also: trace.h, sandbox.c (runs it), observe.c (obs_cross_check).

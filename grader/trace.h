@@ -6,7 +6,8 @@
  * clone3), and the program installs, just before exec, a seccomp-BPF filter
  * that stops it only at the calls the labs judge (as `strace -f --seccomp-bpf`
  * does): every way of waiting for time, wait4/waitid, kill, setsid,
- * exit_group, and touching the probe's descriptor. Its other calls (write,
+ * exit_group, and touching the probe's descriptor (a write into it counts
+ * only from the probe's own code). Its other calls (write,
  * futex locks, its counting loop) run at full speed. The tracer streams
  * fixed-size binary records to the grader on a pipe the program never sees;
  * sandbox.c reads them into the observation (struct task, struct sys_call).
