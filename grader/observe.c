@@ -174,7 +174,7 @@ const char *const sys_kind_name[SK_N] = {
     [SK_SIGWAIT] = "pause/sigsuspend/sigtimedwait", [SK_TIMER] = "alarm/setitimer/timerfd/signalfd",
     [SK_FUTEX_TIMED] = "futex wait with a time-out", [SK_OTHER_WAIT] = "io_uring/semtimedop/mq_timedreceive",
     [SK_WAIT] = "wait4/waitid", [SK_KILL] = "kill", [SK_SETSID] = "setsid", [SK_EXIT_GROUP] = "exit_group",
-    [SK_PROBE_FD] = "dup2/close on the probe's descriptor", [SK_FOREIGN] = "a call through another ABI",
+    [SK_PROBE_FD] = "dup/dup2/fcntl/close on the probe's descriptor", [SK_FOREIGN] = "a call through another ABI",
     [SK_PIPE_WRITE] = "pipe_write", [SK_PIPE_READ] = "pipe_read",
 };
 
@@ -301,7 +301,7 @@ void obs_cross_check(struct observation *o)
         const struct task *t = &o->tasks[i];
         if (t->calls[SK_PROBE_FD])
             obs_tamper(o, "process %d closed or replaced the grader's probe descriptor (fd %d) %ld time%s "
-                       "(dup2/dup3/close on it, seen by the kernel)", t->tgid, 1023, t->calls[SK_PROBE_FD],
+                       "(dup/dup2/dup3/fcntl F_DUPFD/pidfd_getfd/close on it, seen by the kernel)", t->tgid, 1023, t->calls[SK_PROBE_FD],
                        t->calls[SK_PROBE_FD] == 1 ? "" : "s");
         if (t->calls[SK_FOREIGN])
             obs_tamper(o, "task %d made %ld system call%s through another ABI (int 0x80 or x32), where the "
@@ -439,7 +439,8 @@ double obs_worker_concurrency(const struct observation *o, bool (*is_worker)(con
 
 void obs_dump_trace(const struct observation *o, FILE *f)
 {
-    fprintf(f, "trace: %s%s\n", o->traced ? "traced" : "not traced: ", o->traced ? "" : o->trace_off ? o->trace_off : "?");
+    fprintf(f, "trace: %s%s (%ld stops)\n", o->traced ? "traced" : "not traced: ",
+            o->traced ? "" : o->trace_off ? o->trace_off : "?", o->trace_stops);
     for (size_t i = 0; i < o->ntasks; i++) {
         const struct task *t = &o->tasks[i];
         fprintf(f, "  task %d tgid %d parent %d %s %.4f..%.4f execs %d %s status %#x calls:", t->tid, t->tgid, t->parent,

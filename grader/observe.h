@@ -60,7 +60,7 @@ enum sys_kind {
     SK_WAIT,        /* wait4, waitid */
     SK_KILL,        /* kill, tkill, tgkill */
     SK_SETSID, SK_EXIT_GROUP,
-    SK_PROBE_FD,    /* dup2/dup3/close/close_range on the probe's descriptor */
+    SK_PROBE_FD,    /* dup/dup2/dup3/fcntl F_DUPFD/pidfd_getfd/close/close_range on the probe's descriptor */
     SK_FOREIGN,     /* a call through another ABI (int 0x80, x32) */
     SK_PIPE_WRITE,  /* write/writev on a pipe (runs with run_spec.watch_pipes): arg its inode, negative when
                      * the main process held no read end of it then; ret the number its bytes say (4 or 8
@@ -150,6 +150,7 @@ struct observation {
     size_t ntasks;
     struct sys_call *calls;
     size_t ncalls;
+    long trace_stops;        /* times the tracer stopped the program (its cost; not recorded by obsio) */
     struct cpu_sample *samples; /* per task, in rounds, while the program ran */
     size_t nsamples;
 };

@@ -1133,6 +1133,7 @@ void sandbox_run(const struct run_spec *spec, struct observation *obs)
             const int mine[] = {out_w, err_p[1], probe_p[1], log_p[1], status_p[1]};
             trace_watch_pipes(spec->watch_pipes);
             trace_watch_opens(spec->probe_must_speak);
+            trace_set_probe(spec->probe ? probe_path : NULL);
             trace_program(tp[1], traced_child, &ca, mine, ARRAY_LEN(mine));
         }
         close(tp[1]);

@@ -25,6 +25,17 @@
  * grader's instruments (ThreadSanitizer's or valgrind's libraries, LD_PRELOAD)
  * to behave well only under them; the tracer reads the path and says so.
  *
+ * The probe's pipe (PROBE_FD) is the grader's: every call that writes into
+ * it stops (the filter compares the descriptor argument, so other writes
+ * cost nothing), and a write counts as the probe's only when the kernel
+ * says the probe's own code made it (probe_write_genuine: the instruction
+ * pointer in the probe library's unmodified, read-only code, reached by a
+ * call from that code). The other ways to write into it are tampering too:
+ * a copy of the descriptor (dup, fcntl F_DUPFD, pidfd_getfd, SCM_RIGHTS), a
+ * new open of it (/proc/PID/fd/1023, /dev/fd/1023), executable memory the
+ * program made itself; io_uring and Linux AIO are refused (ENOSYS).
+ * Each is a TR_FORGED record, which trace_take() turns into tampering.
+ *
  * Students can see the same with: strace -f --seccomp-bpf -e trace=... ./prog
  *
  * See also: trace.h, sandbox.c (runs it), observe.c (obs_cross_check).
@@ -46,7 +57,12 @@
 #include <string.h>
 #include <sys/prctl.h>
 #include <sys/ptrace.h>
+#include <sys/mman.h>
 #include <sys/resource.h>
+#include <sys/shm.h>
+#include <sys/stat.h>
+#include <sys/socket.h>
+#include <sys/uio.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -105,7 +121,6 @@ static const struct watched watched[] = {
     {SYS_signalfd, SK_TIMER},
 #endif
     {SYS_signalfd4, SK_TIMER},
-    {SYS_io_uring_setup, SK_OTHER_WAIT},
     {SYS_io_uring_enter, SK_OTHER_WAIT},
     {SYS_semtimedop, SK_OTHER_WAIT},
     {SYS_mq_timedreceive, SK_OTHER_WAIT},
@@ -143,6 +158,30 @@ static const long io_calls[] = {SYS_write, SYS_writev};
 static pid_t traced_main; /* the program's main pid: whose read ends count */
 static bool watch_pipes, watch_opens = true;
 
+/* Every call that writes into a descriptor, with the argument that names it:
+ * the filter stops those whose descriptor is the probe's (other writes cost
+ * nothing), and the tracer takes such a write as the probe's own only when
+ * the kernel says the probe's code made it (probe_write_genuine). */
+static const struct {
+    long nr;
+    int fd_arg;
+} fd_writes[] = {
+    {SYS_write, 0}, {SYS_writev, 0}, {SYS_pwrite64, 0}, {SYS_pwritev, 0},
+#ifdef SYS_pwritev2
+    {SYS_pwritev2, 0},
+#endif
+    {SYS_sendto, 0}, {SYS_sendmsg, 0}, {SYS_sendmmsg, 0}, {SYS_vmsplice, 0}, {SYS_splice, 2}, {SYS_tee, 1},
+    {SYS_sendfile, 0}, {SYS_copy_file_range, 2},
+};
+static char probe_real[4096]; /* the probe's library as /proc/PID/maps names it; "": no probe */
+
+void trace_set_probe(const char *path)
+{
+    probe_real[0] = '\0';
+    if (path && !realpath(path, probe_real))
+        snprintf(probe_real, sizeof probe_real, "%s", path);
+}
+
 void trace_watch_pipes(bool on)
 {
     watch_pipes = on;
@@ -153,7 +192,7 @@ void trace_watch_opens(bool on)
     watch_opens = on;
 }
 
-static struct sock_filter filter[256];
+static struct sock_filter filter[512];
 static unsigned short filter_len;
 
 static void put(struct sock_filter f)
@@ -183,6 +222,17 @@ static void build_filter(void)
         put((struct sock_filter)BPF_JUMP(BPF_JMP | BPF_JGE | BPF_K, X32_BIT, 0, 1));
         put(RET(SECCOMP_RET_TRACE));
     }
+    /* io_uring and Linux AIO write into any descriptor (the probe's too) from the kernel's side,
+     * where no stop can say who asked: no lab needs them; refused, as Docker's default profile does. */
+    put(JEQ(SYS_io_uring_setup, 0, 1));
+    put(RET(SECCOMP_RET_ERRNO | ENOSYS));
+    put(JEQ(SYS_io_setup, 0, 1));
+    put(RET(SECCOMP_RET_ERRNO | ENOSYS));
+    /* sendmsg may pass the probe's descriptor to another process (SCM_RIGHTS): rare, always stops. */
+    put(JEQ(SYS_sendmsg, 0, 1));
+    put(RET(SECCOMP_RET_TRACE));
+    put(JEQ(SYS_sendmmsg, 0, 1));
+    put(RET(SECCOMP_RET_TRACE));
     for (size_t i = 0; i < ARRAY_LEN(watched); i++) {
         put(JEQ((unsigned)watched[i].nr, 0, 1));
         put(RET(SECCOMP_RET_TRACE));
@@ -208,12 +258,46 @@ static void build_filter(void)
     put(RET(SECCOMP_RET_ALLOW));
     put(RET(SECCOMP_RET_TRACE));
     put(RET(SECCOMP_RET_ALLOW)); /* (never reached: keeps the block's length fixed) */
-    /* The probe's descriptor: replaced or closed. */
+    /* Code of the program's own making (a program the grader built: watch_opens): memory made
+     * executable from anything but a library it could not have written (exec_memory_ok). */
+    for (int i = 0; watch_opens && i < 3; i++) {
+        long nr = i == 0 ? SYS_mmap : i == 1 ? SYS_mprotect : SYS_pkey_mprotect;
+        put(JEQ((unsigned)nr, 0, 4));
+        put(LD(ARG_LO(2)));
+        put((struct sock_filter)BPF_JUMP(BPF_JMP | BPF_JSET | BPF_K, PROT_EXEC, 0, 1));
+        put(RET(SECCOMP_RET_TRACE));
+        put(RET(SECCOMP_RET_ALLOW));
+    }
+    if (watch_opens) {
+        put(JEQ(SYS_shmat, 0, 4));
+        put(LD(ARG_LO(2)));
+        put((struct sock_filter)BPF_JUMP(BPF_JMP | BPF_JSET | BPF_K, SHM_EXEC, 0, 1));
+        put(RET(SECCOMP_RET_TRACE));
+        put(RET(SECCOMP_RET_ALLOW));
+    }
+    /* Writes into the probe's descriptor (after io_calls: with watch_pipes every write stops). */
+    for (size_t i = 0; probe_real[0] && i < ARRAY_LEN(fd_writes); i++)
+        if (fd_writes[i].nr != SYS_sendmsg && fd_writes[i].nr != SYS_sendmmsg)
+            put_fd_arg(fd_writes[i].nr, fd_writes[i].fd_arg, PROBE_FD);
+    /* The probe's descriptor: copied, replaced or closed. */
 #ifdef SYS_dup2
     put_fd_arg(SYS_dup2, 1, PROBE_FD);
 #endif
     put_fd_arg(SYS_dup3, 1, PROBE_FD);
+    put_fd_arg(SYS_dup, 0, PROBE_FD);
+#ifdef SYS_pidfd_getfd
+    put_fd_arg(SYS_pidfd_getfd, 1, PROBE_FD);
+#endif
     put_fd_arg(SYS_close, 0, PROBE_FD);
+    /* fcntl(PROBE_FD, F_DUPFD or F_DUPFD_CLOEXEC, ...): a copy under another number. */
+    put(JEQ(SYS_fcntl, 0, 7));
+    put(LD(ARG_LO(0)));
+    put(JEQ(PROBE_FD, 0, 4));
+    put(LD(ARG_LO(1)));
+    put(JEQ(F_DUPFD, 1, 0));
+    put(JEQ(F_DUPFD_CLOEXEC, 0, 1));
+    put(RET(SECCOMP_RET_TRACE));
+    put(RET(SECCOMP_RET_ALLOW));
     /* close_range(first, last): first <= PROBE_FD <= last. */
     put(JEQ(SYS_close_range, 0, 6));
     put(LD(ARG_LO(0)));
@@ -298,6 +382,9 @@ struct ttask {
     long counts[SK_N];
     bool live;
     bool exit_sent;          /* TR_EXIT written (at PTRACE_EVENT_EXIT, before it wakes a joiner) */
+    bool in_open;            /* stopped at an open's entry: its result is checked at its return */
+    long open_nr;            /* which open call */
+    bool open_named_probe;   /* its path named the probe's descriptor */
 };
 
 static struct ttask *tasks;
@@ -415,6 +502,18 @@ static bool peek_name(const char *name)
     return false;
 }
 
+/* Whether a name after /proc/PID/ is fd/N of the probe's descriptor: a new open of its pipe. */
+static bool probe_fd_name(const char *name)
+{
+    if (strncmp(name, "fd/", 3) || name[3] < '0' || name[3] > '9')
+        return false;
+    char *end;
+    long fd = strtol(name + 3, &end, 10);
+    return fd == PROBE_FD && (*end == '\0' || *end == '/');
+}
+
+static bool probe_fd_seen; /* set by peek_in_proc: the path named the probe's descriptor */
+
 /* After "/proc/": "self/", "thread-self/" or "DIGITS/" (then maybe "task/DIGITS/"), then
  * a peek_name: that name, else NULL. */
 static const char *peek_in_proc(const char *p)
@@ -438,6 +537,7 @@ static const char *peek_in_proc(const char *p)
         if (*p++ != '/')
             return NULL;
     }
+    probe_fd_seen = probe_fd_seen || probe_fd_name(p);
     return peek_name(p) ? p : NULL;
 }
 
@@ -466,7 +566,9 @@ static bool peek_of(pid_t tid, const struct __ptrace_syscall_info *si, char name
     const char *hit = NULL;
     while (!strncmp(path, "//", 2))
         memmove(path, path + 1, strlen(path));
-    if (!strncmp(path, "/proc/", 6)) {
+    if (!strncmp(path, "/dev/fd/", 8)) {
+        probe_fd_seen = probe_fd_name(path + 5);
+    } else if (!strncmp(path, "/proc/", 6)) {
         hit = peek_in_proc(path + 6);
     } else if (path[0] != '/' && nr != (long)SYS_open && (int)si->seccomp.args[0] != AT_FDCWD) {
         /* Relative to a descriptor: openat(open("/proc/self"), "maps"). */
@@ -484,6 +586,217 @@ static bool peek_of(pid_t tid, const struct __ptrace_syscall_info *si, char name
     memset(name, 0, 16);
     memcpy(name, hit, strnlen(hit, 15));
     return true;
+}
+
+/* --- Who writes into the probe's pipe ------------------------------------------
+ * The probe writes each record with one system call instruction of its own
+ * (grader/probe/probe.c, probe_sys_write), reached by a direct call from the
+ * probe's code. At a write into the probe's descriptor the kernel gives the
+ * instruction pointer (just past the instruction) and the stack pointer; the
+ * write is the probe's when that instruction lies in the probe library's
+ * executable mapping (read from /proc/TID/maps now: a program cannot have
+ * moved it since) and, on x86_64, the return address on the stack is right
+ * after a call of probe_sys_write in that same code. Anything else (libc's
+ * write(), syscall(), inline assembly, a jump into the probe's code from
+ * the program's) is the program's own code writing records. */
+
+/* bytes bytes of task tid's memory at addr into out; false if unreadable. */
+static bool peek_bytes(pid_t tid, uintptr_t addr, void *out, size_t bytes)
+{
+    struct iovec local = {out, bytes}, remote = {(void *)addr, bytes};
+    return process_vm_readv(tid, &local, 1, &remote, 1, 0) == (ssize_t)bytes;
+}
+
+/* The probe's code as the kernel maps it in task tid: its read-only executable mappings of the probe's
+ * library, as [lo, hi) and the file offset they show; how many (at most max). A mapping of it that is
+ * or was writable (rwxp, or private pages written to) is not the probe's code: see probe_text_intact. */
+struct span {
+    uintptr_t lo, hi;
+    unsigned long long off;
+};
+
+static size_t probe_text(pid_t tid, struct span *out, size_t max)
+{
+    static char buf[1 << 16];
+    char path[64];
+    snprintf(path, sizeof path, "/proc/%d/maps", (int)tid);
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+        return 0;
+    size_t len = 0, n = 0, plen = strlen(probe_real);
+    ssize_t got;
+    while (len < sizeof buf - 1 && ((got = read(fd, buf + len, sizeof buf - 1 - len)) > 0 || (got < 0 && errno == EINTR)))
+        len += got > 0 ? (size_t)got : 0;
+    close(fd);
+    buf[len] = '\0';
+    for (char *line = buf; line && *line && n < max; line = strchr(line, '\n'), line = line ? line + 1 : NULL) {
+        unsigned long lo, hi;
+        unsigned long long off;
+        char perms[8];
+        int name_at = 0;
+        if (sscanf(line, "%lx-%lx %7s %llx %*s %*s %n", &lo, &hi, perms, &off, &name_at) < 4 || !name_at)
+            continue;
+        const char *name = line + name_at;
+        if (!strcmp(perms, "r-xp") && !strncmp(name, probe_real, plen) && (name[plen] == '\n' || !name[plen]))
+            out[n++] = (struct span){lo, hi, off};
+    }
+    return n;
+}
+
+/* The span of s[0..n) holding addr, or NULL. */
+static const struct span *span_of(const struct span *s, size_t n, uintptr_t addr)
+{
+    for (size_t i = 0; i < n; i++)
+        if (addr >= s[i].lo && addr < s[i].hi)
+            return &s[i];
+    return NULL;
+}
+
+/* Whether the code in mapping sp of task tid is byte for byte the probe library's file (the probe's
+ * code has no relocations in it): a program that mapped the file writable, changed its code and made it
+ * executable again has a mapping of the right name with other code in it. */
+static bool probe_text_intact(pid_t tid, const struct span *sp)
+{
+    static unsigned char *file;
+    static size_t file_len;
+    static bool loaded;
+    if (!loaded) {
+        loaded = true;
+        int fd = open(probe_real, O_RDONLY | O_CLOEXEC);
+        size_t cap = 0;
+        ssize_t got;
+        while (fd >= 0 && file_len < (16u << 20)) {
+            if (file_len == cap)
+                file = xrealloc(file, cap = cap ? cap * 2 : 1 << 16);
+            got = read(fd, file + file_len, cap - file_len);
+            if (got < 0 && errno == EINTR)
+                continue;
+            if (got <= 0)
+                break;
+            file_len += (size_t)got;
+        }
+        if (fd >= 0)
+            close(fd);
+    }
+    if (sp->off >= file_len)
+        return false;
+    size_t len = sp->hi - sp->lo;
+    if (len > file_len - sp->off)
+        len = file_len - sp->off;
+    static unsigned char mem[1 << 20];
+    for (size_t done = 0; done < len;) {
+        size_t part = len - done < sizeof mem ? len - done : sizeof mem;
+        if (!peek_bytes(tid, sp->lo + done, mem, part) || memcmp(mem, file + sp->off + done, part))
+            return false;
+        done += part;
+    }
+    return true;
+}
+
+enum { PF_OUTSIDE, PF_NOT_PROBE_CALL, PF_OTHER_CALL, PF_REOPENED, PF_PASSED, PF_EXEC_MEMORY };
+
+/* Whether mmap/mprotect/pkey_mprotect/shmat si (asking for executable memory) is a library's code
+ * being loaded: a private, read-only mapping of a file owned by root that no one else may write
+ * (the dynamic loader's). Anything else (anonymous or writable memory, a file of the program's, a
+ * memfd, SysV shared memory, memory made executable afterwards) is code the program made itself,
+ * which could write "the probe's" records from any address it likes. */
+static bool exec_memory_ok(pid_t tid, const struct __ptrace_syscall_info *si)
+{
+    if ((long)si->seccomp.nr != SYS_mmap)
+        return false;
+    unsigned long prot = si->seccomp.args[2], flags = si->seccomp.args[3];
+    if ((prot & PROT_WRITE) || (flags & MAP_ANONYMOUS) || (flags & MAP_TYPE) != MAP_PRIVATE)
+        return false;
+    char path[64], file[4096];
+    snprintf(path, sizeof path, "/proc/%d/fd/%d", (int)tid, (int)si->seccomp.args[4]);
+    ssize_t n = readlink(path, file, sizeof file - 1);
+    struct stat st;
+    if (n <= 0 || file[0] != '/' || stat(path, &st) < 0)
+        return false;
+    file[n] = '\0';
+    if (probe_real[0] && !strcmp(file, probe_real))
+        return true; /* the probe's own (a grader not root owns it) */
+    return st.st_uid == 0 && !(st.st_mode & 022) && S_ISREG(st.st_mode);
+}
+
+/* Whether the write si (nr SYS_write into the probe's descriptor) of task tid is the probe's own;
+ * if not, *why (PF_*). */
+static bool probe_write_genuine(pid_t tid, const struct __ptrace_syscall_info *si, int *why)
+{
+    uintptr_t ip = (uintptr_t)si->instruction_pointer;
+    *why = PF_OTHER_CALL;
+    if ((long)si->seccomp.nr != SYS_write)
+        return false; /* the probe only ever calls write */
+#if defined(__x86_64__)
+    static const unsigned char code[7] = {0xb8, 0x01, 0x00, 0x00, 0x00, 0x0f, 0x05}; /* movl $1,%eax; syscall */
+#elif defined(__aarch64__)
+    static const unsigned char code[8] = {0x08, 0x08, 0x80, 0xd2, 0x01, 0x00, 0x00, 0xd4}; /* mov x8,#64; svc #0 */
+#endif
+    unsigned char at[sizeof code];
+    uintptr_t entry = ip - sizeof code; /* probe_sys_write */
+    struct span text[4];
+    size_t ntext = probe_text(tid, text, ARRAY_LEN(text));
+    const struct span *sp = span_of(text, ntext, entry);
+    *why = PF_OUTSIDE;
+    if (!sp || !probe_text_intact(tid, sp))
+        return false;
+    *why = PF_NOT_PROBE_CALL;
+    if (!peek_bytes(tid, entry, at, sizeof at) || memcmp(at, code, sizeof code))
+        return false;
+#if defined(__x86_64__)
+    /* At the syscall, probe_sys_write has pushed nothing: its return address is on top of the stack. */
+    uint64_t ret;
+    unsigned char call[5];
+    int32_t rel;
+    if (!peek_bytes(tid, (uintptr_t)si->stack_pointer, &ret, sizeof ret) || span_of(text, ntext, ret - 5) != sp ||
+        !peek_bytes(tid, ret - 5, call, sizeof call) || call[0] != 0xe8)
+        return false;
+    memcpy(&rel, call + 1, sizeof rel);
+    if (ret + (uint64_t)(int64_t)rel != entry)
+        return false;
+#endif
+    return true;
+}
+
+/* Whether sendmsg/sendmmsg si passes the probe's descriptor (SCM_RIGHTS) in any of its first messages. */
+static bool passes_probe_fd(pid_t tid, const struct __ptrace_syscall_info *si)
+{
+    bool many = (long)si->seccomp.nr == SYS_sendmmsg;
+    size_t nmsg = many ? (size_t)si->seccomp.args[2] : 1;
+    for (size_t m = 0; m < nmsg && m < 16; m++) {
+        struct msghdr h;
+        uintptr_t at = (uintptr_t)si->seccomp.args[1] + m * (many ? sizeof(struct mmsghdr) : sizeof h);
+        if (!peek_bytes(tid, at, &h, sizeof h) || !h.msg_control || h.msg_controllen < CMSG_LEN(sizeof(int)))
+            continue;
+        unsigned char ctl[1024] __attribute__((aligned(8)));
+        size_t len = h.msg_controllen < sizeof ctl ? h.msg_controllen : sizeof ctl;
+        if (!peek_bytes(tid, (uintptr_t)h.msg_control, ctl, len))
+            continue;
+        h.msg_control = ctl;
+        h.msg_controllen = len;
+        for (struct cmsghdr *c = CMSG_FIRSTHDR(&h); c; c = CMSG_NXTHDR(&h, c)) {
+            if (c->cmsg_level != SOL_SOCKET || c->cmsg_type != SCM_RIGHTS || c->cmsg_len < CMSG_LEN(0))
+                continue;
+            size_t nfd = (c->cmsg_len - CMSG_LEN(0)) / sizeof(int);
+            for (size_t i = 0; i < nfd && (unsigned char *)CMSG_DATA(c) + (i + 1) * sizeof(int) <= ctl + len; i++) {
+                int fd;
+                memcpy(&fd, CMSG_DATA(c) + i * sizeof(int), sizeof fd);
+                if (fd == PROBE_FD)
+                    return true;
+            }
+        }
+    }
+    return false;
+}
+
+/* Whether descriptor fd of task tid is the probe's pipe (another open file of it: /proc/self/fd/N). */
+static bool is_probe_pipe(pid_t tid, long fd)
+{
+    char a[64], b[64], la[64], lb[64];
+    snprintf(a, sizeof a, "/proc/%d/fd/%ld", (int)tid, fd);
+    snprintf(b, sizeof b, "/proc/%d/fd/%d", (int)tid, PROBE_FD);
+    ssize_t na = readlink(a, la, sizeof la - 1), nb = readlink(b, lb, sizeof lb - 1);
+    return na > 0 && na == nb && !memcmp(la, lb, (size_t)na) && !strncmp(la, "pipe:", 5);
 }
 
 /* The inode of the pipe behind descriptor fd of task tid, or 0 if it is not a pipe. */
@@ -614,6 +927,7 @@ _Noreturn void trace_program(int fd, void (*child)(void *arg, int sync_fd), void
         ttask(pid);
     int64_t main_delay = -1;
     bool main_exec_seen = false;
+    long stops = 0; /* what the program paid: each stop is two context switches and our work */
     for (;;) {
         int st;
         struct rusage ru;
@@ -645,11 +959,25 @@ _Noreturn void trace_program(int fd, void (*child)(void *arg, int sync_fd), void
         }
         if (!WIFSTOPPED(st))
             continue;
+        stops++;
         int sig = WSTOPSIG(st), event = st >> 16;
         unsigned long msg = 0;
         if (sig == (SIGTRAP | 0x80)) {
             /* The return of a watched call (we asked with PTRACE_SYSCALL at its entry). */
             struct __ptrace_syscall_info si = {0}; /* valgrind cannot see the kernel fill it */
+            if (t->in_open && ptrace(PTRACE_GET_SYSCALL_INFO, w, sizeof si, &si) > 0 &&
+                si.op == PTRACE_SYSCALL_INFO_EXIT) {
+                /* An open that gave a new descriptor of the probe's pipe (/proc/self/fd/1023, /dev/fd/1023,
+                 * a symlink to them, ...): whatever the path said, the result tells. */
+                if (si.exit.rval >= 0 && si.exit.rval != PROBE_FD && !t->open_named_probe &&
+                    is_probe_pipe(w, (long)si.exit.rval))
+                    emit(&(struct trace_rec){.kind = TR_FORGED, .t = now, .tid = w,
+                                             .a = {si.exit.rval, t->open_nr, PF_REOPENED}});
+                t->in_open = false;
+                ptrace(PTRACE_CONT, w, 0, 0);
+                continue;
+            }
+            t->in_open = false;
             if (t->in_call && ptrace(PTRACE_GET_SYSCALL_INFO, w, sizeof si, &si) > 0 &&
                 si.op == PTRACE_SYSCALL_INFO_EXIT) {
                 t->call.t2 = now;
@@ -675,6 +1003,33 @@ _Noreturn void trace_program(int fd, void (*child)(void *arg, int sync_fd), void
                 break;
             }
             long nr = (long)si.seccomp.nr;
+            int fd_arg = -1;
+            for (size_t i = 0; si.arch == THIS_ARCH && i < ARRAY_LEN(fd_writes); i++)
+                if (fd_writes[i].nr == nr)
+                    fd_arg = fd_writes[i].fd_arg;
+            if (fd_arg >= 0 && probe_real[0] && (int)si.seccomp.args[fd_arg] == PROBE_FD) {
+                int why;
+                if (!probe_write_genuine(w, &si, &why))
+                    emit(&(struct trace_rec){.kind = TR_FORGED, .t = now, .tid = w,
+                                             .a = {(int64_t)si.instruction_pointer, nr, why}});
+                ptrace(PTRACE_CONT, w, 0, 0);
+                break;
+            }
+            if (si.arch == THIS_ARCH && (nr == SYS_mmap || nr == SYS_mprotect || nr == SYS_pkey_mprotect ||
+                                         nr == SYS_shmat)) {
+                if (!exec_memory_ok(w, &si))
+                    emit(&(struct trace_rec){.kind = TR_FORGED, .t = now, .tid = w,
+                                             .a = {(int64_t)si.instruction_pointer, nr, PF_EXEC_MEMORY}});
+                ptrace(PTRACE_CONT, w, 0, 0);
+                break;
+            }
+            if (si.arch == THIS_ARCH && (nr == SYS_sendmsg || nr == SYS_sendmmsg)) {
+                if (passes_probe_fd(w, &si))
+                    emit(&(struct trace_rec){.kind = TR_FORGED, .t = now, .tid = w,
+                                             .a = {(int64_t)si.instruction_pointer, nr, PF_PASSED}});
+                ptrace(PTRACE_CONT, w, 0, 0);
+                break;
+            }
             if (watch_pipes && si.arch == THIS_ARCH && (nr == SYS_write || nr == SYS_writev)) {
                 int64_t ino = pipe_inode(w, (long)si.seccomp.args[0]);
                 enum sys_kind pk = SK_PIPE_WRITE;
@@ -693,9 +1048,21 @@ _Noreturn void trace_program(int fd, void (*child)(void *arg, int sync_fd), void
                 opening = opening || (long)si.seccomp.nr == open_calls[i];
             if (opening && si.arch == THIS_ARCH) {
                 struct trace_rec r = {.kind = TR_PEEK, .t = now, .tid = w};
+                probe_fd_seen = false;
                 if (peek_of(w, &si, (char *)r.a))
                     emit(&r);
-                ptrace(PTRACE_CONT, w, 0, 0);
+                if (probe_fd_seen && probe_real[0]) /* refused or not (the pipe is root's): it tried */
+                    emit(&(struct trace_rec){.kind = TR_FORGED, .t = now, .tid = w, .a = {-1, nr, PF_REOPENED}});
+                if (probe_real[0] && geteuid() != 0) {
+                    /* Its result is checked at its return: a new descriptor of the probe's pipe? (Not when
+                     * the grader is root: the pipe is root's, mode 0600, and the program never is.) */
+                    t->in_open = true;
+                    t->open_nr = nr;
+                    t->open_named_probe = probe_fd_seen; /* (told already) */
+                    ptrace(PTRACE_SYSCALL, w, 0, 0);
+                } else {
+                    ptrace(PTRACE_CONT, w, 0, 0);
+                }
                 break;
             }
             enum sys_kind k = kind_of(&si);
@@ -780,12 +1147,59 @@ _Noreturn void trace_program(int fd, void (*child)(void *arg, int sync_fd), void
             break;
         }
     }
-    emit(&(struct trace_rec){.kind = TR_END, .t = mono_ns()});
+    emit(&(struct trace_rec){.kind = TR_END, .t = mono_ns(), .a = {stops}});
     flush_out();
     _exit(0);
 }
 
 /* --- In the grader -------------------------------------------------------------- */
+
+/* What a TR_FORGED record says, in one line (a static buffer). */
+static const char *forged_evidence(const struct trace_rec *r)
+{
+    static char line[320];
+    const char *call = r->a[1] == SYS_write ? "write" : r->a[1] == SYS_writev ? "writev"
+                       : r->a[1] == SYS_sendmsg ? "sendmsg" : r->a[1] == SYS_sendmmsg ? "sendmmsg"
+                       : r->a[1] == SYS_splice ? "splice" : r->a[1] == SYS_tee ? "tee"
+                       : r->a[1] == SYS_vmsplice ? "vmsplice" : r->a[1] == SYS_sendfile ? "sendfile"
+                       : r->a[1] == SYS_copy_file_range ? "copy_file_range" : r->a[1] == SYS_sendto ? "sendto"
+                       : r->a[1] == SYS_openat ? "openat" : r->a[1] == SYS_mmap ? "mmap"
+                       : r->a[1] == SYS_mprotect ? "mprotect" : r->a[1] == SYS_pkey_mprotect ? "pkey_mprotect"
+                       : r->a[1] == SYS_shmat ? "shmat" : "another call";
+    switch (r->a[2]) {
+    case PF_OUTSIDE:
+    case PF_NOT_PROBE_CALL:
+        snprintf(line, sizeof line, "a record was written into the grader's probe pipe (fd %d) by the program's "
+                 "own code%s at %#llx (task %d, %s; seen by the kernel): forged probe records", PROBE_FD,
+                 r->a[2] == PF_NOT_PROBE_CALL ? ", which called into the probe's write" : "",
+                 (unsigned long long)r->a[0], r->tid, call);
+        break;
+    case PF_OTHER_CALL:
+        snprintf(line, sizeof line, "task %d wrote into the grader's probe pipe (fd %d) with %s at %#llx (seen by the "
+                 "kernel; the probe only ever calls write): forged probe records", r->tid, PROBE_FD, call,
+                 (unsigned long long)r->a[0]);
+        break;
+    case PF_REOPENED:
+        if (r->a[0] < 0)
+            snprintf(line, sizeof line, "task %d opened /proc/PID/fd/%d or /dev/fd/%d, the grader's probe pipe (seen "
+                     "by the kernel): a way to write forged probe records", r->tid, PROBE_FD, PROBE_FD);
+        else
+            snprintf(line, sizeof line, "task %d opened the grader's probe pipe again, as fd %lld (seen by the "
+                     "kernel): a way to write forged probe records", r->tid, (long long)r->a[0]);
+        break;
+    case PF_EXEC_MEMORY:
+        snprintf(line, sizeof line, "task %d made memory executable with %s (seen by the kernel): code of the "
+                 "program's own making (anonymous or writable memory, or a file it could write), which no lab "
+                 "needs and which can forge the probe's records (a nested function needs an executable stack "
+                 "too: write an ordinary function)", r->tid, call);
+        break;
+    default:
+        snprintf(line, sizeof line, "task %d passed the grader's probe descriptor (fd %d) to another process with "
+                 "%s (SCM_RIGHTS; seen by the kernel): a way to write forged probe records", r->tid, PROBE_FD, call);
+        break;
+    }
+    return line;
+}
 
 size_t trace_take(struct observation *o, struct trace_state *st, const char *buf, size_t n, double t0)
 {
@@ -866,8 +1280,14 @@ size_t trace_take(struct observation *o, struct trace_state *st, const char *buf
                 st->peek_told = true;
             }
             break;
+        case TR_FORGED:
+            /* Any program, --exec too: nothing but the probe has a reason to write into its pipe. */
+            if (st->forged_told++ < 3)
+                obs_tamper(o, "%s", forged_evidence(&r));
+            break;
         case TR_END:
             st->ended = 1;
+            o->trace_stops = r.a[0];
             break;
         }
     }

@@ -6,7 +6,8 @@
  * clone3), and the program installs, just before exec, a seccomp-BPF filter
  * that stops it only at the calls the labs judge (as `strace -f --seccomp-bpf`
  * does): every way of waiting for time, wait4/waitid, kill, setsid,
- * exit_group, and touching the probe's descriptor. Its other calls (write,
+ * exit_group, and touching the probe's descriptor (a write into it counts
+ * only from the probe's own code). Its other calls (write,
  * futex locks, its counting loop) run at full speed. The tracer streams
  * fixed-size binary records to the grader on a pipe the program never sees;
  * sandbox.c reads them into the observation (struct task, struct sys_call).
@@ -39,7 +40,9 @@ enum trace_rec_kind {
     TR_EXIT,   /* task tid ended: a[0] wait status, a[1] ns it was on a CPU, a[2] ns it waited for one */
     TR_MAIN,   /* the program (main pid) was reaped: a[0] status, a[1] user us, a[2] sys us, t2 run delay ns */
     TR_PEEK,   /* task tid opened /proc/self/NAME (maps, status, ...): a[0..1] NAME (16 bytes) */
-    TR_END,    /* the tracer is done: nothing follows */
+    TR_FORGED, /* task tid wrote into the probe's pipe from code not the probe's, or got another descriptor
+                * of it: a[0] the instruction pointer (PF_REOPENED: the new fd), a[1] the call, a[2] PF_* */
+    TR_END,    /* the tracer is done: nothing follows; a[0]: how many times it stopped the program */
 };
 enum { TI_SEIZED, TI_NO_PTRACE, TI_NO_SECCOMP };
 
@@ -76,6 +79,11 @@ void trace_watch_pipes(bool on);
  * and may read them for its own reasons. */
 void trace_watch_opens(bool on);
 int trace_install_filter(void);
+/* In the tracer process, before trace_program(): the probe's library (its path as passed in
+ * LD_PRELOAD; NULL: no probe). Every write into PROBE_FD then stops, and is the probe's only if
+ * the probe's own code made it; any other is a TR_FORGED record, and so is a new descriptor of
+ * the probe's pipe (an open of /proc/self/fd/N, SCM_RIGHTS). */
+void trace_set_probe(const char *path);
 
 /* In the grader: applies whole records from buf[0..n) to o (t0: the run's
  * start, CLOCK_MONOTONIC seconds); returns the bytes used. Sets *main_pid
@@ -87,6 +95,7 @@ struct trace_state {
     int main_done, ended;
     double main_exit_t;  /* seconds after t0 when the main process was reaped */
     bool peek_told;      /* a TR_PEEK is already in o->tampering */
+    int forged_told;     /* TR_FORGED records in o->tampering (the first few are told) */
 };
 size_t trace_take(struct observation *o, struct trace_state *st, const char *buf, size_t n, double t0);
 

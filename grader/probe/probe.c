@@ -58,8 +58,57 @@ static const char *const call_name[C_NCALLS] = {
 };
 
 static long ts_us(const struct timespec *ts);
-
 static int probe_fd = -1;
+
+/* Every record is written by this one system call instruction, not by libc's
+ * write(): the grader's tracer stops at any write into the probe's descriptor
+ * and takes it as the probe's only if the kernel says the instruction lies in
+ * this library's code, right after a call to probe_sys_write from this
+ * library (grader/trace.c, probe_write_genuine): a record the program writes
+ * itself, however well-formed, is tampering. The tracer checks these bytes
+ * (mov $1, %eax; syscall): change them together. */
+#if defined(__x86_64__)
+__asm__(".text\n"
+        ".p2align 4\n"
+        ".type probe_sys_write, @function\n"
+        "probe_sys_write:\n"
+        "    movl $1, %eax\n" /* SYS_write */
+        "    syscall\n"
+        "    ret\n"
+        ".size probe_sys_write, .-probe_sys_write\n");
+#define PROBE_ASM_WRITE 1
+#elif defined(__aarch64__)
+__asm__(".text\n"
+        ".p2align 4\n"
+        ".type probe_sys_write, %function\n"
+        "probe_sys_write:\n"
+        "    mov x8, #64\n" /* SYS_write */
+        "    svc #0\n"
+        "    ret\n"
+        ".size probe_sys_write, .-probe_sys_write\n");
+#define PROBE_ASM_WRITE 1
+#endif
+
+#ifdef PROBE_ASM_WRITE
+/* Returns the byte count or -errno, as the kernel does. */
+__attribute__((visibility("hidden"))) long probe_sys_write(long fd, const void *buf, unsigned long len);
+#endif
+
+/* Writes one whole record (shorter than PIPE_BUF) to the probe's pipe. The
+ * result is used after the call, so the compiler never makes it a jump. */
+static void probe_put(const char *buf, size_t len)
+{
+#ifdef PROBE_ASM_WRITE
+    long r;
+    do
+        r = probe_sys_write(probe_fd, buf, len);
+    while (r == -EINTR);
+    __asm__ volatile("" : : "r"(r) : "memory");
+#else
+    (void)!write(probe_fd, buf, len); /* another arch: the tracer cannot judge these, it says so */
+#endif
+}
+
 static long counts[C_NCALLS];
 static pid_t counts_pid;
 
@@ -84,7 +133,7 @@ static void record(enum call c, long arg)
                            (long)syscall(SYS_gettid),
                            (long long)ts.tv_sec * 1000000000LL + ts.tv_nsec, call_name[c], n, arg);
         if (len > 0)
-            (void)!write(probe_fd, buf, (size_t)len);
+            probe_put(buf, (size_t)len);
     }
     errno = saved;
 }
@@ -138,7 +187,7 @@ static void write_record(const char *call, long count, long arg)
     int len = snprintf(buf, sizeof buf, "P %d %ld %lld %s %ld %ld\n", (int)getpid(), (long)syscall(SYS_gettid),
                        (long long)ts.tv_sec * 1000000000LL + ts.tv_nsec, call, count, arg);
     if (len > 0)
-        (void)!write(probe_fd, buf, (size_t)len);
+        probe_put(buf, (size_t)len);
     errno = saved;
 }
 
