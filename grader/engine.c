@@ -445,6 +445,10 @@ static void run_plan(struct engine *e, enum plan plan, const struct params *p, s
         spec.trace = true;
         spec.sample = lab->calibration != NULL || lab->sample_calls;
         spec.watch_pipes = lab->watch_pipes;
+        spec.stall_at = p->stall_at;
+        spec.stall_budget = p->stall_budget;
+        spec.stall_sleep = p->stall_sleep;
+        spec.stall_wall = p->stall_wall;
         argv_for(e, p, argv, ARRAY_LEN(argv), NULL);
         break;
     case PLAN_RUN_PIPE:
@@ -550,6 +554,27 @@ static void calibrate(struct engine *e)
 
 /* One-worker runs behind each paired run's figure (the least CPU time counts). */
 #define ONE_WORKER_RUNS 3
+
+/* At most this many stall runs per check (lab->stall decides how many it wants). */
+#define MAX_STALL_RUNS 16
+
+/* The stall runs of a check (lab->stall), after its first run o with parameters p. */
+static size_t stall_runs(struct engine *e, const struct params *p, const struct observation *o,
+                         struct observation **runs, struct params *params)
+{
+    const struct lab *lab = e->g->lab;
+    size_t n = 0;
+    while (n < MAX_STALL_RUNS && !sandbox_interrupted()) {
+        struct params sp = {0};
+        if (!lab->stall(&e->rng, p, o, (const struct observation *const *)runs, n, &sp))
+            break;
+        params[n] = sp;
+        runs[n] = new_run(e->g);
+        run_plan(e, PLAN_RUN, &params[n], runs[n]);
+        n++;
+    }
+    return n;
+}
 
 /* A run shared by every check of the same plan and variant (the first attempt). */
 struct shared_run {
@@ -835,6 +860,11 @@ static void run_check(struct engine *e, const struct check *c, struct check_resu
     bool every = c->attempts < 0; /* k runs, every one must pass */
     int attempts = every ? -c->attempts : c->attempts > 0 ? c->attempts : 1, extra = 0;
     bool paired = lab->paired_check && !strcmp(lab->paired_check, c->name) && lab->one_worker && g->cpus >= 2;
+    bool stalled = lab->stall_check && lab->stall && !strcmp(lab->stall_check, c->name);
+    struct observation *stall_obs[MAX_STALL_RUNS];
+    struct params stall_params[MAX_STALL_RUNS], ev_params[1 + MAX_STALL_RUNS];
+    struct observation ev_runs[1 + MAX_STALL_RUNS]; /* shallow copies, read by the judge */
+    size_t nstall = 0;
     for (int a = 0; a < attempts; a++) {
         struct params p;
         struct observation *o;
@@ -879,10 +909,23 @@ static void run_check(struct engine *e, const struct check *c, struct check_resu
                 ev.npairs++;
             }
         }
+        if (stalled && a == 0 && ended_well(o) && o->traced)
+            nstall = stall_runs(e, &p, o, stall_obs, stall_params);
         struct verdict v = {0};
         ev.nruns = 1;
         ev.params = &p;
         ev.runs = o;
+        if (nstall) {
+            ev_params[0] = p;
+            ev_runs[0] = *o;
+            for (size_t i = 0; i < nstall; i++) {
+                ev_params[1 + i] = stall_params[i];
+                ev_runs[1 + i] = *stall_obs[i];
+            }
+            ev.nruns = 1 + nstall;
+            ev.params = ev_params;
+            ev.runs = ev_runs;
+        }
         judge_evidence(c, &ev, &v);
         record_judged(g, c, &ev, &v);
         r->attempts = a + 1;

@@ -104,6 +104,10 @@ const struct hint hint_catalogue[] = {
                         "atomic_fetch_add(&x, 1), or x++ / x += 1 on the _Atomic itself."},
     {"atomic-not-lock", "Atomic mode took a lock per increment: that is mutex mode again. One atomic "
                         "read-modify-write (atomic_fetch_add) needs no lock."},
+    {"atomic-waited", "Atomic mode made one thread wait for another: the grader stopped one thread and the "
+                      "other could not finish. A lock of your own (a spinlock on an atomic_flag, a "
+                      "compare-and-swap loop, a futex) is still a lock; one atomic_fetch_add per increment "
+                      "never waits for anyone."},
     {"atomic-per-increment", "Atomic mode was too fast for one atomic read-modify-write per increment: "
                              "each increment must be its own atomic_fetch_add(&total, 1) (or total++ on an "
                              "_Atomic). Adding a subtotal once is local mode, not atomic mode."},

@@ -178,6 +178,12 @@ const char *const sys_kind_name[SK_N] = {
     [SK_PIPE_WRITE] = "pipe_write", [SK_PIPE_READ] = "pipe_read",
 };
 
+const char *const stall_outcome_name[STALL_N] = {
+    [STALL_NONE] = "none", [STALL_FINISHED] = "finished", [STALL_SPUN] = "spun", [STALL_SLEPT] = "slept",
+    [STALL_LATE] = "late", [STALL_CUT] = "cut", [STALL_FAILED] = "failed",
+    [STALL_LIBRARY] = "library",
+};
+
 struct task *obs_task(struct observation *o, int tid, bool add)
 {
     for (size_t i = o->ntasks; i-- > 0;)  /* the latest first: a tid can be reused */

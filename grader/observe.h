@@ -101,6 +101,29 @@ struct cpu_sample {
     long syscall;            /* the call it was blocked in (/proc/PID/task/TID/syscall), -1: none */
 };
 
+/* The stall test (trace.h, trace_stall; lab 3's atomic mode): the tracer
+ * stopped the program's first counting thread and watched its second. */
+enum stall_outcome {
+    STALL_NONE,     /* not asked for, or no record came */
+    STALL_FINISHED, /* the watched thread ended while the other stayed stopped: it did not wait for it */
+    STALL_SPUN,     /* it used the CPU budget without ending: spinning, waiting for the stopped one */
+    STALL_SLEPT,    /* it slept without ending: blocked, waiting for the stopped one */
+    STALL_LATE,     /* a thread ended (or was missing) before both had counted: no test */
+    STALL_CUT,      /* neither within the wall-clock limit (it was kept off the CPUs): no verdict */
+    STALL_FAILED,   /* the tracer could not stop the thread */
+    STALL_LIBRARY,  /* it slept on a lock of a shared library (printf's stdout lock): no verdict */
+    STALL_N
+};
+extern const char *const stall_outcome_name[STALL_N];
+struct stall_test {
+    enum stall_outcome outcome;
+    int stopped_tid, watched_tid;
+    double t, t_end;         /* the stop and its end (the thread resumed), s after the run started */
+    double cpu, delay;       /* the watched thread's CPU s and s waiting for a CPU, during the stop */
+    double stopped_cpu;      /* the stopped thread's CPU s when it was stopped */
+    int probes;              /* short stops before it (each when the watched thread was seen asleep) */
+};
+
 struct observation {
     bool started;            /* false: the program could not be run at all */
     double wall;             /* start to exit of the main process, seconds */
@@ -153,6 +176,7 @@ struct observation {
     long trace_stops;        /* times the tracer stopped the program (its cost; not recorded by obsio) */
     struct cpu_sample *samples; /* per task, in rounds, while the program ran */
     size_t nsamples;
+    struct stall_test stall;    /* runs with run_spec.stall_at > 0 */
 };
 
 void obs_free(struct observation *o);

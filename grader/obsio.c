@@ -142,6 +142,8 @@ static const struct field params_fields[] = {
     PAR("mode", F_CHARS, mode),           PAR("variant", F_NAME, variant),
     PAR("defaults", F_BOOL, defaults),    PAR("workers", F_INT, workers),
     PAR("retry_of", F_NAME, retry_of),    PAR("only", F_NAME, only),
+    PAR("stall_at", F_DOUBLE, stall_at),  PAR("stall_budget", F_DOUBLE, stall_budget),
+    PAR("stall_sleep", F_DOUBLE, stall_sleep), PAR("stall_wall", F_DOUBLE, stall_wall),
 };
 
 /* A double that reads back the same, as short as it can be. */
@@ -322,6 +324,11 @@ void obsio_write_observation(FILE *f, const struct observation *o)
         const struct cpu_sample *c = &o->samples[i];
         fprintf(f, "sample %.6f %d %d %.9g %.9g %ld\n", c->t, c->tid, c->round, c->cpu, c->wait, c->syscall);
     }
+    /* The stall test: outcome stopped watched t t_end cpu delay stopped_cpu probes. */
+    const struct stall_test *st = &o->stall;
+    if (st->outcome != STALL_NONE)
+        fprintf(f, "stall %s %d %d %.6f %.6f %.9g %.9g %.9g %d\n", stall_outcome_name[st->outcome], st->stopped_tid,
+                st->watched_tid, st->t, st->t_end, st->cpu, st->delay, st->stopped_cpu, st->probes);
 }
 
 /* A kind's name as escape_word wrote it (spaces as \\x20): its index, or -1. */
@@ -596,6 +603,16 @@ static bool parse_line(struct record *r, struct observation **cur, char *line, c
             (*cur)->samples = grow((*cur)->samples, (*cur)->nsamples, sizeof c);
             (*cur)->samples[(*cur)->nsamples++] = c;
         }
+    } else if (!strcmp(key, "stall")) {
+        struct stall_test st = {0};
+        char name[16];
+        ok = *cur && sscanf(value, "%15s %d %d %lf %lf %lf %lf %lf %d", name, &st.stopped_tid, &st.watched_tid, &st.t,
+                            &st.t_end, &st.cpu, &st.delay, &st.stopped_cpu, &st.probes) >= 8;
+        for (int k = 0; ok && k < STALL_N; k++)
+            if (!strcmp(name, stall_outcome_name[k]))
+                st.outcome = (enum stall_outcome)k;
+        if (ok)
+            (*cur)->stall = st;
     } else if (!strcmp(key, "metric")) {
         char name[40];
         double v;

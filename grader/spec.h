@@ -52,6 +52,9 @@ struct params {
     int nargs;
     char arg[MAX_ARGS][32];     /* the command-line arguments built from the above */
     const char *refused;        /* bad-args runs: why the skeleton's spec refuses them ("not a number") */
+    /* A stall run (lab->stall): > 0, the tracer's stall test (trace.h, trace_stall): stop the
+     * first counting thread once both have used stall_at s of CPU, and watch the second. */
+    double stall_at, stall_budget, stall_sleep, stall_wall;
 };
 
 /* A small deterministic random source (seeded per grading, printed in the report). */
@@ -199,6 +202,14 @@ struct lab {
      * iteration of both (evidence.pair_*). */
     const char *paired_check;
     void (*one_worker)(struct params *p);
+    /* Optional: stall runs for the check named stall_check (lab 3's atomic mode: the tracer
+     * stops one thread and watches whether the others still finish: trace.h, trace_stall).
+     * After the check's first run (if it ended well and was traced), stall() fills the
+     * parameters of one more run from that run and the stall runs made so far (false: no
+     * more); every attempt's judge then gets them as runs[1..] of its evidence. */
+    const char *stall_check;
+    bool (*stall)(struct rng *r, const struct params *first, const struct observation *first_run,
+                  const struct observation *const *stalls, size_t nstalls, struct params *p);
     /* Optional: the timeline (timeline.h) draws one bar per worker, from its
      * bar_from line to its bar_to line with the same number ("Task 2 started"
      * to "Task 2 finished"); bar_label names the rows. NULL: no timeline. */

@@ -64,6 +64,7 @@
 #include <sys/socket.h>
 #include <sys/uio.h>
 #include <sys/syscall.h>
+#include <sys/time.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -884,6 +885,202 @@ static bool main_reads_pipe(int64_t ino)
     return found;
 }
 
+/* --- The stall test (trace_stall) ------------------------------------------------
+ * A lock-free increment never makes one thread wait for another: stop one
+ * counting thread anywhere and the other still finishes. With a lock of the
+ * program's own (a spinlock, a CAS loop, a futex), a thread stopped while it
+ * holds the lock keeps the other from finishing: it spins (its CPU grows) or
+ * sleeps. Judged from the watched thread's CPU and its schedstat run delay,
+ * not from wall time: a thread waiting for a CPU is not the program's fault. */
+
+enum { ST_OFF, ST_WAITING, ST_STOPPING, ST_STOPPED, ST_DONE };
+#define STALL_PROBES 32          /* short stops at most (each when the watched thread was seen asleep) */
+#define STALL_PROBE_CPU 2000000  /* ns of CPU the watched thread uses in a short stop: it counts again */
+static struct {
+    int phase;
+    int64_t at, budget, sleep, wall; /* ns */
+    pid_t stopped, watched;          /* the first and second thread of the main process */
+    int64_t ready_cpu;               /* the first's CPU ns when both had used at: 0 not yet */
+    bool probe;                      /* this stop is a short one: the watched thread was asleep */
+    int probes;                      /* short stops so far */
+    int64_t t_stop, cpu0, delay0, stopped_cpu;
+} stall;
+static volatile sig_atomic_t stall_due;
+
+void trace_stall(double at_cpu, double budget_cpu, double sleep_s, double wall_s)
+{
+    stall.phase = at_cpu > 0 ? ST_WAITING : ST_OFF;
+    stall.at = (int64_t)(at_cpu * 1e9);
+    stall.budget = (int64_t)(budget_cpu * 1e9);
+    stall.sleep = (int64_t)(sleep_s * 1e9);
+    stall.wall = (int64_t)(wall_s * 1e9);
+}
+
+static void stall_alarm(int sig)
+{
+    (void)sig;
+    stall_due = 1;
+}
+
+/* Every 2 ms while the test is on: the tracer's wait4 returns EINTR, the loop ticks. */
+static void stall_timer(bool on)
+{
+    if (on) {
+        struct sigaction sa = {.sa_handler = stall_alarm}; /* no SA_RESTART: wait4 must return */
+        sigaction(SIGALRM, &sa, NULL);
+    }
+    struct itimerval it = {{0, on ? 2000 : 0}, {0, on ? 2000 : 0}};
+    setitimer(ITIMER_REAL, &it, NULL);
+}
+
+static void stall_end(enum stall_outcome outcome, int64_t now, int64_t cpu, int64_t delay)
+{
+    if (stall.phase == ST_OFF || stall.phase == ST_DONE)
+        return;
+    if (stall.phase == ST_STOPPED)
+        ptrace(PTRACE_CONT, stall.stopped, 0, 0); /* let it finish its count: the run ends as it would have */
+    /* ST_STOPPING: its stop is still to come; the loop continues it then (a new task's stop). */
+    emit(&(struct trace_rec){.kind = TR_STALL, .t = stall.t_stop, .t2 = now, .tid = stall.watched,
+                             .tgid = stall.stopped, .other = (int32_t)outcome | stall.probes << 8,
+                             .a = {cpu, delay, stall.stopped_cpu}});
+    stall.phase = ST_DONE;
+    stall_timer(false);
+}
+
+/* A new task: the main process's first two threads are the test's. */
+static void stall_note_task(pid_t main_pid, pid_t tid, long tgid)
+{
+    if (stall.phase != ST_WAITING || tgid != main_pid || tid == main_pid)
+        return;
+    if (!stall.stopped)
+        stall.stopped = tid;
+    else if (!stall.watched)
+        stall.watched = tid;
+}
+
+/* Whether task tid is asleep (state S in /proc/TID/stat: blocked in a call, a futex wait). */
+static bool task_asleep(pid_t tid)
+{
+    char path[64], buf[256];
+    snprintf(path, sizeof path, "/proc/%d/stat", (int)tid);
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+        return false;
+    ssize_t n = read(fd, buf, sizeof buf - 1);
+    close(fd);
+    if (n <= 0)
+        return false;
+    buf[n] = '\0';
+    const char *paren = strrchr(buf, ')'); /* the name may hold spaces and parentheses */
+    return paren && paren[1] == ' ' && paren[2] == 'S';
+}
+
+/* Whether task tid sleeps in a futex that lives in a shared library's memory (the C
+ * library's stdout lock, taken by printf: a thread stopped inside printf holds it), not
+ * in the program's own (its data, heap or stack: a lock the program made). */
+static bool sleeps_in_library(pid_t tid)
+{
+    char path[64], buf[256];
+    snprintf(path, sizeof path, "/proc/%d/syscall", (int)tid);
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    ssize_t n = fd >= 0 ? read(fd, buf, sizeof buf - 1) : -1;
+    if (fd >= 0)
+        close(fd);
+    if (n <= 0)
+        return false;
+    buf[n] = '\0';
+    long nr;
+    unsigned long long addr;
+    if (sscanf(buf, "%ld %llx", &nr, &addr) != 2 || nr != SYS_futex)
+        return false;
+    snprintf(path, sizeof path, "/proc/%d/maps", (int)tid);
+    FILE *f = fopen(path, "re");
+    char line[512];
+    bool lib = false;
+    while (f && fgets(line, sizeof line, f)) {
+        unsigned long long lo, hi;
+        int at = 0;
+        if (sscanf(line, "%llx-%llx %*s %*s %*s %*s %n", &lo, &hi, &at) < 2 || addr < lo || addr >= hi)
+            continue;
+        lib = at > 0 && strstr(line + at, ".so") != NULL; /* libc.so.6, ld-linux, the probe */
+        break;
+    }
+    if (f)
+        fclose(f);
+    return lib;
+}
+
+static void stall_tick(int64_t now)
+{
+    stall_due = 0;
+    int64_t c1 = -1, d1 = -1, c2 = -1, d2 = -1;
+    if (stall.phase == ST_WAITING && stall.watched) {
+        schedstat_of(stall.stopped, &c1, &d1);
+        schedstat_of(stall.watched, &c2, &d2);
+        if (c1 < 0 || c2 < 0) {
+            stall_end(STALL_LATE, now, 0, 0);
+        } else if (c1 >= stall.at && c2 >= stall.at && !stall.ready_cpu) {
+            stall.ready_cpu = c1;
+        }
+        /* Both are counting. A counting thread that sleeps waits for a lock the other holds (or
+         * to be woken by it once released): each tick it is seen asleep, a short stop of the
+         * first (if the watched one then sleeps on, it waited; if it counts again, the first
+         * goes on: STALL_PROBES such tries). The long stop comes once the first has used half
+         * as much CPU again: a random point of its count. */
+        bool due = stall.phase == ST_WAITING && stall.ready_cpu && c1 >= stall.ready_cpu + stall.at / 2;
+        bool asleep = stall.phase == ST_WAITING && stall.ready_cpu && !due && stall.probes < STALL_PROBES &&
+                      task_asleep(stall.watched);
+        if (due || asleep) {
+            stall.probe = asleep;
+            if (ptrace(PTRACE_INTERRUPT, stall.stopped, 0, 0) < 0)
+                stall_end(STALL_FAILED, now, 0, 0);
+            else
+                stall.phase = ST_STOPPING;
+        }
+    } else if (stall.phase == ST_STOPPED) {
+        schedstat_of(stall.watched, &c2, &d2);
+        if (c2 < 0)
+            return; /* gone: its exit event ends the test */
+        int64_t cpu = c2 - stall.cpu0, delay = d2 - stall.delay0, elapsed = now - stall.t_stop;
+        if (cpu >= stall.budget)
+            stall_end(STALL_SPUN, now, cpu, delay);
+        else if (elapsed - cpu - delay >= stall.sleep)
+            stall_end(sleeps_in_library(stall.watched) ? STALL_LIBRARY : STALL_SLEPT, now, cpu, delay);
+        else if (elapsed >= stall.wall)
+            stall_end(STALL_CUT, now, cpu, delay);
+        else if (stall.probe && cpu >= STALL_PROBE_CPU) {
+            /* It counts again with the first stopped: that one held no lock then. Let it go on. */
+            ptrace(PTRACE_CONT, stall.stopped, 0, 0);
+            stall.phase = ST_WAITING;
+            stall.probes++;
+        }
+    }
+}
+
+/* A stop of task w: true if it is the test's (the thread stays stopped; the loop must not continue it). */
+static bool stall_took_stop(pid_t w, int sig, int64_t now)
+{
+    if (stall.phase != ST_STOPPING || w != stall.stopped || sig != SIGTRAP)
+        return false;
+    stall.phase = ST_STOPPED;
+    stall.t_stop = now;
+    int64_t d = 0;
+    schedstat_of(stall.stopped, &stall.stopped_cpu, &d);
+    schedstat_of(stall.watched, &stall.cpu0, &stall.delay0);
+    return true;
+}
+
+/* Task w is ending (PTRACE_EVENT_EXIT; on, waited: its schedstat). */
+static void stall_note_exit(pid_t w, int64_t on, int64_t waited, int64_t now)
+{
+    if (stall.phase == ST_OFF || stall.phase == ST_DONE)
+        return;
+    if (stall.phase == ST_STOPPED && w == stall.watched)
+        stall_end(STALL_FINISHED, now, on >= 0 ? on - stall.cpu0 : 0, waited >= 0 ? waited - stall.delay0 : 0);
+    else if (w == stall.stopped || w == stall.watched)
+        stall_end(STALL_LATE, now, 0, 0); /* before both had counted (or the program ended) */
+}
+
 _Noreturn void trace_program(int fd, void (*child)(void *arg, int sync_fd), void *arg, const int *close_fds,
                              size_t nclose)
 {
@@ -925,12 +1122,18 @@ _Noreturn void trace_program(int fd, void (*child)(void *arg, int sync_fd), void
     close(sync[1]);
     if (!why)
         ttask(pid);
+    if (why)
+        stall.phase = ST_OFF;
+    if (stall.phase == ST_WAITING)
+        stall_timer(true);
     int64_t main_delay = -1;
     bool main_exec_seen = false;
     long stops = 0; /* what the program paid: each stop is two context switches and our work */
     for (;;) {
         int st;
         struct rusage ru;
+        if (stall_due)
+            stall_tick(mono_ns());
         pid_t w = wait4(-1, &st, __WALL | WNOHANG, &ru);
         if (w == 0) {
             flush_out();
@@ -1094,6 +1297,7 @@ _Noreturn void trace_program(int fd, void (*child)(void *arg, int sync_fd), void
                 emit(&(struct trace_rec){.kind = TR_START, .t = now, .tid = kid, .tgid = tgid > 0 ? (int)tgid : kid,
                                          .other = w});
                 ttask(kid);
+                stall_note_task(pid, kid, tgid);
             }
             ptrace(PTRACE_CONT, w, 0, 0);
             break;
@@ -1128,12 +1332,15 @@ _Noreturn void trace_program(int fd, void (*child)(void *arg, int sync_fd), void
                 schedstat_of(w, &on, &waited);
                 emit(&(struct trace_rec){.kind = TR_EXIT, .t = now, .tid = w, .a = {(int64_t)msg, on, waited}});
                 t->exit_sent = true;
+                stall_note_exit(w, on, waited, now);
             }
             if (w == pid)
                 main_delay = run_delay_ns(pid);
             ptrace(PTRACE_CONT, w, 0, 0);
             break;
         case PTRACE_EVENT_STOP:
+            if (stall_took_stop(w, sig, now))
+                break; /* stays stopped: the stall test watches the other thread */
             if (sig == SIGSTOP || sig == SIGTSTP || sig == SIGTTIN || sig == SIGTTOU)
                 ptrace(PTRACE_LISTEN, w, 0, 0); /* a group-stop: it stays stopped, as untraced */
             else
@@ -1147,6 +1354,7 @@ _Noreturn void trace_program(int fd, void (*child)(void *arg, int sync_fd), void
             break;
         }
     }
+    stall_end(STALL_LATE, mono_ns(), 0, 0); /* still waiting when everything ended: no test */
     emit(&(struct trace_rec){.kind = TR_END, .t = mono_ns(), .a = {stops}});
     flush_out();
     _exit(0);
@@ -1288,6 +1496,13 @@ size_t trace_take(struct observation *o, struct trace_state *st, const char *buf
         case TR_END:
             st->ended = 1;
             o->trace_stops = r.a[0];
+            break;
+        case TR_STALL:
+            o->stall = (struct stall_test){
+                .outcome = (r.other & 0xff) < STALL_N ? (enum stall_outcome)(r.other & 0xff) : STALL_NONE,
+                .probes = r.other >> 8,
+                .stopped_tid = r.tgid, .watched_tid = r.tid, .t = r.t ? t : -1, .t_end = (double)r.t2 / 1e9 - t0,
+                .cpu = (double)r.a[0] / 1e9, .delay = (double)r.a[1] / 1e9, .stopped_cpu = (double)r.a[2] / 1e9};
             break;
         }
     }

@@ -43,6 +43,9 @@ enum trace_rec_kind {
     TR_FORGED, /* task tid wrote into the probe's pipe from code not the probe's, or got another descriptor
                 * of it: a[0] the instruction pointer (PF_REOPENED: the new fd), a[1] the call, a[2] PF_* */
     TR_END,    /* the tracer is done: nothing follows; a[0]: how many times it stopped the program */
+    TR_STALL,  /* the stall test's result (trace_stall): other = enum stall_outcome | short stops << 8, t..t2 the stop,
+                * tid the watched thread, tgid the stopped one, a[0] watched's CPU ns and a[1] its ns
+                * waiting for a CPU during the stop, a[2] the stopped one's CPU ns at the stop */
 };
 enum { TI_SEIZED, TI_NO_PTRACE, TI_NO_SECCOMP };
 
@@ -84,6 +87,15 @@ int trace_install_filter(void);
  * the probe's own code made it; any other is a TR_FORGED record, and so is a new descriptor of
  * the probe's pipe (an open of /proc/self/fd/N, SCM_RIGHTS). */
 void trace_set_probe(const char *path);
+/* In the tracer process, before trace_program(): the stall test (lab 3's
+ * atomic mode: a lock-free increment never makes a thread wait for another).
+ * Once the program's first two threads (beyond its first) have each used
+ * at_cpu s of CPU, the tracer stops the first (PTRACE_INTERRUPT) and keeps it
+ * stopped while the second runs, until the second ends (it did not wait),
+ * has used budget_cpu s more CPU (it spins), has slept sleep_s (it is
+ * blocked), or wall_s passed; then it lets the first go on, and the run ends
+ * as it would have. One TR_STALL record says which. at_cpu 0: off. */
+void trace_stall(double at_cpu, double budget_cpu, double sleep_s, double wall_s);
 
 /* In the grader: applies whole records from buf[0..n) to o (t0: the run's
  * start, CLOCK_MONOTONIC seconds); returns the bytes used. Sets *main_pid

@@ -88,7 +88,7 @@ static const struct e2e_case table[] = {
      .fail = "correctness-atomic", .pass = "build correctness-mutex correctness-local integrity",
      .clues = "correctness-atomic:a load then a store is two steps"},
     /* Locks that protect nothing (a private mutex per thread; atomic mode one fetch_add of n), a forged
-     * lock count, a spinlock of its own in atomic mode (not caught there: see its header), and a
+     * lock count, a spinlock of its own in atomic mode (caught by the stall test), and a
      * program that silences TSan (stderr to /dev/null) and skips the exit-time tally (raw exit_group). */
     {.name = "dummylock", .source = "tests/lab3/dummylock.c", .only = CORRECTNESS_CHECKS, .exit_status = 1,
      .fail = "correctness-mutex correctness-atomic", .pass = "build correctness-local integrity",
@@ -117,8 +117,24 @@ static const struct e2e_case table[] = {
     {.name = "asmwrite", .source = "tests/lab3/asmwrite.c", .only = "correctness-mutex,integrity",
      .exit_status = 1, .fail = "integrity", .pass = "build", .either = "correctness-mutex",
      .clues = "integrity:inline assembly;integrity:by the program's own code at"},
-    {.name = "spinatomic", .source = "tests/lab3/spinatomic.c", .only = "correctness-mutex", .exit_status = 1,
-     .fail = "correctness-mutex", .pass = "build integrity", .clues = "correctness-mutex:on the shared mutex"},
+    {.name = "spinatomic", .source = "tests/lab3/spinatomic.c", .only = "correctness-mutex,correctness-atomic",
+     .exit_status = 1, .fail = "correctness-mutex correctness-atomic", .pass = "build integrity",
+     .clues = "correctness-mutex:on the shared mutex;correctness-atomic:#atomic-waited;"
+              "correctness-atomic:did not finish"},
+    /* More locks of the program's own in atomic mode, for the stall test (the tracer stops one
+     * thread; the other must still finish): a compare-and-swap loop, a spinlock that yields, a
+     * futex lock; and a pthread_spinlock_t, which the probe counts. */
+    {.name = "casatomic", .source = "tests/lab3/casatomic.c", .only = "correctness-atomic", .exit_status = 1,
+     .fail = "correctness-atomic", .pass = "build integrity",
+     .clues = "correctness-atomic:#atomic-waited;correctness-atomic:it spun"},
+    {.name = "yieldatomic", .source = "tests/lab3/yieldatomic.c", .only = "correctness-atomic", .exit_status = 1,
+     .fail = "correctness-atomic", .pass = "build integrity", .clues = "correctness-atomic:#atomic-waited"},
+    {.name = "futexatomic", .source = "tests/lab3/futexatomic.c", .only = "correctness-atomic", .exit_status = 1,
+     .fail = "correctness-atomic", .pass = "build integrity",
+     .clues = "correctness-atomic:#atomic-waited;correctness-atomic:it was blocked"},
+    {.name = "spinlockatomic", .source = "tests/lab3/spinlockatomic.c", .only = "correctness-atomic",
+     .exit_status = 1, .fail = "correctness-atomic", .pass = "build integrity",
+     .clues = "correctness-atomic:#atomic-not-lock"},
     {.name = "silencetsan", .source = "tests/lab3/silencetsan.c", .only = "correctness-atomic,race-local,integrity",
      .exit_status = 1, .fail = "correctness-atomic race-local integrity", .pass = "build",
      .clues = "correctness-atomic:#atomic-not-lock;race-local:#data-race;race-local:never reached stderr;"

@@ -14,7 +14,10 @@
  * (mutex mode: a lock per increment on the one mutex all the threads share;
  * atomic mode: none per increment; local mode: one per thread), and mutex
  * mode's wall time and atomic mode's CPU time per increment must exceed a
- * local increment's (the calibration) several times. Race runs stop at
+ * local increment's (the calibration) several times. Atomic mode also gets
+ * the stall test (judge_stalls): the tracer stops one of two counting
+ * threads, and the other must still finish (a lock of the program's own,
+ * which the probe cannot count, makes it wait). Race runs stop at
  * TSan's first report (status 66, which a silenced stderr cannot hide). The atomic runs are large
  * enough that a load-then-store "increment" loses updates on a busy machine. A check's mode is its run variant: the suffix
  * of its name ("race-atomic"), else local (lab->variant). The local run is sized on
@@ -75,6 +78,17 @@ static const char *const patterns[] = {
 #define ATOMIC_MIN_RATIO 4.0        /* atomic mode: wall per increment >= this x a local increment's CPU (measured 25-30x) */
 #define ATOMIC_MAX_LOCK_SHARE 0.5   /* atomic mode: this many locks per increment is a lock each */
 #define LOCAL_MAX_LOCKS_PER_THREAD 4 /* local mode: a lock to add the subtotal (and a few more) */
+#define STALL_WORK 0.04            /* stall runs: s of CPU one thread's count takes (contended rate) */
+#define STALL_AT_MIN 0.10           /* the stop: when each thread has used this share of that, */
+#define STALL_AT_SPAN 0.20          /* plus up to this much more (drawn) */
+#define STALL_BUDGET_MIN 0.25       /* s of CPU the watched thread may use without finishing: spinning */
+#define STALL_BUDGET_WORKS 5        /* and at least this many times its whole count's CPU */
+#define STALL_SLEEP 0.25            /* s the watched thread may sleep without finishing: blocked */
+#define STALL_WALL 2.0              /* s a stop lasts at most (a thread kept off the CPUs: no verdict) */
+#define STALL_DECIDED 8             /* tries that must finish (caught: a spinlock in 50-80% of tries, a futex lock
+                                     * in ~50%: it escapes 8 in 0.4%) */
+#define STALL_CAUGHT 2              /* tries that waited: enough to fail, no more are made */
+#define STALL_TRIES 16              /* tries at most (some end before both threads counted: no verdict) */
 #define TABLE_DIVISOR 40            /* table rows: calibrated / this increments per thread */
 #define TABLE_MIN 1000000LL
 #define TABLE_MAX 10000000LL
@@ -419,9 +433,9 @@ static double atomic_cpu(const struct observation *o)
  *           threads several times a local one's CPU (an atomic read-modify-
  *           write: 6-10 ns of CPU here, alone or contended, beside 0.3-0.9 ns
  *           for a local one): one atomic_fetch_add(n) per thread, or local
- *           sums, are not atomic mode. (Not caught: a spinlock of the
- *           program's own around a load and a store; the probe cannot see it
- *           and it costs about an atomic's time: tests/lab3/spinatomic.c.)
+ *           sums, are not atomic mode. (A lock of the program's own around a
+ *           load and a store, which the probe cannot count and which costs
+ *           about an atomic's time, is caught by the stall test: judge_stalls.)
  *   local:  a lock only to add the subtotal.
  * Every mode: each counting thread the kernel saw left its tally (written as
  * its start routine returns: a raw exit_group cannot skip it).
@@ -475,6 +489,134 @@ static bool judge_locking(const struct evidence *ev, struct verdict *v)
     return v->status == ST_FAIL;
 }
 
+/* --- The stall test (atomic mode) ------------------------------------------------------
+ * A lock-free increment never makes one thread wait for another: the tracer
+ * stops the first counting thread in the middle of its count and keeps it
+ * stopped, and the second must still finish its whole count (its exit, seen
+ * by the tracer). With a lock of the program's own (an atomic_flag spinlock,
+ * a compare-and-swap loop, a futex), a stop that lands while the first holds
+ * the lock leaves the second spinning (its CPU grows well past its count's)
+ * or asleep. Judged from the watched thread's CPU and its time asleep (the
+ * schedstat run delay, time waiting for a CPU, is not the program's doing):
+ * a right program always finishes, so repeating cannot hurt it; a stop lands
+ * inside a lock only part of the time, so the test is repeated. */
+
+/* s of CPU per increment of the first atomic run's counting threads (contended: >= a lone thread's). */
+static double atomic_cost(const struct params *p, const struct observation *o)
+{
+    double c = atomic_cpu(o) / expected_total(p);
+    return c < 2e-9 ? 2e-9 : c > 2e-7 ? 2e-7 : c;
+}
+
+extern const struct lab lab3;
+
+static bool stall(struct rng *r, const struct params *first, const struct observation *first_run,
+                  const struct observation *const *stalls, size_t n, struct params *p)
+{
+    if (!first_run->probe_must_speak)
+        return false; /* --exec: an interpreter's own lock (Python's GIL) makes its threads wait */
+    if (n == 0) {
+        /* Only for a run the rest of the check passes: an exact total and no lock per increment. */
+        struct parsed out;
+        parse_output(&lab3, first_run, &out);
+        bool exact = total_count(&out) == expected_total(first);
+        parsed_free(&out);
+        if (!exact || obs_calls(first_run, "lock") >= ATOMIC_MAX_LOCK_SHARE * expected_total(first))
+            return false;
+    }
+    int decided = 0, caught = 0;
+    for (size_t i = 0; i < n; i++) {
+        enum stall_outcome s = stalls[i]->stall.outcome;
+        decided += s == STALL_FINISHED || s == STALL_SPUN || s == STALL_SLEPT;
+        caught += s == STALL_SPUN || s == STALL_SLEPT;
+        if (!stalls[i]->traced || s == STALL_FAILED || s == STALL_NONE)
+            return false; /* the tracer cannot do it here */
+    }
+    if (caught >= STALL_CAUGHT || decided - caught >= STALL_DECIDED || n >= STALL_TRIES)
+        return false;
+    double c = atomic_cost(first, first_run);
+    long long it = (long long)(STALL_WORK / c);
+    *p = (struct params){.plan = PLAN_RUN, .calibrated = first->calibrated, .count = 2,
+                         .iterations = it < 200000 ? 200000 : it > 20000000 ? 20000000 : it};
+    snprintf(p->mode, sizeof p->mode, "atomic");
+    double work = c * (double)p->iterations;
+    p->stall_at = work * (STALL_AT_MIN + STALL_AT_SPAN * rng_uniform(r));
+    p->stall_budget = fmax(STALL_BUDGET_MIN, STALL_BUDGET_WORKS * work);
+    p->stall_sleep = STALL_SLEEP;
+    p->stall_wall = STALL_WALL;
+    set_args(p);
+    return true;
+}
+
+/* Fails v if a stall run shows a thread that waited for the stopped one;
+ * notes what the stall runs showed otherwise. */
+static void judge_stalls(const struct evidence *ev, struct verdict *v)
+{
+    int decided = 0, tries = 0;
+    const struct observation *first_caught = NULL;
+    const struct params *caught_p = NULL;
+    int caught = 0;
+    double most_cpu = 0, most_delay = 0;
+    for (size_t i = 1; i < ev->nruns; i++) {
+        const struct observation *o = &ev->runs[i];
+        if (ev->params[i].stall_at <= 0)
+            continue;
+        tries++;
+        const struct stall_test *st = &o->stall;
+        if (st->outcome == STALL_FINISHED) {
+            decided++;
+            most_cpu = fmax(most_cpu, st->cpu);
+            most_delay = fmax(most_delay, st->delay);
+        } else if (st->outcome == STALL_SPUN || st->outcome == STALL_SLEPT) {
+            decided++;
+            caught++;
+            if (!first_caught) {
+                first_caught = o;
+                caught_p = &ev->params[i];
+            }
+        }
+    }
+    if (tries == 0) {
+        if (ev->exec_mode)
+            verdict_note(v, "  not judged under --exec: whether a thread ever waits for another (an "
+                         "interpreter's own lock, such as Python's GIL, makes its threads wait)");
+        else if (!ev->runs[0].traced)
+            verdict_note(v, "  not judged: whether a thread ever waits for another (the tracer stops one thread; "
+                         "%s)", ev->runs[0].trace_off ? ev->runs[0].trace_off : "the run was not traced");
+        return;
+    }
+    if (first_caught) {
+        const struct stall_test *st = &first_caught->stall;
+        double work = atomic_cost(&ev->params[0], &ev->runs[0]) * (double)caught_p->iterations;
+        if (st->outcome == STALL_SPUN)
+            verdict_fail(v, "atomic-waited", "atomic mode made a thread wait for another: with one counting thread "
+                         "stopped, the other ran %.2f s of CPU and did not finish its %lld increments (about %.3f s "
+                         "of CPU at this program's atomic rate): it spun, waiting for the stopped thread (in %d of %d "
+                         "tries)", st->cpu,
+                         caught_p->iterations, work, caught, decided);
+        else
+            verdict_fail(v, "atomic-waited", "atomic mode made a thread wait for another: with one counting thread "
+                         "stopped, the other slept %.2f s and did not finish its %lld increments (about %.3f s of "
+                         "CPU at this program's atomic rate): it was blocked, waiting for the stopped thread (in %d of "
+                         "%d tries)",
+                         st->t_end - st->t - st->cpu - st->delay, caught_p->iterations, work, caught, decided);
+        verdict_note(v, "  a lock of the program's own (a spinlock on an atomic_flag, a compare-and-swap loop, a "
+                     "futex): a thread stopped while it held the lock kept the other from counting. One atomic "
+                     "read-modify-write per increment (atomic_fetch_add) never waits");
+        verdict_note(v, "  (the grader stopped the first counting thread, tid %d, with ptrace %.3f s into the run, "
+                     "after %.3f s of its CPU, and watched the second, tid %d, for %.2f s: %.2f s on a CPU, %.2f s "
+                     "waiting for one; then let the first go on)", st->stopped_tid,
+                     st->t, st->stopped_cpu, st->watched_tid, st->t_end - st->t, st->cpu, st->delay);
+        describe_params(caught_p, v);
+    } else if (decided == 0) {
+        verdict_note(v, "  not judged: whether a thread ever waits for another: in %d tries the threads never "
+                     "counted at the same time (a busy machine)", tries);
+    } else {
+        sbuf_printf(&v->summary, "; with one thread stopped the other always finished (%d of %d tries; at most "
+                    "%.3f s of CPU)", decided, tries, most_cpu);
+    }
+}
+
 /* correctness-MODE: exactly NTHREADS x ITERATIONS. */
 static void judge_correctness(const struct evidence *ev, struct verdict *v)
 {
@@ -509,6 +651,8 @@ static void judge_correctness(const struct evidence *ev, struct verdict *v)
         else if (!strcmp(p->mode, "atomic") && p->calibrated > 0)
             sbuf_printf(&v->summary, "; %.1f ns of CPU per increment (a local one: %.2f ns)",
                         atomic_cpu(o) / expected_total(p) * 1e9, CALIBRATE_CPU / (double)p->calibrated * 1e9);
+        if (!strcmp(p->mode, "atomic"))
+            judge_stalls(ev, v);
     }
     parsed_free(&out);
 }
@@ -1075,6 +1219,8 @@ const struct lab lab3 = {
     .variant = check_mode,
     .paired_check = "cpu",
     .one_worker = one_worker,
+    .stall_check = "correctness-atomic",
+    .stall = stall,
     .bar_label = "Thread",
     .bar_from = P_STARTED,
     .bar_to = P_FINISHED,

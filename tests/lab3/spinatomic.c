@@ -3,15 +3,16 @@
  * Atomic mode spins on an atomic_flag around an atomic load then an atomic
  * store (no read-modify-write on the counter); mutex mode locks a private
  * dummy mutex per increment (see dummylock.c); local mode is right.
- * KNOWN GAP: atomic mode still passes correctness-atomic: the probe cannot
- * see a spinlock of the program's own, its time per increment is an
- * atomic's (21 ns beside 8-10 ns for atomic_fetch_add, under load: no
- * threshold separates them safely), and the lock prevents lost updates.
+ * The probe cannot see a spinlock of the program's own, its time per
+ * increment is an atomic's (21 ns beside 8-10 ns for atomic_fetch_add, under
+ * load: no threshold separates them safely), and the lock prevents lost
+ * updates; but a thread stopped while it holds the flag keeps the other
+ * spinning: the grader's stall test (the tracer stops one thread) catches it.
  *
- * Must fail: correctness-mutex (hint lock-around-loop).
+ * Must fail: correctness-mutex (hint lock-around-loop), correctness-atomic (hint atomic-waited).
  * Must pass: build, correctness-local, integrity.
  *
- * See also: tests/check_lab3.c, grader/labs/lab3.c (judge_locking).
+ * See also: tests/check_lab3.c, grader/labs/lab3.c (judge_locking, judge_stalls).
  */
 /* threadcount.c - Lab 3, your copy: NTHREADS threads add to one shared counter.
  *
