@@ -87,6 +87,7 @@ static const char *const patterns[] = {
 #define STALL_WALL 2.0              /* s a stop lasts at most (a thread kept off the CPUs: no verdict) */
 #define STALL_DECIDED 8             /* tries that must finish (caught: a spinlock in 50-80% of tries, a futex lock
                                      * in ~50%: it escapes 8 in 0.4%) */
+#define STALL_MIN_DECIDED 4         /* fewer tries that could tell: not judged */
 #define STALL_CAUGHT 2              /* tries that waited: enough to fail, no more are made */
 #define STALL_TRIES 16              /* tries at most (some end before both threads counted: no verdict) */
 #define TABLE_DIVISOR 40            /* table rows: calibrated / this increments per thread */
@@ -608,9 +609,14 @@ static void judge_stalls(const struct evidence *ev, struct verdict *v)
                      "waiting for one; then let the first go on)", st->stopped_tid,
                      st->t, st->stopped_cpu, st->watched_tid, st->t_end - st->t, st->cpu, st->delay);
         describe_params(caught_p, v);
-    } else if (decided == 0) {
-        verdict_note(v, "  not judged: whether a thread ever waits for another: in %d tries the threads never "
-                     "counted at the same time (a busy machine)", tries);
+    } else if (decided < STALL_MIN_DECIDED) {
+        /* Too few tries could tell: a lock would slip through too often to call it passed. */
+        v->status = ST_SKIP;
+        sbuf_free(&v->summary);
+        sbuf_printf(&v->summary, "skipped: the machine was busy: whether a thread ever waits for another (the "
+                    "tracer stops one thread, the other must finish) could be told in only %d of %d tries, at "
+                    "least %d needed: the threads did not count at the same time", decided, tries,
+                    STALL_MIN_DECIDED);
     } else {
         sbuf_printf(&v->summary, "; with one thread stopped the other always finished (%d of %d tries; at most "
                     "%.3f s of CPU)", decided, tries, most_cpu);
