@@ -175,7 +175,7 @@ const char *const sys_kind_name[SK_N] = {
     [SK_FUTEX_TIMED] = "futex wait with a time-out", [SK_OTHER_WAIT] = "io_uring/semtimedop/mq_timedreceive",
     [SK_WAIT] = "wait4/waitid", [SK_KILL] = "kill", [SK_SETSID] = "setsid", [SK_EXIT_GROUP] = "exit_group",
     [SK_PROBE_FD] = "dup/dup2/fcntl/close on the probe's descriptor", [SK_FOREIGN] = "a call through another ABI",
-    [SK_PIPE_WRITE] = "pipe_write", [SK_PIPE_READ] = "pipe_read",
+    [SK_PIPE_WRITE] = "pipe_write", [SK_PIPE_READ] = "pipe_unread",
 };
 
 const char *const stall_outcome_name[STALL_N] = {

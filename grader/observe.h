@@ -65,7 +65,9 @@ enum sys_kind {
     SK_PIPE_WRITE,  /* write/writev on a pipe (runs with run_spec.watch_pipes): arg its inode, negative when
                      * the main process held no read end of it then; ret the number its bytes say (4 or 8
                      * bytes binary, or decimal text), LONG_MIN if not one number */
-    SK_PIPE_READ,   /* (unused: reads are not traced; kept so records name it) */
+    SK_PIPE_READ,   /* (reads are not traced) at the main process's exit, a pipe the other processes wrote
+                     * into that still held every byte they wrote: nobody read it (runs with
+                     * run_spec.watch_pipes): arg its inode, ret the bytes left in it */
     SK_N
 };
 extern const char *const sys_kind_name[SK_N];

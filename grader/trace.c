@@ -55,6 +55,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <sys/prctl.h>
 #include <sys/ptrace.h>
 #include <sys/mman.h>
@@ -244,6 +245,10 @@ static void build_filter(void)
     }
     for (size_t i = 0; watch_pipes && i < ARRAY_LEN(io_calls); i++) {
         put(JEQ((unsigned)io_calls[i], 0, 1));
+        put(RET(SECCOMP_RET_TRACE));
+    }
+    if (watch_pipes) { /* every close: a pipe closed unread (report_unread) */
+        put(JEQ((unsigned)SYS_close, 0, 1));
         put(RET(SECCOMP_RET_TRACE));
     }
     /* futex: only a wait with a time-out (a timed sleep); lock waits (no time-out) run free. */
@@ -885,6 +890,102 @@ static bool main_reads_pipe(int64_t ino)
     return found;
 }
 
+/* --- Unread pipes (lab 2) -------------------------------------------------------
+ * A parent that holds the read end of its children's pipe but never reads it,
+ * and prints a total it computed itself, leaves their bytes in the pipe. The
+ * tracer adds up what the other processes write into each pipe (write() only:
+ * writev's size is not read), and, when the main process closes its last
+ * descriptor on such a pipe (close() stops in lab 2: a few per process) or
+ * ends (its descriptors still open), asks the pipe how much is still in it
+ * (FIONREAD on a fresh descriptor opened through /proc/PID/fd). Every byte
+ * still there: nobody read it, one SK_PIPE_READ record. (Reads are not
+ * traced: a parent that busy-polls a non-blocking pipe would stop millions of
+ * times.) */
+
+#define MAX_SENT_PIPES 64
+struct sent_pipe {
+    int64_t ino, bytes;
+    bool unknown; /* a writev: its size was not read */
+    bool reported;
+};
+static struct sent_pipe sent[MAX_SENT_PIPES];
+static size_t nsent;
+
+static void note_sent(pid_t w, int64_t ino, long nr, uint64_t count)
+{
+    if (w == traced_main || ino <= 0)
+        return;
+    size_t i = 0;
+    while (i < nsent && sent[i].ino != ino)
+        i++;
+    if (i == nsent) {
+        if (nsent == MAX_SENT_PIPES)
+            return;
+        sent[nsent++] = (struct sent_pipe){.ino = ino};
+    }
+    if (nr == SYS_write)
+        sent[i].bytes += (int64_t)count;
+    else
+        sent[i].unknown = true;
+}
+
+/* Bytes waiting in pipe inode ino, through a descriptor of the main process other than
+ * skip_fd; -1: it holds none. */
+static int64_t pipe_unread(int64_t ino, int skip_fd)
+{
+    char dir[64];
+    snprintf(dir, sizeof dir, "/proc/%d/fd", (int)traced_main);
+    DIR *d = opendir(dir);
+    struct dirent *e;
+    int64_t unread = -1;
+    while (d && unread < 0 && (e = readdir(d))) {
+        char path[320], link[64];
+        snprintf(path, sizeof path, "%s/%s", dir, e->d_name);
+        ssize_t n = readlink(path, link, sizeof link - 1);
+        if (n <= 0)
+            continue;
+        link[n] = '\0';
+        unsigned long long i;
+        if (sscanf(link, "pipe:[%llu]", &i) != 1 || (int64_t)i != ino || atoi(e->d_name) == skip_fd)
+            continue;
+        int fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC); /* a new reader; nothing is read */
+        int bytes = 0;
+        if (fd >= 0 && ioctl(fd, FIONREAD, &bytes) == 0)
+            unread = bytes;
+        if (fd >= 0)
+            close(fd);
+    }
+    if (d)
+        closedir(d);
+    return unread;
+}
+
+static void unread_record(struct sent_pipe *sp, int64_t unread, int64_t now)
+{
+    if (sp->unknown || sp->bytes <= 0 || sp->reported || unread < sp->bytes)
+        return;
+    emit(&(struct trace_rec){.kind = TR_CALL, .t = now, .t2 = now, .tid = traced_main, .other = SK_PIPE_READ,
+                             .a = {sp->ino, unread, -1}});
+    sp->reported = true;
+}
+
+/* The main process ends (its descriptors still open): every pipe the others wrote into. */
+static void report_unread(int64_t now)
+{
+    for (size_t i = 0; i < nsent; i++)
+        unread_record(&sent[i], pipe_unread(sent[i].ino, -1), now);
+}
+
+/* The main process closes fd (the close not yet done): if it is its last descriptor on a pipe
+ * the others wrote into, what is left in it now is never read. */
+static void report_unread_close(int fd, int64_t now)
+{
+    int64_t ino = pipe_inode(traced_main, fd);
+    for (size_t i = 0; ino > 0 && i < nsent; i++)
+        if (sent[i].ino == ino && pipe_unread(ino, fd) < 0)
+            unread_record(&sent[i], pipe_unread(ino, -1), now);
+}
+
 /* --- The stall test (trace_stall) ------------------------------------------------
  * A lock-free increment never makes one thread wait for another: stop one
  * counting thread anywhere and the other still finishes. With a lock of the
@@ -1241,8 +1342,15 @@ _Noreturn void trace_program(int fd, void (*child)(void *arg, int sync_fd), void
                     value = written_value(w, (uintptr_t)si.seccomp.args[1], (size_t)si.seccomp.args[2]);
                 if (ino && !main_reads_pipe(ino))
                     ino = -ino; /* nobody in the main process can read it */
+                note_sent(w, ino, nr, si.seccomp.args[2]);
                 if (ino && ++t->counts[pk] <= TRACE_KEEP)
                     emit(&(struct trace_rec){.kind = TR_CALL, .t = now, .tid = w, .other = pk, .a = {ino, value, nr}});
+                ptrace(PTRACE_CONT, w, 0, 0);
+                break;
+            }
+            if (watch_pipes && si.arch == THIS_ARCH && nr == SYS_close && (int)si.seccomp.args[0] != PROBE_FD) {
+                if (w == traced_main)
+                    report_unread_close((int)si.seccomp.args[0], now);
                 ptrace(PTRACE_CONT, w, 0, 0);
                 break;
             }
@@ -1336,6 +1444,8 @@ _Noreturn void trace_program(int fd, void (*child)(void *arg, int sync_fd), void
             }
             if (w == pid)
                 main_delay = run_delay_ns(pid);
+            if (w == pid && watch_pipes)
+                report_unread(now);
             ptrace(PTRACE_CONT, w, 0, 0);
             break;
         case PTRACE_EVENT_STOP:

@@ -65,6 +65,8 @@ static const struct e2e_case table[] = {
      .fail = "correctness", .pass = "build integrity", .clues = "correctness:#no-pipe;correctness:sent nothing through a pipe"},
     {.name = "dummy_send", .source = "tests/lab2/dummy_send.c", .only = "correctness", .exit_status = 1,
      .fail = "correctness", .pass = "build integrity", .clues = "correctness:#no-pipe;correctness:not their count"},
+    {.name = "unread_total", .source = "tests/lab2/unread_total.c", .only = "correctness", .exit_status = 1,
+     .fail = "correctness", .pass = "build integrity", .clues = "correctness:#no-pipe;correctness:never read the pipe"},
     {.name = "dupbuffer", .source = "tests/lab2/dupbuffer.c", .exit_status = 1, .fail = "piped",
      .pass = "build format order correctness structure parallel cpu memory errors integrity",
      .clues = "piped:#fork-duplicates;piped:printed again by a child;piped:fflush(stdout) before fork()"},

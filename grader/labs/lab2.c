@@ -393,6 +393,17 @@ static int children_silent(const struct observation *o, long long iterations, in
     return silent;
 }
 
+/* Bytes the children wrote into a pipe that were all still in it when the main process
+ * closed its last descriptor on it or ended (trace.c, report_unread): 0 none. */
+static long pipe_left_unread(const struct observation *o)
+{
+    long bytes = 0;
+    for (size_t i = 0; o->traced && i < o->ncalls; i++)
+        if (o->calls[i].kind == SK_PIPE_READ)
+            bytes += o->calls[i].ret;
+    return bytes;
+}
+
 static void judge_correctness(const struct evidence *ev, struct verdict *v)
 {
     const struct observation *o = &ev->runs[0];
@@ -408,7 +419,7 @@ static void judge_correctness(const struct evidence *ev, struct verdict *v)
         quote_output(o, v, 8);
     } else if (tot->m.field[0] == want) {
         int children, wrong;
-        long wrong_value = 0;
+        long wrong_value = 0, unread;
         int silent = children_silent(o, p->iterations, &children, &wrong, &wrong_value);
         if (silent > 0 && silent == children)
             verdict_fail(v, "no-pipe", "the children sent nothing through a pipe: the total did not come from them "
@@ -419,6 +430,10 @@ static void judge_correctness(const struct evidence *ev, struct verdict *v)
         else if (wrong > 0)
             verdict_fail(v, "no-pipe", "%d of %d children sent %ld through the pipe, not their count %lld: the "
                          "total did not come from them", wrong, children, wrong_value, p->iterations);
+        else if ((unread = pipe_left_unread(o)) > 0)
+            verdict_fail(v, "no-pipe", "the parent never read the pipe: the %ld bytes the children sent were all "
+                         "still in it when the parent closed it or ended (the kernel's count): the total did not "
+                         "come from them", unread);
         else
             sbuf_printf(&v->summary, "Total count %.0f = %d processes × %lld iterations%s", want, p->count,
                         p->iterations, o->traced ? ", sent by the children through a pipe" : "");
