@@ -514,7 +514,7 @@ extern const struct lab lab3;
 static bool stall(struct rng *r, const struct params *first, const struct observation *first_run,
                   const struct observation *const *stalls, size_t n, struct params *p)
 {
-    if (!first_run->probe_must_speak)
+    if (!first_run->probe_must_speak || first->defaults)
         return false; /* --exec: an interpreter's own lock (Python's GIL) makes its threads wait */
     if (n == 0) {
         /* Only for a run the rest of the check passes: an exact total and no lock per increment. */
