@@ -85,10 +85,10 @@ static const char *const patterns[] = {
 #define STALL_BUDGET_WORKS 5        /* and at least this many times its whole count's CPU */
 #define STALL_SLEEP 0.25            /* s the watched thread may sleep without finishing: blocked */
 #define STALL_WALL 2.0              /* s a stop lasts at most (a thread kept off the CPUs: no verdict) */
-#define STALL_DECIDED 8             /* tries that must finish (caught: a spinlock in 50-80% of tries, a futex lock
-                                     * in ~50%: it escapes 8 in 0.4%) */
-#define STALL_MIN_DECIDED 4         /* fewer tries that could tell: not judged */
-#define STALL_CAUGHT 2              /* tries that waited: enough to fail, no more are made */
+#define STALL_DECIDED 10            /* tries that must finish (caught in 20 gradings: an atomic_flag spinlock in 40
+                                     * of 64 tries; a futex lock in about half: it escapes 10 in 0.1%) */
+#define STALL_MIN_DECIDED 6         /* fewer tries that could tell (all 16 made): not judged */
+#define STALL_CAUGHT 1              /* a try that waited fails (a right program never waits): no more are made */
 #define STALL_TRIES 16              /* tries at most (some end before both threads counted: no verdict) */
 #define TABLE_DIVISOR 40            /* table rows: calibrated / this increments per thread */
 #define TABLE_MIN 1000000LL
