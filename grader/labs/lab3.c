@@ -89,6 +89,7 @@ static const char *const patterns[] = {
                                      * of 64 tries; a futex lock in about half: it escapes 10 in 0.1%) */
 #define STALL_MIN_DECIDED 6         /* fewer tries that could tell (all 16 made): not judged */
 #define STALL_CAUGHT 1              /* a try that waited fails (a right program never waits): no more are made */
+#define STALL_SERIAL_TRIES 3        /* this many tries with one thread after the other: no more */
 #define STALL_TRIES 16              /* tries at most (some end before both threads counted: no verdict) */
 #define TABLE_DIVISOR 40            /* table rows: calibrated / this increments per thread */
 #define TABLE_MIN 1000000LL
@@ -502,6 +503,19 @@ static bool judge_locking(const struct evidence *ev, struct verdict *v)
  * a right program always finishes, so repeating cannot hurt it; a stop lands
  * inside a lock only part of the time, so the test is repeated. */
 
+/* A stall run whose first two counting threads never lived at the same time (the second
+ * made after the first ended, or fewer than two: the program joins each thread before it
+ * makes the next): no thread could wait for another, and structure and timing judge that. */
+static bool stall_serial(const struct observation *o)
+{
+    const struct task *t[2] = {NULL, NULL};
+    int n = 0;
+    for (size_t i = 1; i < o->ntasks && n < 2; i++)
+        if (o->tasks[i].is_thread && o->tasks[i].tgid == o->tasks[0].tgid)
+            t[n++] = &o->tasks[i];
+    return o->traced && o->ntasks > 0 && (n < 2 || (t[0]->end >= 0 && t[1]->start >= t[0]->end));
+}
+
 /* s of CPU per increment of the first atomic run's counting threads (contended: >= a lone thread's). */
 static double atomic_cost(const struct params *p, const struct observation *o)
 {
@@ -525,9 +539,10 @@ static bool stall(struct rng *r, const struct params *first, const struct observ
         if (!exact || obs_calls(first_run, "lock") >= ATOMIC_MAX_LOCK_SHARE * expected_total(first))
             return false;
     }
-    int decided = 0, caught = 0;
+    int decided = 0, caught = 0, serial = 0;
     for (size_t i = 0; i < n; i++) {
         enum stall_outcome s = stalls[i]->stall.outcome;
+        serial += s == STALL_LATE && stall_serial(stalls[i]);
         decided += s == STALL_FINISHED || s == STALL_SPUN || s == STALL_SLEPT;
         caught += s == STALL_SPUN || s == STALL_SLEPT;
         if (!stalls[i]->traced || s == STALL_FAILED || s == STALL_NONE)
@@ -535,6 +550,8 @@ static bool stall(struct rng *r, const struct params *first, const struct observ
     }
     if (caught >= STALL_CAUGHT || decided - caught >= STALL_DECIDED || n >= STALL_TRIES)
         return false;
+    if (n >= STALL_SERIAL_TRIES && serial == (int)n)
+        return false; /* one thread after another, every time: the test cannot apply */
     double c = atomic_cost(first, first_run);
     long long it = (long long)(STALL_WORK / c);
     *p = (struct params){.plan = PLAN_RUN, .calibrated = first->calibrated, .count = 2,
@@ -553,7 +570,7 @@ static bool stall(struct rng *r, const struct params *first, const struct observ
  * notes what the stall runs showed otherwise. */
 static void judge_stalls(const struct evidence *ev, struct verdict *v)
 {
-    int decided = 0, tries = 0;
+    int decided = 0, tries = 0, serial = 0;
     const struct observation *first_caught = NULL;
     const struct params *caught_p = NULL;
     int caught = 0;
@@ -564,6 +581,7 @@ static void judge_stalls(const struct evidence *ev, struct verdict *v)
             continue;
         tries++;
         const struct stall_test *st = &o->stall;
+        serial += st->outcome == STALL_LATE && stall_serial(o);
         if (st->outcome == STALL_FINISHED) {
             decided++;
             most_cpu = fmax(most_cpu, st->cpu);
@@ -609,6 +627,12 @@ static void judge_stalls(const struct evidence *ev, struct verdict *v)
                      "waiting for one; then let the first go on)", st->stopped_tid,
                      st->t, st->stopped_cpu, st->watched_tid, st->t_end - st->t, st->cpu, st->delay);
         describe_params(caught_p, v);
+    } else if (decided == 0 && serial == tries && stall_serial(&ev->runs[0])) {
+        /* (Only when the judged run's threads did not overlap either: a program that ran its
+         * threads one after another only in the short stall runs would dodge the test.) */
+        verdict_note(v, "  not judged: whether a thread ever waits for another (the tracer stops one thread, the "
+                     "other must finish): in %d tries the threads never lived at the same time (structure and "
+                     "timing judge that)", tries);
     } else if (decided < STALL_MIN_DECIDED) {
         /* Too few tries could tell: a lock would slip through too often to call it passed. */
         v->status = ST_SKIP;
