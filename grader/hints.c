@@ -134,8 +134,9 @@ const struct hint hint_catalogue[] = {
     /* Lab 3, more */
     {"mode-missing", "This mode added nothing to the total: write it (see its TODO and the comment "
                      "above it), or check that its threads add to the same total main prints."},
-    {"wrong-count", "The total is larger than NTHREADS x ITERATIONS: each thread must do exactly "
-                    "ITERATIONS increments, and each local subtotal is added once."},
+    {"wrong-count", "The total is off, and no race explains it (too large, or short by the same one or two per "
+                    "thread): each thread must do exactly ITERATIONS increments (check the loop's bounds), and "
+                    "each local subtotal is added once."},
     {"total-before-join", "A thread's line came after the total: main printed before every thread was "
                           "joined. pthread_join every thread, then print the totals."},
     {"not-joined", "Not every thread was joined: call pthread_join once per thread created, before "

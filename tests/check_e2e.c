@@ -80,7 +80,7 @@ static const struct e2e_case table[] = {
     {.name = "cloned", .source = "tests/lab1/cloned.c", .only = "structure", .exit_status = 1,
      .fail = "structure", .pass = "build integrity", .clues = "structure:process"},
     {.name = "probeforge", .source = "tests/lab1/probeforge.c", .only = "structure", .exit_status = 1,
-     .fail = "structure integrity", .pass = "build", .clues = "structure:nanosleep;integrity:forged"},
+     .fail = "structure integrity", .pass = "build", .clues = "structure:nanosleep;integrity:forged;integrity:#integrity"},
     {.name = "poll", .source = "tests/lab1/poll.c", .exit_status = 1,
      .fail = "structure", .pass = "build format order timing cpu memory errors integrity", .clues = "structure:poll"},
     {.name = "wrongtotal", .source = "tests/lab1/wrongtotal.c", .exit_status = 1,
@@ -88,7 +88,7 @@ static const struct e2e_case table[] = {
      .clues = "timing:#wrong-total;timing:Total time"},
     {.name = "eintr", .source = "tests/lab1/eintr.c", .exit_status = 1,
      .fail = "format order timing cpu memory errors", .pass = "build structure integrity",
-     .clues = "format:#eintr;format:EINTR;timing:EINTR"},
+     .clues = "format:#eintr;format:#exit-status;format:EINTR;timing:EINTR"},
     {.name = "stdout_garbage", .source = "tests/lab1/stdout_garbage.c", .exit_status = 1,
      .fail = "format", .pass = "build order timing cpu structure memory errors integrity", .clues = "format:#format;format:[debug]"},
     /* Byte for byte: a NUL, a '\r' or terminal codes make other lines, shown quoted (\xNN). */

@@ -67,7 +67,7 @@ static const struct e2e_case table[] = {
     /* One CPU: the threads still overlap (timing), but parallelism cannot be judged. */
     {.name = "one_cpu", .source = "solutions/lab3", .one_cpu = true, .exit_status = 1, .pass = ALL_CHECKS,
      .skipped = "cpu",
-     .clues = "cpu:only 1 CPU"},
+     .clues = "cpu:#cannot-judge-parallel;cpu:only 1 CPU"},
     {.name = "nolock", .source = "tests/lab3/nolock.c", .only = RACE_CHECKS, .exit_status = 1, .fail = "race-mutex",
      .pass = "build race-atomic race-local integrity", .clues = "race-mutex:#data-race;race-mutex:data race;race-mutex:count_mutex"},
     {.name = "localrace", .source = "tests/lab3/localrace.c", .only = RACE_CHECKS, .exit_status = 1,
@@ -75,7 +75,7 @@ static const struct e2e_case table[] = {
      .clues = "race-local:#data-race;race-local:data race;race-local:count_local"},
     {.name = "volatile", .source = "tests/lab3/volatile.c", .only = RACE_CHECKS, .exit_status = 1,
      .fail = "race-atomic", .pass = "build race-mutex race-local integrity",
-     .clues = "race-atomic:data race;race-atomic:count_atomic"},
+     .clues = "race-atomic:#volatile-not-atomic;race-atomic:data race;race-atomic:count_atomic"},
     /* How each mode locks (the probe counts lock calls; an increment's time beside the calibration):
      * mutex around the whole loop, a mutex in atomic mode, an atomic load then a store. */
     {.name = "mutexloop", .source = "tests/lab3/mutexloop.c", .only = CORRECTNESS_CHECKS, .exit_status = 1,
@@ -86,7 +86,7 @@ static const struct e2e_case table[] = {
      .clues = "correctness-atomic:mutex mode again"},
     {.name = "loadstore", .source = "tests/lab3/loadstore.c", .only = CORRECTNESS_CHECKS, .exit_status = 1,
      .fail = "correctness-atomic", .pass = "build correctness-mutex correctness-local integrity",
-     .clues = "correctness-atomic:a load then a store is two steps"},
+     .clues = "correctness-atomic:#load-then-store;correctness-atomic:#lost-updates"},
     /* Locks that protect nothing (a private mutex per thread; atomic mode one fetch_add of n), a forged
      * lock count, a spinlock of its own in atomic mode (caught by the stall test), and a
      * program that silences TSan (stderr to /dev/null) and skips the exit-time tally (raw exit_group). */
@@ -156,7 +156,7 @@ static const struct e2e_case table[] = {
      .fail = "order", .pass = "build integrity", .clues = "order:'Total count' comes before 'Total time'"},
     {.name = "offbyone", .source = "tests/lab3/offbyone.c", .only = CORRECTNESS_CHECKS, .exit_status = 1,
      .fail = "correctness-mutex", .pass = "build correctness-atomic correctness-local integrity",
-     .clues = "correctness-mutex:expected"},
+     .clues = "correctness-mutex:#wrong-count;correctness-mutex:expected"},
     {.name = "fdleak", .source = "tests/lab3/fdleak.c", .only = "memory", .exit_status = 1, .fail = "memory",
      .pass = "build integrity", .clues = "memory:descriptor"},
     {.name = "noargcheck", .source = "tests/lab3/noargcheck.c", .only = "errors", .exit_status = 1,
