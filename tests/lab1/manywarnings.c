@@ -1,6 +1,6 @@
-/* manywarnings.c - lab 1 build-check input: seven kinds of warning, no sleeper.
+/* manywarnings.c - lab 1 build-check input: eight kinds of warning, no sleeper.
  *
- * Graded with --only build: the build passes, shows the first five of seven warnings
+ * Graded with --only build: the build passes, shows the first five of eight warnings
  * with file:line and the compiler's text, says "and N more" with the
  * grader's own build command, and gives the hint of each kind shown. Each
  * line below makes one warning on purpose.
@@ -8,7 +8,9 @@
  * See also: tests/check_e2e.c (row manywarnings), grader/judge.c (judge_build).
  */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 static int no_return(int x, int y)              /* -Wunused-parameter (y) */
 {
@@ -25,5 +27,7 @@ int main(int argc, char *argv[])
     int never;                                  /* -Wuninitialized */
     printf("%d\n", never);
     int unused = 3;                             /* -Wunused-variable */
-    return no_return(argc, 0) + (int)big + abs(-1); /* -Wimplicit-function-declaration: no <stdlib.h> */
+    char *line = malloc(8);
+    realloc(line, 16);                          /* -Wunused-result: the moved block is lost */
+    return no_return(argc, 0) + (int)big + usleep(1); /* -Wimplicit-function-declaration: -std=c11 hides it */
 }
