@@ -148,6 +148,17 @@ static const struct e2e_case table[] = {
      .fail = "integrity", .pass = "build", .clues = "integrity:no_sanitize"},
     /* A program for each check that no other row fails, graded for that check's tag only
      * (tools/stress grades them whole; tests/observations/ holds their other verdicts). */
+    /* A program per hint (handouts/hints.md) that no row above gets, graded for the check that gives it:
+     * lab 2's fork() for threads, totals printed before the joins, local mode's loop folded away (not
+     * volatile), local mode locking per increment. */
+    {.name = "forkworkers", .source = "tests/lab3/forkworkers.c", .only = "structure", .exit_status = 1,
+     .fail = "structure", .pass = "build integrity", .clues = "structure:#processes-not-threads;structure:more process"},
+    {.name = "printfirst", .source = "tests/lab3/printfirst.c", .only = "order", .exit_status = 1, .fail = "order",
+     .pass = "build integrity", .clues = "order:#total-before-join;order:join them all first"},
+    {.name = "loopgone", .source = "tests/lab3/loopgone.c", .only = "timing", .exit_status = 1, .fail = "timing",
+     .pass = "build integrity", .clues = "timing:#thread-loop-removed;timing:nothing to overlap"},
+    {.name = "locallock", .source = "tests/lab3/locallock.c", .only = "correctness-local", .exit_status = 1,
+     .fail = "correctness-local", .pass = "build integrity", .clues = "correctness-local:#lock-per-increment"},
     {.name = "nobuild", .source = "tests/lab3/nobuild.c", .exit_status = 1, .fail = ALL_BUT_CPU " cpu", .pass = "integrity",
      .clues = "build:undeclared;format:did not build"},
     {.name = "extraline", .source = "tests/lab3/extraline.c", .only = "format", .exit_status = 1,
