@@ -150,7 +150,7 @@ static const struct e2e_case table[] = {
      * (tools/stress grades them whole; tests/observations/ holds their other verdicts). */
     /* A program per hint (handouts/hints.md) that no row above gets, graded for the check that gives it:
      * lab 2's fork() for threads, totals printed before the joins, local mode's loop folded away (not
-     * volatile), local mode locking per increment. */
+     * volatile), local mode locking per increment, a pool whose threads never end (no tally, no join). */
     {.name = "forkworkers", .source = "tests/lab3/forkworkers.c", .only = "structure", .exit_status = 1,
      .fail = "structure", .pass = "build integrity", .clues = "structure:#processes-not-threads;structure:more process"},
     {.name = "printfirst", .source = "tests/lab3/printfirst.c", .only = "order", .exit_status = 1, .fail = "order",
@@ -159,6 +159,9 @@ static const struct e2e_case table[] = {
      .pass = "build integrity", .clues = "timing:#thread-loop-removed;timing:nothing to overlap"},
     {.name = "locallock", .source = "tests/lab3/locallock.c", .only = "correctness-local", .exit_status = 1,
      .fail = "correctness-local", .pass = "build integrity", .clues = "correctness-local:#lock-per-increment"},
+    {.name = "idlepool", .source = "tests/lab3/idlepool.c", .only = "correctness-local,structure", .exit_status = 1,
+     .fail = "correctness-local structure", .pass = "build integrity",
+     .clues = "correctness-local:#lock-tally-missing;structure:#not-joined;structure:never joined"},
     {.name = "nobuild", .source = "tests/lab3/nobuild.c", .exit_status = 1, .fail = ALL_BUT_CPU " cpu", .pass = "integrity",
      .clues = "build:undeclared;format:did not build"},
     {.name = "extraline", .source = "tests/lab3/extraline.c", .only = "format", .exit_status = 1,
