@@ -38,7 +38,7 @@ static const struct e2e_case table[] = {
      .fail = "format protocol concurrency slow scale parallel responsive structure cpu memory errors",
      .pass = "build integrity", .clues = "format:exited with status 1;structure:could not be observed"},
     {.name = "sequential", .source = "tests/lab4/sequential.c", .only = "concurrency", .exit_status = 1,
-     .fail = "concurrency", .pass = "build integrity", .clues = "concurrency:#blocked-loop;concurrency:got no reply"},
+     .fail = "concurrency", .pass = "build integrity", .clues = "concurrency:#blocked-loop;concurrency:#sequential-server;concurrency:got no reply"},
     {.name = "blockread", .source = "tests/lab4/blockread.c", .only = "slow", .exit_status = 1, .fail = "slow",
      .pass = "build integrity", .clues = "slow:#late-reply;slow:late"},
     {.name = "blockread_structure", .source = "tests/lab4/blockread.c", .only = "structure", .exit_status = 1,

@@ -1057,6 +1057,23 @@ static bool judge_sleeps(const struct observation *o, int phase, struct verdict 
     return v->status != ST_FAIL;
 }
 
+/* One client of the concurrency phase answered, the others (two or more) never: the server stayed
+ * with that client (a blocking read on it) while the rest waited. */
+static bool served_one_client(const struct observation *o)
+{
+    size_t answered = 0, missing = 0;
+    for (size_t i = 0; i < o->nexchanges; i++) {
+        const struct exchange *x = &o->exchanges[i];
+        if (x->phase != PH_CONC)
+            continue;
+        if (x->replied >= 0)
+            answered++;
+        else
+            missing++;
+    }
+    return answered == 1 && missing >= 2;
+}
+
 static void judge_concurrency(const struct evidence *ev, struct verdict *v)
 {
     const struct observation *o = &ev->runs[0];
@@ -1066,8 +1083,11 @@ static void judge_concurrency(const struct evidence *ev, struct verdict *v)
         return;
     double worst, span, longest;
     size_t n;
-    if (!judge_sleeps(o, PH_CONC, v, &worst, &span, &longest, &n))
+    if (!judge_sleeps(o, PH_CONC, v, &worst, &span, &longest, &n)) {
+        if (served_one_client(o))
+            verdict_hint(v, "sequential-server");
         return;
+    }
     if (n == 0)
         verdict_fail(v, "protocol", "no SLEEP request could be sent");
     else if (span > longest + OVER_MAX)
