@@ -61,6 +61,24 @@ static const struct e2e_case table[] = {
      .pass = "build integrity", .clues = "cpu:sleeping requests: busy"},
     {.name = "decoy", .source = "tests/lab4/decoy.c", .only = "structure", .exit_status = 1, .fail = "structure",
      .pass = "build integrity", .clues = "structure:#compute-in-loop;structure:#too-few-workers;structure:the event-loop thread (task;structure:computed: it used"},
+    /* A program per hint (handouts/hints.md) that no row above gets, graded for the check that gives it. */
+    {.name = "replycount", .source = "tests/lab4/replycount.c", .only = "format,protocol", .exit_status = 1,
+     .fail = "format protocol", .pass = "build integrity",
+     .clues = "format:#served-count;format:the grader received;protocol:#wrong-reply;protocol:expected \"COLLATZ "},
+    {.name = "sleepsec", .source = "tests/lab4/sleepsec.c", .only = "concurrency", .exit_status = 1,
+     .fail = "concurrency", .pass = "build integrity", .clues = "concurrency:#early-reply;concurrency:before its time"},
+    {.name = "exitoneof", .source = "tests/lab4/exitoneof.c", .only = "slow", .exit_status = 1, .fail = "slow",
+     .pass = "build integrity", .clues = "slow:#server-died;slow:before the grader's SIGTERM"},
+    {.name = "wholeread", .source = "tests/lab4/wholeread.c", .only = "slow", .exit_status = 1, .fail = "slow",
+     .pass = "build integrity", .clues = "slow:#partial-line;slow:got \"ERR"},
+    {.name = "fewconns", .source = "tests/lab4/fewconns.c", .only = "scale", .exit_status = 1, .fail = "scale",
+     .pass = "build integrity", .clues = "scale:#scale;scale:500 clients connected"},
+    {.name = "oneslot", .source = "tests/lab4/oneslot.c", .only = "structure", .exit_status = 1, .fail = "structure",
+     .pass = "build integrity", .clues = "structure:#protocol;structure:a job was lost"},
+    /* The handout's Python server ended with os._exit(0): its pool's processes are never reaped. */
+    {.name = "python_noreap", .source = "/usr/bin/python3", .optional = true, .only = "structure", .exit_status = 1,
+     .command = "/usr/bin/python3 tests/lab4/noreap.py", .fail = "structure", .pass = "integrity", .skipped = "build",
+     .clues = "structure:#not-reaped;structure:never reaped"},
     /* A right server under --only lists: each check runs the phases it needs (a phase not run is not
      * evidence); parallel may be not judged on a busy machine (the pool's busy list). */
     {.name = "honest_parallel_structure", .source = "tests/lab4/honest.c", .only = "parallel,structure",

@@ -373,6 +373,7 @@ static void phase_concurrency(struct drv *v, int clients, bool cpu_metric)
 static void phase_slow(struct drv *v, int clients)
 {
     struct session *s = &v->s;
+    obs_metric(v->o, "slow.start", drive_now(v->d)); /* a server that dies from here died of these clients */
     int stalled = session_open(s, PH_SLOW_STALLED);
     int silent = session_open(s, PH_SLOW_STALLED);
     int gone = session_open(s, PH_SLOW_STALLED);
@@ -1098,6 +1099,16 @@ static void judge_concurrency(const struct evidence *ev, struct verdict *v)
                     "%.0f ms late", n, span, longest, worst * 1000);
 }
 
+/* The server ended before the grader's SIGTERM, by itself (an exit, a signal such as SIGPIPE),
+ * after the slow clients came (not at start-up: that is no slow client's doing). */
+static bool died_after_slow_clients(const struct observation *o)
+{
+    double term = obs_get_metric(o, "sigterm", -1), start = obs_get_metric(o, "slow.start", -1);
+    if (!(o->exited || o->term_signal) || o->timed_out || (term >= 0 && o->wall >= term))
+        return false;
+    return start >= 0 && o->wall > start;
+}
+
 static void judge_slow(const struct evidence *ev, struct verdict *v)
 {
     const struct observation *o = &ev->runs[0];
@@ -1105,6 +1116,17 @@ static void judge_slow(const struct evidence *ev, struct verdict *v)
         return;
     if (phases_not_run(ev, "slow", v))
         return;
+    if (died_after_slow_clients(o)) { /* say that, not what every later client then missed */
+        struct sbuf end = {0};
+        describe_end(o, &end);
+        verdict_fail(v, "server-died", "the server %s at %.2f s, before the grader's SIGTERM: after the slow clients "
+                     "came, no one was answered", end.data, o->wall);
+        sbuf_free(&end);
+        quote_output(o, v, 8);
+        verdict_note(v, "  slow clients: one sent \"SLE\" and stalled, one sent nothing, one sent \"SLEEP 150\" "
+                     "and left, one sent \"COLLATZ 1 10\" without '\\n' and left");
+        return;
+    }
     double worst, span, longest;
     size_t n, replied;
     bool ok = judge_sleeps(o, PH_SLOW, v, &worst, &span, &longest, &n);
@@ -1409,7 +1431,11 @@ static void judge_structure(const struct evidence *ev, struct verdict *v)
                      "it used %.2f s of CPU while %d COLLATZ jobs were queued (one job takes %.2f s): the loop only "
                      "hands jobs to the workers", seen.computed_tid, seen.call, seen.calls, seen.computed_cpu, w,
                      seen.job_cpu);
-    if (burners >= 0 && burners != w)
+    size_t par_replied, par_jobs = count_phase(o, PH_PAR_ALL, &par_replied);
+    if (par_replied < par_jobs) /* a job lost says nothing of the workers: fewer had anything to compute */
+        verdict_fail(v, "protocol", "with WORKERS = %d, %zu of %zu COLLATZ jobs sent at once were answered: a job was "
+                     "lost before any worker computed it", w, par_replied, par_jobs);
+    else if (burners >= 0 && burners != w)
         verdict_fail(v, burners < w ? "too-few-workers" : "task-per-request", "with WORKERS = %d and %d jobs at once, "
                      "%.0f task%s computed", w, w, burners, burners == 1 ? "" : "s");
     double share = obs_get_metric(o, "loop.io_share", -1);
