@@ -43,10 +43,10 @@
 static const struct e2e_case table[] = {
     {.name = "replay", .source = "tests/lab1/replay.c", .exit_status = 1,
      .fail = "format timing", .pass = "build cpu structure memory errors integrity", .either = "order",
-     .clues = "format:#replayed-output;format:delay;timing:longer than the sum"},
+     .clues = "format:#replayed-output;format:delay;timing:#late-finish;timing:longer than the sum"},
     {.name = "sequential", .source = "tests/lab1/sequential.c", .exit_status = 1,
      .fail = "order timing", .pass = "build format cpu structure memory errors integrity",
-     .clues = "timing:#sequential-wait;timing:one task after another"},
+     .clues = "timing:#sequential-wait;timing:one task after another;order:#order-finished"},
     {.name = "exec_defaults", .source = "solutions/lab1/sleeper.c", .exec = true, .defaults = true, .exit_status = 1,
      .pass = "format order timing cpu structure errors integrity", .skipped = "build memory"},
     {.name = "reference", .source = "solutions/lab1", .pass = ALL_CHECKS},

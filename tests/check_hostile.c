@@ -35,7 +35,7 @@ struct hostile {
     const char *lab;       /* NULL: lab1 */
     bool whole;            /* a whole grading, not --only format */
     double max_seconds;    /* 0: 45 */
-    const char *hint;      /* "#id": the report must also give this hint of the catalogue (its text) */
+    const char *hint;      /* "#HINT-ID": the report must also give this hint of the catalogue (its text) */
 };
 
 static char kit_include[64]; /* a generated program that #includes a file of the kit */
