@@ -45,8 +45,8 @@ const struct hint hint_catalogue[] = {
                     "function must return one."},
     {"sign-compare", "A signed and an unsigned value are compared: -1 becomes a huge number. Make both the "
                      "same type (ssize_t for read()'s result)."},
-    {"unused-result", "A result the library says must be checked was ignored (read, write, pipe): check it "
-                      "and handle the error."},
+    {"unused-result", "A result the library says must be used was ignored (realloc's new pointer; read, write "
+                      "and pipe where the C library marks them): use it, check it and handle the error."},
     /* Lab 1: concurrency */
     {"sequential-wait", "Total time is about the SUM of the delays: the tasks ran one after another. "
                         "Wait for all of them in ONE select() loop: each turn, sleep until the "
