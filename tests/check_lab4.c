@@ -75,10 +75,6 @@ static const struct e2e_case table[] = {
      .pass = "build integrity", .clues = "scale:#scale;scale:500 clients connected"},
     {.name = "oneslot", .source = "tests/lab4/oneslot.c", .only = "structure", .exit_status = 1, .fail = "structure",
      .pass = "build integrity", .clues = "structure:#protocol;structure:a job was lost"},
-    /* The handout's Python server ended with os._exit(0): its pool's processes are never reaped. */
-    {.name = "python_noreap", .source = "/usr/bin/python3", .optional = true, .only = "structure", .exit_status = 1,
-     .command = "/usr/bin/python3 tests/lab4/noreap.py", .fail = "structure", .pass = "integrity", .skipped = "build",
-     .clues = "structure:#not-reaped;structure:never reaped"},
     /* A right server under --only lists: each check runs the phases it needs (a phase not run is not
      * evidence); parallel may be not judged on a busy machine (the pool's busy list). */
     {.name = "honest_parallel_structure", .source = "tests/lab4/honest.c", .only = "parallel,structure",

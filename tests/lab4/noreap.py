@@ -9,7 +9,8 @@ Must fail: structure (not-reaped).
 Must pass: format, protocol, concurrency, slow, scale, responsive, cpu, errors.
 
 Grade it:  ./grader/grade lab4 --exec 'python3 tests/lab4/noreap.py' --only structure
-See also: tests/check_lab4.c (row python_noreap), handouts/python/asyncio_server.py.
+See also: tests/observations/lab4/noreap-structure.obs (its recorded grading, replayed by
+          tests/check_judges.c), handouts/python/asyncio_server.py.
 """
 import os
 import asyncio
