@@ -118,8 +118,6 @@ const struct hint hint_catalogue[] = {
     {"sequential-join", "Threads were joined before the next one was created: create all, then join all."},
     {"no-threads", "No threads were created: start NTHREADS threads with pthread_create."},
     {"processes-not-threads", "The program created processes: this lab is about threads (pthread_create)."},
-    {"cannot-judge-parallel", "Only one CPU is available, so parallelism cannot be shown here: run on a "
-                              "machine (or CPUS=) with two or more."},
     /* Lab 2, more */
     {"no-fork", "No child process was created: call fork() NPROCS times in the parent; each child "
                 "does its part and ends with _exit()."},

@@ -1056,8 +1056,7 @@ static void judge_cpu(const struct evidence *ev, struct verdict *v)
     } else if (ev->cpus < 2) {
         v->status = ST_SKIP;
         sbuf_printf(&v->summary, "cannot judge: only 1 CPU here, so threads cannot run in parallel (CPU %.2f s, "
-                    "wall %.2f s)", cpu, o->wall);
-        verdict_hint(v, "cannot-judge-parallel");
+                    "wall %.2f s)", cpu, o->wall); /* the engine says what to do (a skip shows no hint) */
     } else if (cpu / p->count < MIN_JUDGEABLE_CPU) {
         v->status = ST_SKIP;
         sbuf_printf(&v->summary, "cannot judge: %.3f s of CPU per thread is too little work%s", cpu / p->count,

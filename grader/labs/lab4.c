@@ -1227,8 +1227,7 @@ static void judge_parallel(const struct evidence *ev, struct verdict *v)
     if (ev->cpus < 2) {
         v->status = ST_SKIP;
         sbuf_printf(&v->summary, "cannot judge: only 1 CPU here, so workers cannot run in parallel (%d jobs at once "
-                    "took %.2f s, one alone %.2f s)", w, best_all, best_one);
-        verdict_hint(v, "cannot-judge-parallel");
+                    "took %.2f s, one alone %.2f s)", w, best_all, best_one); /* what to do: the engine's */
         return;
     }
     if (best < SPEEDUP_MIN || best_ratio < PARALLEL_MIN) {
