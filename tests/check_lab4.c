@@ -73,8 +73,8 @@ static const struct e2e_case table[] = {
      .pass = "build integrity", .clues = "slow:#partial-line;slow:stalled, then"},
     {.name = "fewconns", .source = "tests/lab4/fewconns.c", .only = "scale", .exit_status = 1, .fail = "scale",
      .pass = "build integrity", .clues = "scale:#scale;scale:500 clients connected"},
-    {.name = "oneslot", .source = "tests/lab4/oneslot.c", .only = "structure", .exit_status = 1, .fail = "structure",
-     .pass = "build integrity", .clues = "structure:#protocol;structure:a job was lost"},
+    {.name = "lastclient", .source = "tests/lab4/lastclient.c", .only = "structure", .exit_status = 1,
+     .fail = "structure", .pass = "build integrity", .clues = "structure:#protocol;structure:jobs sent at once were answered"},
     /* A right server under --only lists: each check runs the phases it needs (a phase not run is not
      * evidence); parallel may be not judged on a busy machine (the pool's busy list). */
     {.name = "honest_parallel_structure", .source = "tests/lab4/honest.c", .only = "parallel,structure",

@@ -1431,9 +1431,9 @@ static void judge_structure(const struct evidence *ev, struct verdict *v)
                      "hands jobs to the workers", seen.computed_tid, seen.call, seen.calls, seen.computed_cpu, w,
                      seen.job_cpu);
     size_t par_replied, par_jobs = count_phase(o, PH_PAR_ALL, &par_replied);
-    if (par_replied < par_jobs) /* a job lost says nothing of the workers: fewer had anything to compute */
-        verdict_fail(v, "protocol", "with WORKERS = %d, %zu of %zu COLLATZ jobs sent at once were answered: a job was "
-                     "lost before any worker computed it", w, par_replied, par_jobs);
+    if (par_replied < par_jobs) /* an unanswered job says nothing of the workers: fewer may have had one */
+        verdict_fail(v, "protocol", "with WORKERS = %d, %zu of %zu COLLATZ jobs sent at once were answered: the other "
+                     "clients got nothing (a job lost, or its reply sent to another client)", w, par_replied, par_jobs);
     else if (burners >= 0 && burners != w)
         verdict_fail(v, burners < w ? "too-few-workers" : "task-per-request", "with WORKERS = %d and %d jobs at once, "
                      "%.0f task%s computed", w, w, burners, burners == 1 ? "" : "s");

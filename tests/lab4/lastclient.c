@@ -1,12 +1,12 @@
-/* oneslot.c - lab 4, wrong: one job slot where a queue belongs.
+/* lastclient.c - lab 4, wrong: a COLLATZ result goes to the client that asked last.
  *
- * A COLLATZ job waits for a worker in a single slot: a second job that comes
- * before a worker took the first overwrites it, and the first client never
- * gets its reply (a request went unanswered). One job at a time is fine.
- * Must fail: structure, responsive, parallel (protocol: jobs sent at once went unanswered).
+ * The loop remembers "the client of the job" in one variable, not in the job:
+ * when two jobs are queued at once, both results go to the second client
+ * and the first never gets a reply. One job at a time is fine.
+ * Must fail: structure, responsive, parallel (protocol: a request went unanswered).
  * Must pass: build, format, protocol, concurrency, slow, scale, cpu, memory, errors.
  *
- * See also: tests/check_lab4.c (row oneslot), solutions/lab4/server.c.
+ * See also: tests/check_lab4.c (row lastclient), solutions/lab4/server.c.
  */
 #define _GNU_SOURCE
 
@@ -134,6 +134,8 @@ struct conn {
 static struct conn **conns;    /* by descriptor */
 static int max_conns;          /* descriptors we accept (conns has this many slots) */
 static uint64_t next_id = 1;
+static int job_fd = -1;        /* WRONG: the client of "the" job, for every job */
+static uint64_t job_id;
 static unsigned long long served;
 
 /* --- Timers: a binary min-heap of deadlines -------------------------------------------- */
@@ -304,9 +306,14 @@ static void handle_request(struct conn *c, char *line)
             return;
         }
         *j = (struct job){.fd = c->fd, .id = c->id, .a = (uint64_t)a, .b = (uint64_t)b};
+        job_fd = c->fd;
+        job_id = c->id;
         pthread_mutex_lock(&queue_lock);
-        free(todo_head); /* WRONG: one slot: a job no worker took yet is lost */
-        todo_head = todo_tail = j;
+        if (todo_tail)
+            todo_tail->next = j;
+        else
+            todo_head = j;
+        todo_tail = j;
         pthread_cond_signal(&work_ready);
         pthread_mutex_unlock(&queue_lock);
         c->busy = true;
@@ -535,7 +542,7 @@ int main(int argc, char *argv[])
             while (done) {
                 struct job *j = done;
                 done = j->next;
-                struct conn *c = conn_of(j->fd, j->id);
+                struct conn *c = conn_of(job_fd, job_id); /* WRONG: not j's own client */
                 if (c) {
                     c->busy = false;
                     reply(c, "COLLATZ %" PRIu64 " %" PRIu64 " %" PRIu64, j->a, j->b, j->sum);
