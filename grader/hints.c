@@ -45,8 +45,8 @@ const struct hint hint_catalogue[] = {
                     "function must return one."},
     {"sign-compare", "A signed and an unsigned value are compared: -1 becomes a huge number. Make both the "
                      "same type (ssize_t for read()'s result)."},
-    {"unused-result", "A result the library says must be checked was ignored (read, write, pipe): check it "
-                      "and handle the error."},
+    {"unused-result", "A result the library says must be used was ignored (realloc's new pointer; read, write "
+                      "and pipe where the C library marks them): use it, check it and handle the error."},
     /* Lab 1: concurrency */
     {"sequential-wait", "Total time is about the SUM of the delays: the tasks ran one after another. "
                         "Wait for all of them in ONE select() loop: each turn, sleep until the "
@@ -118,8 +118,6 @@ const struct hint hint_catalogue[] = {
     {"sequential-join", "Threads were joined before the next one was created: create all, then join all."},
     {"no-threads", "No threads were created: start NTHREADS threads with pthread_create."},
     {"processes-not-threads", "The program created processes: this lab is about threads (pthread_create)."},
-    {"cannot-judge-parallel", "Only one CPU is available, so parallelism cannot be shown here: run on a "
-                              "machine (or CPUS=) with two or more."},
     /* Lab 2, more */
     {"no-fork", "No child process was created: call fork() NPROCS times in the parent; each child "
                 "does its part and ends with _exit()."},
@@ -134,8 +132,9 @@ const struct hint hint_catalogue[] = {
     /* Lab 3, more */
     {"mode-missing", "This mode added nothing to the total: write it (see its TODO and the comment "
                      "above it), or check that its threads add to the same total main prints."},
-    {"wrong-count", "The total is larger than NTHREADS x ITERATIONS: each thread must do exactly "
-                    "ITERATIONS increments, and each local subtotal is added once."},
+    {"wrong-count", "The total is off, and no race explains it (too large, or short by the same one or two per "
+                    "thread): each thread must do exactly ITERATIONS increments (check the loop's bounds), and "
+                    "each local subtotal is added once."},
     {"total-before-join", "A thread's line came after the total: main printed before every thread was "
                           "joined. pthread_join every thread, then print the totals."},
     {"not-joined", "Not every thread was joined: call pthread_join once per thread created, before "

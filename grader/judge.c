@@ -227,6 +227,19 @@ bool ended_well(const struct observation *o)
     return o->started && o->exited && o->exit_code == 0 && !o->timed_out && !o->output_flood;
 }
 
+/* The shell of an --exec command said it could not run it: "sh: 1: exec: ./x: not found", status 127
+ * (126: not executable). The program never started: that is no exit status of the student's. */
+static bool shell_could_not_start(const struct observation *o)
+{
+    if (!o->exited || (o->exit_code != 126 && o->exit_code != 127))
+        return false;
+    for (size_t i = 0; i < o->nlines; i++)
+        if (o->lines[i].stream == STREAM_ERR && !strncmp(o->lines[i].text, "sh: ", 4) &&
+            (strstr(o->lines[i].text, "not found") || strstr(o->lines[i].text, "Permission denied")))
+            return true;
+    return false;
+}
+
 bool fail_if_crashed(const struct observation *o, struct verdict *v)
 {
     if (ended_well(o))
@@ -234,7 +247,8 @@ bool fail_if_crashed(const struct observation *o, struct verdict *v)
     struct sbuf s = {0};
     describe_end(o, &s);
     const char *hint = o->timed_out || not_run_reason(o) ? "time-limit" : o->output_flood ? "output-flood"
-                       : o->term_signal ? "crash" : !o->started ? "cannot-start" : "exit-status";
+                       : o->term_signal ? "crash" : !o->started || shell_could_not_start(o) ? "cannot-start"
+                       : "exit-status";
     verdict_fail(v, hint, "the program %s", s.data);
     sbuf_free(&s);
     int procs = obs_processes(o);

@@ -26,6 +26,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "hints.h"
+
 struct hostile {
     const char *program;   /* tests/hostile/<program>.c, or a path of a generated one */
     const char *says;      /* the test's output (JSON) must contain this (or one of "A|B") */
@@ -33,34 +35,37 @@ struct hostile {
     const char *lab;       /* NULL: lab1 */
     bool whole;            /* a whole grading, not --only format */
     double max_seconds;    /* 0: 45 */
+    const char *hint;      /* "#HINT-ID": the report must also give this hint of the catalogue (its text) */
 };
 
 static char kit_include[64]; /* a generated program that #includes a file of the kit */
 
 static const struct hostile cases[] = {
-    {"forkbomb", "processes before it was stopped", false, NULL, false, 0},
-    {"spin", "time limit", false, NULL, false, 0},
-    {"hang", "time limit", false, NULL, false, 0},
-    {"flood", "not kept", false, NULL, false, 0}, /* stopped for its output or at the time limit */
-    {"killparent", "printed 0 times", true, NULL, false, 0},
+    {"forkbomb", "processes before it was stopped", false, NULL, false, 0, "#fork-bomb"},
+    {"spin", "time limit", false, NULL, false, 0, NULL},
+    {"hang", "time limit", false, NULL, false, 0, NULL},
+    /* Stopped for its output or at the time limit (a loaded machine); its output-flood verdict: the record
+     * tests/observations/lab1/flood-format.obs. */
+    {"flood", "not kept", false, NULL, false, 0, NULL},
+    {"killparent", "printed 0 times", true, NULL, false, 0, NULL},
     /* Touching 256 MiB takes ~5 s on some VMs: stopped at the time limit is contained too. */
-    {"hog", "exited with status 1|time limit", false, NULL, false, 0},
-    {"escape", "printed 0 times", false, NULL, false, 0},
-    {"readstdin", "not in the contract: \\\"read 0 bytes\\\"", false, NULL, false, 0},
-    {"nohup", "time limit", false, NULL, false, 0},
-    {"bigshared", "640 MiB shared: Cannot allocate memory", false, NULL, false, 0},
-    {"devzero", "out of the build's 512 MiB memory limit", false, NULL, false, 0},
-    {"peek", "read 0 files of other gradings", true, NULL, false, 0},
-    {"threadbomb", "time limit", false, NULL, false, 0},
-    {"fdbomb", "then: Too many open files", false, NULL, false, 0},
-    {"sigstop", "time limit", false, NULL, false, 0},
-    {"ignoreterm", "time limit", false, NULL, false, 0},
-    {"tmpfiles", "tmpfiles: left", false, NULL, false, 0},
-    {"worldwritable", "worldwritable: left", true, NULL, false, 0},
-    {kit_include, "No such file or directory", true, NULL, false, 0},
+    {"hog", "exited with status 1|time limit", false, NULL, false, 0, NULL},
+    {"escape", "printed 0 times", false, NULL, false, 0, NULL},
+    {"readstdin", "not in the contract: \\\"read 0 bytes\\\"", false, NULL, false, 0, NULL},
+    {"nohup", "time limit", false, NULL, false, 0, NULL},
+    {"bigshared", "640 MiB shared: Cannot allocate memory", false, NULL, false, 0, NULL},
+    {"devzero", "out of the build's 512 MiB memory limit", false, NULL, false, 0, NULL},
+    {"peek", "read 0 files of other gradings", true, NULL, false, 0, NULL},
+    {"threadbomb", "time limit", false, NULL, false, 0, NULL},
+    {"fdbomb", "then: Too many open files", false, NULL, false, 0, NULL},
+    {"sigstop", "time limit", false, NULL, false, 0, NULL},
+    {"ignoreterm", "time limit", false, NULL, false, 0, NULL},
+    {"tmpfiles", "tmpfiles: left", false, NULL, false, 0, NULL},
+    {"worldwritable", "worldwritable: left", true, NULL, false, 0, NULL},
+    {kit_include, "No such file or directory", true, NULL, false, 0, NULL},
     /* The goals: a whole grading of a program that never ends. */
-    {"hang", "the program did not finish", false, "lab1", true, 30},
-    {"forkbomb", "processes before it was stopped", false, "lab2", true, 45},
+    {"hang", "the program did not finish", false, "lab1", true, 30, NULL},
+    {"forkbomb", "processes before it was stopped", false, "lab2", true, 45, NULL},
 };
 #define NCASES (sizeof cases / sizeof cases[0])
 
@@ -218,6 +223,12 @@ START_TEST(test_hostile)
         s = bar ? bar + 1 : NULL;
     }
     ck_assert_msg(said, "%s: the report should say \"%s\"; it says:\n%s", h->program, h->says, json);
+    if (h->hint) {
+        const struct hint *hint = hint_find(h->hint + 1);
+        ck_assert_msg(hint != NULL, "%s: no hint '%s' in the catalogue", h->program, h->hint + 1);
+        ck_assert_msg(strstr(json, hint->text), "%s: the report should give the hint %s (\"%s\"); it says:\n%s",
+                      h->program, h->hint + 1, hint->text, json);
+    }
 }
 END_TEST
 

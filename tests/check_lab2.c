@@ -80,17 +80,23 @@ static const struct e2e_case table[] = {
     /* Children that count one after another while the parent spins: CPU/wall of the tree ~2, but the
      * children's own samples and the paired runs show no parallelism; the row's point, graded again while the machine was busy. */
     {.name = "spinparent", .source = "tests/lab2/spinparent.c", .only = "parallel", .exit_status = 1,
-     .fail = "parallel", .pass = "build integrity", .point = "parallel", .clues = "parallel:speed-up"},
+     .fail = "parallel", .pass = "build integrity", .point = "parallel", .clues = "parallel:#not-parallel;parallel:speed-up"},
     /* A program for each check that no other row fails, graded for that check's tag only
      * (tools/stress grades them whole; tests/observations/ holds their other verdicts). */
+    /* A program per hint (handouts/hints.md) that no row above gets: a child that goes on round the
+     * fork loop, a parent that reads one count ("if" for "while"). */
+    {.name = "nochildexit", .source = "tests/lab2/nochildexit.c", .only = "structure", .exit_status = 1,
+     .fail = "structure", .pass = "build integrity", .clues = "structure:#child-continues;structure:only the parent forks"},
+    {.name = "readonce", .source = "tests/lab2/readonce.c", .only = "correctness", .exit_status = 1,
+     .fail = "correctness", .pass = "build integrity", .clues = "correctness:#partial-total;correctness:the count of 1 process"},
     {.name = "nobuild", .source = "tests/lab2/nobuild.c", .exit_status = 1, .fail = "build " BUT_BUILD, .pass = "integrity",
-     .clues = "build:undeclared;format:did not build"},
+     .clues = "build:undeclared;format:did not build;format:#not-built;parallel:#not-built"},
     {.name = "extraline", .source = "tests/lab2/extraline.c", .only = "format,piped", .exit_status = 1,
      .fail = "format piped", .pass = "build integrity", .clues = "format:not in the contract;piped:Forking"},
     {.name = "earlytotal", .source = "tests/lab2/earlytotal.c", .only = "order,piped", .exit_status = 1,
-     .fail = "order piped", .pass = "build integrity", .clues = "order:before the totals"},
+     .fail = "order piped", .pass = "build integrity", .clues = "order:#lines-after-total;piped:#lines-after-total;order:before the totals"},
     {.name = "nocount", .source = "tests/lab2/nocount.c", .only = "cpu", .exit_status = 1, .fail = "cpu",
-     .pass = "build integrity", .clues = "cpu:nothing was really counted"},
+     .pass = "build integrity", .clues = "cpu:#loop-removed;cpu:nothing was really counted"},
     {.name = "leak", .source = "tests/lab2/leak.c", .only = "memory", .exit_status = 1, .fail = "memory",
      .pass = "build integrity", .clues = "memory:definitely lost"},
     {.name = "noargcheck", .source = "tests/lab2/noargcheck.c", .only = "errors", .exit_status = 1,

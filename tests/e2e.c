@@ -585,10 +585,18 @@ void e2e_check_case(struct e2e_pool *p, size_t i)
         ck_assert_msg(t != NULL, "%s: no test '%s' for a clue", e->name, c);
         if (busy_skip(p, e, t))
             continue;
-        if (words[0] == '#') { /* "check:#hint-id": that hint's text, from the catalogue */
+        char escaped[1024];
+        if (words[0] == '#') { /* "check:#hint-id": that hint's text, from the catalogue, as JSON writes it */
             const struct hint *h = hint_find(words + 1);
             ck_assert_msg(h != NULL, "%s: no hint '%s' in the catalogue", e->name, words + 1);
-            words = (char *)h->text;
+            size_t n = 0;
+            for (const char *t = h->text; *t && n + 2 < sizeof escaped; t++) {
+                if (*t == '"' || *t == '\\')
+                    escaped[n++] = '\\';
+                escaped[n++] = *t;
+            }
+            escaped[n] = '\0';
+            words = escaped;
         }
         ck_assert_msg(strstr(t->output, words), "%s: '%s' should say \"%s\"; it says: %s", e->name, c, words,
                       t->output);

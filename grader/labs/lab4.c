@@ -373,6 +373,7 @@ static void phase_concurrency(struct drv *v, int clients, bool cpu_metric)
 static void phase_slow(struct drv *v, int clients)
 {
     struct session *s = &v->s;
+    obs_metric(v->o, "slow.start", drive_now(v->d)); /* a server that dies from here died of these clients */
     int stalled = session_open(s, PH_SLOW_STALLED);
     int silent = session_open(s, PH_SLOW_STALLED);
     int gone = session_open(s, PH_SLOW_STALLED);
@@ -1057,6 +1058,23 @@ static bool judge_sleeps(const struct observation *o, int phase, struct verdict 
     return v->status != ST_FAIL;
 }
 
+/* One client of the concurrency phase answered, the others (two or more) never: the server stayed
+ * with that client (a blocking read on it) while the rest waited. */
+static bool served_one_client(const struct observation *o)
+{
+    size_t answered = 0, missing = 0;
+    for (size_t i = 0; i < o->nexchanges; i++) {
+        const struct exchange *x = &o->exchanges[i];
+        if (x->phase != PH_CONC)
+            continue;
+        if (x->replied >= 0)
+            answered++;
+        else
+            missing++;
+    }
+    return answered == 1 && missing >= 2;
+}
+
 static void judge_concurrency(const struct evidence *ev, struct verdict *v)
 {
     const struct observation *o = &ev->runs[0];
@@ -1066,8 +1084,11 @@ static void judge_concurrency(const struct evidence *ev, struct verdict *v)
         return;
     double worst, span, longest;
     size_t n;
-    if (!judge_sleeps(o, PH_CONC, v, &worst, &span, &longest, &n))
+    if (!judge_sleeps(o, PH_CONC, v, &worst, &span, &longest, &n)) {
+        if (served_one_client(o))
+            verdict_hint(v, "sequential-server");
         return;
+    }
     if (n == 0)
         verdict_fail(v, "protocol", "no SLEEP request could be sent");
     else if (span > longest + OVER_MAX)
@@ -1078,6 +1099,16 @@ static void judge_concurrency(const struct evidence *ev, struct verdict *v)
                     "%.0f ms late", n, span, longest, worst * 1000);
 }
 
+/* The server ended before the grader's SIGTERM, by itself (an exit, a signal such as SIGPIPE),
+ * after the slow clients came (not at start-up: that is no slow client's doing). */
+static bool died_after_slow_clients(const struct observation *o)
+{
+    double term = obs_get_metric(o, "sigterm", -1), start = obs_get_metric(o, "slow.start", -1);
+    if (!(o->exited || o->term_signal) || o->timed_out || (term >= 0 && o->wall >= term))
+        return false;
+    return start >= 0 && o->wall > start;
+}
+
 static void judge_slow(const struct evidence *ev, struct verdict *v)
 {
     const struct observation *o = &ev->runs[0];
@@ -1085,6 +1116,17 @@ static void judge_slow(const struct evidence *ev, struct verdict *v)
         return;
     if (phases_not_run(ev, "slow", v))
         return;
+    if (died_after_slow_clients(o)) { /* say that, not what every later client then missed */
+        struct sbuf end = {0};
+        describe_end(o, &end);
+        verdict_fail(v, "server-died", "the server %s at %.2f s, before the grader's SIGTERM: after the slow clients "
+                     "came, no one was answered", end.data, o->wall);
+        sbuf_free(&end);
+        quote_output(o, v, 8);
+        verdict_note(v, "  slow clients: one sent \"SLE\" and stalled, one sent nothing, one sent \"SLEEP 150\" "
+                     "and left, one sent \"COLLATZ 1 10\" without '\\n' and left");
+        return;
+    }
     double worst, span, longest;
     size_t n, replied;
     bool ok = judge_sleeps(o, PH_SLOW, v, &worst, &span, &longest, &n);
@@ -1185,8 +1227,7 @@ static void judge_parallel(const struct evidence *ev, struct verdict *v)
     if (ev->cpus < 2) {
         v->status = ST_SKIP;
         sbuf_printf(&v->summary, "cannot judge: only 1 CPU here, so workers cannot run in parallel (%d jobs at once "
-                    "took %.2f s, one alone %.2f s)", w, best_all, best_one);
-        verdict_hint(v, "cannot-judge-parallel");
+                    "took %.2f s, one alone %.2f s)", w, best_all, best_one); /* what to do: the engine's */
         return;
     }
     if (best < SPEEDUP_MIN || best_ratio < PARALLEL_MIN) {
@@ -1389,7 +1430,11 @@ static void judge_structure(const struct evidence *ev, struct verdict *v)
                      "it used %.2f s of CPU while %d COLLATZ jobs were queued (one job takes %.2f s): the loop only "
                      "hands jobs to the workers", seen.computed_tid, seen.call, seen.calls, seen.computed_cpu, w,
                      seen.job_cpu);
-    if (burners >= 0 && burners != w)
+    size_t par_replied, par_jobs = count_phase(o, PH_PAR_ALL, &par_replied);
+    if (par_replied < par_jobs) /* an unanswered job says nothing of the workers: fewer may have had one */
+        verdict_fail(v, "protocol", "with WORKERS = %d, %zu of %zu COLLATZ jobs sent at once were answered: the other "
+                     "clients got nothing (a job lost, or its reply sent to another client)", w, par_replied, par_jobs);
+    else if (burners >= 0 && burners != w)
         verdict_fail(v, burners < w ? "too-few-workers" : "task-per-request", "with WORKERS = %d and %d jobs at once, "
                      "%.0f task%s computed", w, w, burners, burners == 1 ? "" : "s");
     double share = obs_get_metric(o, "loop.io_share", -1);

@@ -8,6 +8,7 @@
  * See also: tests/check_e2e.c (row manywarnings), grader/judge.c (judge_build).
  */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 static int no_return(int x, int y)              /* -Wunused-parameter (y) */
@@ -25,5 +26,7 @@ int main(int argc, char *argv[])
     int never;                                  /* -Wuninitialized */
     printf("%d\n", never);
     int unused = 3;                             /* -Wunused-variable */
-    return no_return(argc, 0) + (int)big + abs(-1); /* -Wimplicit-function-declaration: no <stdlib.h> */
+    char *line = malloc(8);
+    realloc(line, 16);                          /* -Wunused-result: the block may have moved */
+    return no_return(argc, 0) + (int)big;
 }

@@ -2,7 +2,7 @@
  *
  * count_mutex loops from 1: every thread adds ITERATIONS - 1. The total is
  * wrong in every mutex run, and a race detector sees nothing to excuse it.
- * Must fail: correctness-mutex, race-mutex (lost-updates: the total is short by NTHREADS).
+ * Must fail: correctness-mutex, race-mutex (wrong-count: the total is short by one per thread, a loop bound, not a race).
  * Must pass: build, format, order, correctness-atomic, correctness-local, race-atomic, race-local, structure, timing, cpu, memory, errors.
  *
  * Usage: threadcount [NTHREADS [ITERATIONS [racy|mutex|atomic|local]]]

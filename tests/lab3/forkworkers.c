@@ -1,0 +1,179 @@
+/* forkworkers.c - a WRONG Lab 3 program: lab 2's fork() where threads belong.
+ *
+ * Each "thread" is a child process made with fork(): it counts in its own
+ * copy of memory and ends with _exit(); the parent waits for them all. The
+ * lines are there, but the total never leaves the children (it stays 0).
+ * Must fail: structure (processes-not-threads), correctness-* (mode-missing), ...
+ * Must pass: build, format, integrity.
+ *
+ * Usage: threadcount [NTHREADS [ITERATIONS [racy|mutex|atomic|local]]]
+ * See also: tests/check_lab3.c (row forkworkers), solutions/lab3/threadcount.c.
+ */
+#define _POSIX_C_SOURCE 200809L
+
+#include <errno.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#define MAX_THREADS 256
+#define MAX_ITERATIONS 1000000000000LL /* 10^12: NTHREADS x this fits a long long */
+
+enum mode { MODE_RACY, MODE_MUTEX, MODE_ATOMIC, MODE_LOCAL };
+static const char *const mode_names[] = {"racy", "mutex", "atomic", "local"};
+
+static long long total;                      /* racy, mutex and local add here */
+static atomic_llong atomic_total;            /* atomic adds here */
+static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
+
+struct worker {
+    pthread_t thread;
+    int id;                 /* 1-based, as printed */
+    long long iterations;
+    enum mode mode;
+};
+
+static double now(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+/* pthread functions return an error number instead of setting errno. */
+static _Noreturn void die_pthread(int err, const char *what)
+{
+    fprintf(stderr, "threadcount: %s: %s\n", what, strerror(err));
+    exit(EXIT_FAILURE);
+}
+
+static void locked(bool take)
+{
+    int err = take ? pthread_mutex_lock(&lock) : pthread_mutex_unlock(&lock);
+    if (err != 0)
+        die_pthread(err, take ? "pthread_mutex_lock" : "pthread_mutex_unlock");
+}
+
+static void count_racy(long long n)
+{
+    for (long long i = 0; i < n; i++)
+        total++; /* load, add, store: another thread's store in between is lost */
+}
+
+static void count_mutex(long long n)
+{
+    for (long long i = 0; i < n; i++) {
+        locked(true);
+        total++;
+        locked(false);
+    }
+}
+
+static void count_atomic(long long n)
+{
+    for (long long i = 0; i < n; i++)
+        atomic_fetch_add_explicit(&atomic_total, 1, memory_order_relaxed);
+}
+
+static void count_local(long long n)
+{
+    /* volatile: at -O2 the compiler would otherwise replace the loop by one
+     * addition and there would be no work left to run in parallel. The
+     * variable is this thread's own, so volatile is all it needs. */
+    volatile long long mine = 0;
+    for (long long i = 0; i < n; i++)
+        mine++;
+    locked(true);
+    total += mine;
+    locked(false);
+}
+
+static void *worker_main(void *arg)
+{
+    struct worker *w = arg;
+    printf("Thread %d started\n", w->id);
+    switch (w->mode) {
+    case MODE_RACY: count_racy(w->iterations); break;
+    case MODE_MUTEX: count_mutex(w->iterations); break;
+    case MODE_ATOMIC: count_atomic(w->iterations); break;
+    case MODE_LOCAL: count_local(w->iterations); break;
+    }
+    printf("Thread %d finished\n", w->id);
+    return NULL;
+}
+
+/* A whole decimal integer in [min, max], nothing else. */
+static bool parse_count(const char *s, long long min, long long max, long long *out)
+{
+    char *end;
+    errno = 0;
+    long long v = strtoll(s, &end, 10);
+    if (end == s || *end != '\0' || errno == ERANGE || v < min || v > max)
+        return false;
+    *out = v;
+    return true;
+}
+
+static _Noreturn void usage(const char *why, const char *arg)
+{
+    fprintf(stderr, "threadcount: %s: '%s'\n", why, arg);
+    fprintf(stderr, "usage: threadcount [NTHREADS [ITERATIONS [racy|mutex|atomic|local]]]\n");
+    exit(2);
+}
+
+int main(int argc, char *argv[])
+{
+    long long nthreads = 2, iterations = 10000000;
+    enum mode mode = MODE_LOCAL;
+    if (argc > 4)
+        usage("too many arguments", argv[4]);
+    if (argc > 1 && !parse_count(argv[1], 1, MAX_THREADS, &nthreads))
+        usage("NTHREADS must be a whole number from 1 to 256", argv[1]);
+    if (argc > 2 && !parse_count(argv[2], 0, MAX_ITERATIONS, &iterations))
+        usage("ITERATIONS must be a whole number from 0 to 10^12", argv[2]);
+    if (argc > 3) {
+        int m = 0;
+        while (m < 4 && strcmp(argv[3], mode_names[m]) != 0)
+            m++;
+        if (m == 4)
+            usage("unknown mode", argv[3]);
+        mode = (enum mode)m;
+    }
+
+    struct worker *w = calloc((size_t)nthreads, sizeof *w);
+    if (!w) {
+        perror("threadcount: calloc");
+        return EXIT_FAILURE;
+    }
+    double start = now();
+    /* Create every thread first, then join them all: they run at the same time. */
+    for (int t = 0; t < nthreads; t++) {
+        w[t] = (struct worker){.id = t + 1, .iterations = iterations, .mode = mode};
+        fflush(stdout);
+        pid_t pid = fork(); /* WRONG: a process, not a thread */
+        if (pid < 0) {
+            perror("threadcount: fork");
+            return EXIT_FAILURE;
+        }
+        if (pid == 0) {
+            worker_main(&w[t]);
+            fflush(stdout);
+            _exit(0);
+        }
+    }
+    while (wait(NULL) > 0)
+        ;
+    double elapsed = now() - start;
+
+    long long count = mode == MODE_ATOMIC ? atomic_load(&atomic_total) : total;
+    printf("Total count: %lld\n", count);
+    printf("Total time: %.3f sec\n", elapsed);
+    free(w);
+    return EXIT_SUCCESS;
+}
