@@ -515,6 +515,26 @@ static struct vg_proc *vg_proc_of(struct vg_proc **ps, size_t *n, int pid)
     return &(*ps)[(*n)++];
 }
 
+/* valgrind's log with one message per line. Processes share one log pipe, and
+ * --trace-malloc writes "--PID-- malloc(8)" and its " = 0x4A44080\n" in two
+ * writes, so another process's message can land between them, glued to the
+ * line: a newline goes before every "==PID== " or "--PID-- " that does not
+ * start a line (caller frees). Splitting can only make more lines. */
+static char *vg_split(const char *log)
+{
+    struct sbuf b = {0};
+    sbuf_puts(&b, "");
+    for (const char *s = log ? log : ""; *s; s++) {
+        int pid, n = 0;
+        if (s > log && s[-1] != '\n' && (*s == '=' || *s == '-') && s[1] == s[0] &&
+            (sscanf(s, "==%d== %n", &pid, &n) == 1 || sscanf(s, "--%d-- %n", &pid, &n) == 1) && n > 3 &&
+            s[n - 3] == s[0])
+            sbuf_add(&b, "\n", 1);
+        sbuf_add(&b, s, 1);
+    }
+    return sbuf_take(&b);
+}
+
 /* Reads valgrind's log, process by process. The program can add lines to it
  * (by reopening its pipe), never remove one: every figure is the worst any
  * line gave, so whatever a program adds can only make its verdict worse. */
@@ -553,7 +573,9 @@ static size_t vg_processes(const char *log, struct vg_proc **out)
 void valgrind_tampering(const char *log, struct sbuf *why)
 {
     struct vg_proc *ps;
-    size_t n = vg_processes(log ? log : "", &ps);
+    char *lines = vg_split(log);
+    size_t n = vg_processes(lines, &ps);
+    free(lines);
     for (size_t i = 0; i < n; i++)
         if (ps[i].summaries > 1)
             sbuf_printf(why, "valgrind's log holds %d summaries for process %d, which ends once: lines were "
@@ -630,13 +652,16 @@ static bool parse_frame(const char *body, char *fn, size_t fnlen, char *at, size
     return true;
 }
 
-/* "malloc(8) = 0x4A5B040", "calloc(2,8) = ...", "realloc(0x0,16) = ...",
- * "memalign(al 16, size 40) = ...": the size of a block allocated, from
- * valgrind's --trace-malloc lines ("--PID-- ..."); -1 for a free or any other line. */
+/* "malloc(8)", "calloc(2,8)", "realloc(0x0,16)", "memalign(al 16, size 40)",
+ * "_Znwm(24)" (each followed by " = 0x..." when the line was not cut): the
+ * size of a block allocated, from valgrind's --trace-malloc lines ("--PID--
+ * ..."); -1 for a free, a delete or any other line. */
 static long traced_alloc(const char *body)
 {
-    const char *open = strchr(body, '('), *close = strstr(body, ") = 0x");
-    if (!open || !close || close < open)
+    size_t name = strspn(body, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_");
+    const char *open = body + name, *close = strchr(body, ')');
+    if (name == 0 || *open != '(' || !close || strstr(body, "free") == body || strstr(body, "cfree") == body ||
+        strstr(body, "delete") || !strncmp(body, "_Zd", 3) || !strncmp(body, "malloc_usable_size", 18))
         return -1;
     const char *size = strstr(open, "size ");
     if (size && size < close)
@@ -647,7 +672,7 @@ static long traced_alloc(const char *body)
     const char *last = close;
     while (last > open && last[-1] != ',' && last[-1] != '(')
         last--;
-    return leak_bytes(last);
+    return *last >= '0' && *last <= '9' ? leak_bytes(last) : -1;
 }
 
 static void add_size(struct vg_detail *p, long size)
@@ -920,6 +945,8 @@ void judge_memory(const struct evidence *ev, struct verdict *v)
         return;
     }
     /* The verdict's figures: per process, the worst any line gave (monotonic). */
+    char *split = vg_split(log);
+    log = split;
     struct vg_proc *ps;
     size_t nprocs = vg_processes(log, &ps);
     /* The report's records: who, what, where from. */
@@ -1058,6 +1085,7 @@ void judge_memory(const struct evidence *ev, struct verdict *v)
     sbuf_free(&leaks);
     sbuf_free(&fds);
     free(ds);
+    free(split);
 }
 
 /* --- integrity ---------------------------------------------------------------- */

@@ -193,6 +193,35 @@ START_TEST(test_childs_own_block_in_main_is_its_leak)
 }
 END_TEST
 
+/* Processes share the log pipe and valgrind writes "--PID-- malloc(8)" and its
+ * " = 0x..." apart: another message can land between them, glued to the line
+ * (tests/observations/lab2/edge-childleak-cut-trace-memory.obs). Each part is
+ * still read as its own process's. */
+START_TEST(test_cut_trace_lines)
+{
+    const char *log = PARENT
+        "--101-- malloc(4096)--102-- malloc(8) = 0x4A44080\n"
+        " = 0x4A43040\n"
+        "--101-- malloc(8)==102== 8 bytes in 1 blocks are definitely lost in loss record 1 of 1\n"
+        " = 0x4A44080\n"
+        "==101== 8 bytes in 1 blocks are definitely lost in loss record 1 of 1\n"
+        "==101==    at 0x48417B4: malloc (in /usr/libexec/valgrind/vgpreload_memcheck-amd64-linux.so)\n"
+        "==102==    at 0x48417B4: malloc (in /usr/libexec/valgrind/vgpreload_memcheck-amd64-linux.so)\n"
+        "==101==    by 0x109300: child (forkcount.c:87)\n"
+        "==102==    by 0x109300: child (forkcount.c:87)\n"
+        "--102-- free(0x0)==101==    definitely lost: 8 bytes in 1 blocks\n"
+        "==102==    definitely lost: 8 bytes in 1 blocks\n"
+        "==101== ERROR SUMMARY: 1 errors from 1 contexts (suppressed: 0 from 0)\n"
+        "==102== ERROR SUMMARY: 1 errors from 1 contexts (suppressed: 0 from 0)\n"
+        "==100== ERROR SUMMARY: 0 errors from 0 contexts (suppressed: 0 from 0)\n";
+    struct verdict v = judge_log(log);
+    ck_assert_int_eq(v.status, ST_FAIL);
+    ck_assert_msg(strstr(v.summary.data, "16 bytes definitely lost"), "%s", v.summary.data);
+    ck_assert_ptr_null(strstr(v.detail.data, "not counted"));
+    verdict_free(&v);
+}
+END_TEST
+
 /* Children forked in the other order: each is named by the "Process k" lines
  * it wrote (the run's socket said who wrote each line), not by fork order. */
 START_TEST(test_child_named_by_its_lines)
@@ -311,6 +340,7 @@ static Suite *lesson_suite(void)
     tcase_add_test(t, test_untraced_block_is_the_childs);
     tcase_add_test(t, test_childs_own_block_in_main_is_its_leak);
     tcase_add_test(t, test_child_named_by_its_lines);
+    tcase_add_test(t, test_cut_trace_lines);
     tcase_add_test(t, test_parent_and_child_leaks_stay);
     tcase_add_test(t, test_forged_inherited_record_hides_nothing);
     tcase_add_test(t, test_pipe_ends_by_process);
