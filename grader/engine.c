@@ -436,8 +436,10 @@ static void run_plan(struct engine *e, enum plan plan, const struct params *p, s
     struct run_spec spec = {.argv = (char *const *)argv, .dir = dir, .home = e->home,
                             .time_limit = lab->time_limit(p), .visible = e->visible};
     const char *const memcheck[] = {
+        /* --trace-malloc: which process allocated what (a forked child's copy of its
+         * parent's heap is not its own leak; judge_memory). */
         "valgrind", "--tool=memcheck", "--leak-check=full", "--errors-for-leak-kinds=definite",
-        "--track-fds=yes", VALGRIND_COMMON, NULL};
+        "--track-fds=yes", "--trace-malloc=yes", VALGRIND_COMMON, NULL};
     switch (plan) {
     case PLAN_RUN:
         spec.pty = true;
@@ -463,6 +465,7 @@ static void run_plan(struct engine *e, enum plan plan, const struct params *p, s
         spec.time_limit = spec.time_limit * 3 + valgrind_startup(e) * 4 + 5;
         spec.max_data = -1;
         spec.valgrind_log = true;
+        spec.line_pids = true; /* the report names a child by its own "Process k" line */
         spec.max_as = SANDBOX_MEMCHECK_AS;
         argv_for(e, p, argv, ARRAY_LEN(argv), memcheck);
         break;

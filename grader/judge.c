@@ -529,6 +529,26 @@ static struct vg_proc *vg_proc_of(struct vg_proc **ps, size_t *n, int pid)
     return &(*ps)[(*n)++];
 }
 
+/* valgrind's log with one message per line. Processes share one log pipe, and
+ * --trace-malloc writes "--PID-- malloc(8)" and its " = 0x4A44080\n" in two
+ * writes, so another process's message can land between them, glued to the
+ * line: a newline goes before every "==PID== " or "--PID-- " that does not
+ * start a line (caller frees). Splitting can only make more lines. */
+static char *vg_split(const char *log)
+{
+    struct sbuf b = {0};
+    sbuf_puts(&b, "");
+    for (const char *s = log ? log : ""; *s; s++) {
+        int pid, n = 0;
+        if (s > log && s[-1] != '\n' && (*s == '=' || *s == '-') && s[1] == s[0] &&
+            (sscanf(s, "==%d== %n", &pid, &n) == 1 || sscanf(s, "--%d-- %n", &pid, &n) == 1) && n > 3 &&
+            s[n - 3] == s[0])
+            sbuf_add(&b, "\n", 1);
+        sbuf_add(&b, s, 1);
+    }
+    return sbuf_take(&b);
+}
+
 /* Reads valgrind's log, process by process. The program can add lines to it
  * (by reopening its pipe), never remove one: every figure is the worst any
  * line gave, so whatever a program adds can only make its verdict worse. */
@@ -567,7 +587,9 @@ static size_t vg_processes(const char *log, struct vg_proc **out)
 void valgrind_tampering(const char *log, struct sbuf *why)
 {
     struct vg_proc *ps;
-    size_t n = vg_processes(log ? log : "", &ps);
+    char *lines = vg_split(log);
+    size_t n = vg_processes(lines, &ps);
+    free(lines);
     for (size_t i = 0; i < n; i++)
         if (ps[i].summaries > 1)
             sbuf_printf(why, "valgrind's log holds %d summaries for process %d, which ends once: lines were "
@@ -590,6 +612,7 @@ void valgrind_tampering(const char *log, struct sbuf *why)
  * what it left open and lost, and where each came from (its ==PID== lines). */
 #define VG_MAX_PROCS 64
 #define VG_MAX_RECORDS 32
+#define VG_MAX_SIZES 64 /* distinct sizes kept per process; past that, any size counts as its own */
 struct vg_site {
     char fn[64];        /* the frame in the program nearest the call: "main" */
     char at[160];       /* its "forkcount.c:24", or "" */
@@ -598,6 +621,8 @@ struct vg_site {
 struct vg_record {
     bool is_fd;
     long bytes;         /* leak: bytes definitely lost */
+    long direct;        /* leak: of which in the record's own blocks ("(16 direct, 8 indirect)") */
+    int blocks;         /* leak: how many blocks */
     int fd;             /* descriptor: its number under valgrind */
     char what[160];     /* descriptor: valgrind's description (a path, a socket), or "" */
     struct vg_site site;
@@ -607,7 +632,11 @@ struct vg_detail {
     bool command;       /* a "Command:" line: valgrind started here (not a fork() copy) */
     unsigned long long inherited_fds; /* fds 0-63 it inherited from valgrind's parent */
     int child;          /* 0: the first process (the parent), k: its k-th child by pid, -1: deeper */
+    int says;           /* k of the "Process k" lines it wrote (the kernel's word), 0: none, -1: several */
     int errors;         /* ERROR SUMMARY, leak records taken out */
+    bool traced;        /* valgrind's --trace-malloc spoke for it ("--PID-- malloc(8) = 0x...") */
+    int nsizes;         /* the sizes of the blocks it allocated itself, after its fork() */
+    long sizes[VG_MAX_SIZES];
     const char *first_error; /* first line of its first invalid-access error */
     int nrec;
     struct vg_record rec[VG_MAX_RECORDS];
@@ -637,6 +666,39 @@ static bool parse_frame(const char *body, char *fn, size_t fnlen, char *at, size
     return true;
 }
 
+/* "malloc(8)", "calloc(2,8)", "realloc(0x0,16)", "memalign(al 16, size 40)",
+ * "_Znwm(24)" (each followed by " = 0x..." when the line was not cut): the
+ * size of a block allocated, from valgrind's --trace-malloc lines ("--PID--
+ * ..."); -1 for a free, a delete or any other line. */
+static long traced_alloc(const char *body)
+{
+    size_t name = strspn(body, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_");
+    const char *open = body + name, *close = strchr(body, ')');
+    if (name == 0 || *open != '(' || !close || strstr(body, "free") == body || strstr(body, "cfree") == body ||
+        strstr(body, "delete") || !strncmp(body, "_Zd", 3) || !strncmp(body, "malloc_usable_size", 18))
+        return -1;
+    const char *size = strstr(open, "size ");
+    if (size && size < close)
+        return leak_bytes(size + 5);
+    long n, m;
+    if (!strncmp(body, "calloc(", 7) && sscanf(open + 1, "%ld,%ld", &n, &m) == 2)
+        return n > 0 && m > 0 && n < 1000000000000L / m ? n * m : 1000000000000L;
+    const char *last = close;
+    while (last > open && last[-1] != ',' && last[-1] != '(')
+        last--;
+    return *last >= '0' && *last <= '9' ? leak_bytes(last) : -1;
+}
+
+static void add_size(struct vg_detail *p, long size)
+{
+    for (int i = 0; i < p->nsizes && i < VG_MAX_SIZES; i++)
+        if (p->sizes[i] == size)
+            return;
+    if (p->nsizes < VG_MAX_SIZES)
+        p->sizes[p->nsizes] = size;
+    p->nsizes += p->nsizes <= VG_MAX_SIZES; /* VG_MAX_SIZES + 1: too many to keep, any size fits */
+}
+
 static void vg_details(const char *log, const char *student_file, struct vg_detail *ps, int *nps)
 {
     *nps = 0;
@@ -649,9 +711,10 @@ static void vg_details(const char *log, const char *student_file, struct vg_deta
         snprintf(line, sizeof line, "%.*s", (int)(len < sizeof line - 1 ? len : sizeof line - 1), s);
         const char *this_line = s;
         s = nl ? nl + 1 : NULL;
-        int pid;
+        int pid, at = 0;
         const char *body = vg_line(line, &pid);
-        if (!body)
+        bool trace = !body && sscanf(line, "--%d-- %n", &pid, &at) == 1 && at > 0;
+        if (!body && !trace)
             continue;
         int k = 0;
         while (k < *nps && ps[k].pid != pid)
@@ -664,6 +727,15 @@ static void vg_details(const char *log, const char *student_file, struct vg_deta
         struct vg_detail *p = &ps[k];
         int n, fd;
         long bytes;
+        if (trace) {
+            /* Every block this process allocated itself: in a forked child, only what
+             * it allocated after fork() (what it inherited was traced in its parent). */
+            long size = traced_alloc(line + at);
+            p->traced = true;
+            if (size >= 0)
+                add_size(p, size);
+            continue;
+        }
         if (!strncmp(body, "Command: ", 9)) {
             p->command = true;
         } else if (sscanf(body, "Parent PID: %d", &n) == 1) {
@@ -690,7 +762,9 @@ static void vg_details(const char *log, const char *student_file, struct vg_deta
             bytes = leak_bytes(body);
             if (p->nrec < VG_MAX_RECORDS) {
                 struct vg_record *r = &p->rec[p->nrec++];
-                *r = (struct vg_record){.bytes = bytes};
+                const char *direct = strstr(body, " direct, "), *in = strstr(body, " bytes in ");
+                *r = (struct vg_record){.bytes = bytes, .direct = direct ? leak_bytes(strchr(body, '(') + 1) : bytes,
+                                        .blocks = in ? (int)leak_bytes(in + 10) : 1};
                 open_rec[k] = r;
                 frames_done[k] = false;
             }
@@ -753,22 +827,57 @@ static void vg_details(const char *log, const char *student_file, struct vg_deta
 
 static int proc_order(const void *a, const void *b)
 {
+    /* The parent, then the children by the Process k they printed, then the others in fork order. */
     const struct vg_detail *x = a, *y = b;
-    int kx = x->child < 0 ? 1 << 20 : x->child, ky = y->child < 0 ? 1 << 20 : y->child;
+    int kx = x->child == 0 ? 0 : x->says > 0 ? x->says : x->child < 0 ? 1 << 21 : (1 << 20) + x->child;
+    int ky = y->child == 0 ? 0 : y->says > 0 ? y->says : y->child < 0 ? 1 << 21 : (1 << 20) + y->child;
     return kx != ky ? (kx < ky ? -1 : 1) : (x->pid > y->pid) - (x->pid < y->pid);
 }
 
-static void proc_name(const struct vg_detail *p, int nps, char *buf, size_t n)
+/* Which worker each forked process is by the lines it printed ("Process 2
+ * started": the lab's bar_from pattern), when the run knew who wrote each
+ * line (run_spec.line_pids): the name the student knows it by, whatever
+ * the order the children were forked in. */
+static void name_by_lines(const struct lab *lab, const struct observation *o, struct vg_detail *ps, int nps)
 {
+    if (!lab || !lab->bar_label || !lab->patterns || lab->bar_from < 0 || (size_t)lab->bar_from >= lab->npatterns)
+        return;
+    for (size_t i = 0; i < o->nlines; i++) {
+        struct match m;
+        const struct line *l = &o->lines[i];
+        if (l->pid <= 0 || !match_output_line(lab->patterns[lab->bar_from], l, &m) || m.nfields < 1 ||
+            m.field[0] < 1 || m.field[0] > 1e6)
+            continue;
+        for (int k = 0; k < nps; k++)
+            if (ps[k].pid == l->pid && ps[k].child != 0)
+                ps[k].says = ps[k].says == 0 || ps[k].says == (int)m.field[0] ? (int)m.field[0] : -1;
+    }
+}
+
+static const char *ordinal(int k)
+{
+    return k % 100 / 10 == 1 ? "th" : k % 10 == 1 ? "st" : k % 10 == 2 ? "nd" : k % 10 == 3 ? "rd" : "th";
+}
+
+/* "the parent (pid 100)", "Process 2 (pid 102, the 1st child forked)" when it
+ * printed Process 2's lines, else "the 1st child forked (pid 102)". */
+static void proc_name(const struct vg_detail *p, int nps, const char *label, char *buf, size_t n)
+{
+    char forked[64];
+    if (p->child > 0)
+        snprintf(forked, sizeof forked, "the %d%s child forked", p->child, ordinal(p->child));
+    else
+        snprintf(forked, sizeof forked, "a child of pid %d", p->ppid);
     if (nps == 1)
         snprintf(buf, n, "the program");
     else if (p->child == 0)
         snprintf(buf, n, "the parent (pid %d)", p->pid);
+    else if (p->says > 0 && label)
+        snprintf(buf, n, "%s %d (pid %d, %s)", label, p->says, p->pid, forked);
     else if (p->child > 0)
-        snprintf(buf, n, "child %d (the %d%s forked, pid %d)", p->child, p->child,
-                 p->child == 1 ? "st" : p->child == 2 ? "nd" : p->child == 3 ? "rd" : "th", p->pid);
+        snprintf(buf, n, "%s (pid %d)", forked, p->pid);
     else
-        snprintf(buf, n, "process %d (a child of pid %d)", p->pid, p->ppid);
+        snprintf(buf, n, "process %d (%s)", p->pid, forked);
 }
 
 /* "the read end of the pipe made at forkcount.c:24": a pipe's two ends come
@@ -807,14 +916,30 @@ static void describe_fd(const struct vg_detail *ps, int nps, const struct vg_det
         sbuf_printf(out, " (%s)", r->what);
 }
 
-/* A child's lost block allocated on main's path is the parent's, copied at
- * fork(): the child that ends with _exit() holds it to the end and frees
- * nothing it did not allocate. What the child allocated in its own functions
- * stays its leak. (A block malloc'd in main's child branch itself looks the
- * same as an inherited one: that one case is let through.) */
+/* True if some block the process allocated itself could be in record r: one
+ * of r's size (one block), or no larger than r (several). */
+static bool own_block_fits(const struct vg_detail *p, const struct vg_record *r)
+{
+    if (p->nsizes > VG_MAX_SIZES)
+        return true;
+    long size = r->direct > 0 ? r->direct : r->bytes;
+    for (int i = 0; i < p->nsizes; i++)
+        if (r->blocks <= 1 ? p->sizes[i] == size : p->sizes[i] <= size)
+            return true;
+    return false;
+}
+
+/* A forked child's lost block is its parent's, copied at fork(), when the
+ * child itself allocated nothing that could be that block: the child that
+ * ends with _exit() holds its copy to the end and frees nothing it did not
+ * allocate. valgrind's malloc trace says, per process, what each allocated
+ * after its fork() (a child's own malloc in main's child branch has the
+ * same backtrace as the parent's, but not the same pid). A line written into
+ * the log can only add a process's allocations, never hide one: without the
+ * trace, nothing is inherited. */
 static bool inherited_block(const struct vg_detail *p, const struct vg_record *r)
 {
-    return p->child != 0 && !r->is_fd && !strcmp(r->site.fn, "main");
+    return p->child != 0 && !r->is_fd && p->traced && !own_block_fits(p, r);
 }
 
 void judge_memory(const struct evidence *ev, struct verdict *v)
@@ -834,12 +959,16 @@ void judge_memory(const struct evidence *ev, struct verdict *v)
         return;
     }
     /* The verdict's figures: per process, the worst any line gave (monotonic). */
+    char *split = vg_split(log);
+    log = split;
     struct vg_proc *ps;
     size_t nprocs = vg_processes(log, &ps);
     /* The report's records: who, what, where from. */
     struct vg_detail *ds = xcalloc(VG_MAX_PROCS, sizeof *ds); /* large: not on the stack */
     int nds;
     vg_details(log, ev->lab ? ev->lab->student_file : "", ds, &nds);
+    name_by_lines(ev->lab, o, ds, nds);
+    const char *label = ev->lab ? ev->lab->bar_label : NULL;
     qsort(ds, (size_t)nds, sizeof *ds, proc_order); /* the parent first, then children in fork order */
 
     int procs = 0, errors = 0, open_fds = 0, unfinished = 0, first_unfinished = 0, inherited_procs = 0;
@@ -901,7 +1030,7 @@ void judge_memory(const struct evidence *ev, struct verdict *v)
     struct sbuf leaks = {0}, fds = {0};
     for (int i = 0; i < nds; i++) {
         const struct vg_detail *d = &ds[i];
-        proc_name(d, nds, who, sizeof who);
+        proc_name(d, nds, label, who, sizeof who);
         if (d->first_error && !first_error)
             first_error = d;
         for (int k = 0; k < d->nrec; k++) {
@@ -920,7 +1049,7 @@ void judge_memory(const struct evidence *ev, struct verdict *v)
         }
     }
     if (first_error) {
-        proc_name(first_error, nds, who, sizeof who);
+        proc_name(first_error, nds, label, who, sizeof who);
         verdict_fail(v, "invalid-access", "valgrind found invalid memory use in %s", who);
         const char *s = first_error->first_error;
         for (int k = 0; k < 6 && s && *s; k++) {
@@ -961,12 +1090,16 @@ void judge_memory(const struct evidence *ev, struct verdict *v)
                     procs, procs == 1 ? "" : "es");
     if (inherited > 0)
         verdict_note(v, "  not counted: %ld byte%s that %d child%s inherited from the parent at fork() and held "
-                     "until _exit() (allocated at %s in main; the parent's own copy is judged in the parent)",
+                     "until _exit() (allocated at %s%s%s before the fork, by the parent; the parent's own copy is "
+                     "judged in the parent)",
                      inherited, inherited == 1 ? "" : "s", inherited_procs, inherited_procs == 1 ? "" : "ren",
-                     inherited_at && inherited_at->site.at[0] ? inherited_at->site.at : "?");
+                     inherited_at && inherited_at->site.at[0] ? inherited_at->site.at : "?",
+                     inherited_at && inherited_at->site.fn[0] ? " in " : "",
+                     inherited_at ? inherited_at->site.fn : "");
     sbuf_free(&leaks);
     sbuf_free(&fds);
     free(ds);
+    free(split);
 }
 
 /* --- integrity ---------------------------------------------------------------- */

@@ -24,6 +24,8 @@ struct line {
     enum stream stream;
     char *text;       /* without the newline; never NULL; may hold NULs (then len > strlen) */
     size_t len;       /* bytes in text, exactly as printed: a '\r' or a NUL stays */
+    int pid;          /* the process that wrote it, as the kernel tells (run_spec.line_pids):
+                       * 0 unknown, -1 written by several */
 };
 
 /* One probe record: a watched call, by process pid / thread tid. */

@@ -273,6 +273,9 @@ void obsio_write_observation(FILE *f, const struct observation *o)
         snprintf(key + n, sizeof key - (size_t)n, "%s %s", t, o->lines[i].stream == STREAM_ERR ? "err" : "out");
         put_text(f, key, o->lines[i].text, o->lines[i].len); /* byte for byte, NULs too */
     }
+    for (size_t i = 0; i < o->nlines; i++) /* who wrote which line, where the run knew it (line_pids) */
+        if (o->lines[i].pid)
+            fprintf(f, "line_pid %zu %d\n", i, o->lines[i].pid);
     for (size_t i = 0; i < o->nevents; i++) {
         const struct call_event *e = &o->events[i];
         fprintf(f, "event %.6f %d %d %s %ld %ld\n", e->t, e->pid, e->tid, e->call, e->count, e->arg);
@@ -544,6 +547,12 @@ static bool parse_line(struct record *r, struct observation **cur, char *line, c
         ok = p && read_params_key(p, key, value);
     } else if (!strcmp(key, "line")) {
         ok = *cur && read_line_key(*cur, value);
+    } else if (!strcmp(key, "line_pid")) {
+        size_t i;
+        int pid;
+        ok = *cur && sscanf(value, "%zu %d", &i, &pid) == 2 && i < (*cur)->nlines;
+        if (ok)
+            (*cur)->lines[i].pid = pid;
     } else if (!strcmp(key, "exchange")) {
         int conn, phase;
         double sent, replied;

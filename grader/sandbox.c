@@ -25,6 +25,7 @@
 #include <sys/msg.h>
 #include <sys/sem.h>
 #include <sys/shm.h>
+#include <sys/socket.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
@@ -720,6 +721,8 @@ struct reader {
     struct sbuf *raw;       /* valgrind's log: bytes kept as they come, not lines */
     struct sbuf partial;    /* an unfinished line */
     bool eof;
+    bool creds;             /* a socket with SO_PASSCRED: every read says who wrote it */
+    int partial_pid;        /* who wrote the unfinished line: 0 nobody yet, -1 several */
 };
 
 static void keep_tail(struct observation *obs, const char *data, size_t n)
@@ -745,19 +748,47 @@ static void take_line(struct reader *r, struct observation *obs, double t, doubl
             obs_add_probe_record(obs, r->partial.data ? r->partial.data : "", t0);
     } else if (obs->nlines < MAX_KEPT_LINES) {
         obs_add_line(obs, t, r->stream, r->partial.data ? r->partial.data : "", r->partial.len);
+        obs->lines[obs->nlines - 1].pid = r->partial_pid;
     } else {
         obs->dropped_lines++;
     }
     r->partial.len = 0;
+    r->partial_pid = 0;
     if (r->partial.data)
         r->partial.data[0] = '\0';
+}
+
+/* read(), or on a socket with SO_PASSCRED the same bytes and the pid of the
+ * process that wrote them (the kernel never joins two writers' bytes in one
+ * read); *pid 0 when unknown. */
+static ssize_t read_from(const struct reader *r, char *buf, size_t len, int *pid)
+{
+    *pid = 0;
+    if (!r->creds)
+        return read(r->fd, buf, len);
+    union {
+        struct cmsghdr h;
+        char space[CMSG_SPACE(sizeof(struct ucred))];
+    } control;
+    struct iovec iov = {.iov_base = buf, .iov_len = len};
+    struct msghdr msg = {.msg_iov = &iov, .msg_iovlen = 1, .msg_control = &control,
+                         .msg_controllen = sizeof control};
+    ssize_t n = recvmsg(r->fd, &msg, MSG_CMSG_CLOEXEC);
+    for (struct cmsghdr *c = n > 0 ? CMSG_FIRSTHDR(&msg) : NULL; c; c = CMSG_NXTHDR(&msg, c))
+        if (c->cmsg_level == SOL_SOCKET && c->cmsg_type == SCM_CREDENTIALS) {
+            struct ucred cred;
+            memcpy(&cred, CMSG_DATA(c), sizeof cred);
+            *pid = (int)cred.pid;
+        }
+    return n;
 }
 
 /* Reads what is there: 1 data, 0 end of file (or pty hang-up), -1 nothing yet. */
 static int pump(struct reader *r, struct observation *obs, double t0)
 {
     char buf[8192];
-    ssize_t n = read(r->fd, buf, sizeof buf);
+    int writer;
+    ssize_t n = read_from(r, buf, sizeof buf, &writer);
     if (n < 0 && (errno == EINTR || errno == EAGAIN))
         return -1;
     if (n <= 0) {
@@ -776,6 +807,8 @@ static int pump(struct reader *r, struct observation *obs, double t0)
             keep_tail(obs, buf, (size_t)n);
     }
     for (ssize_t i = 0; i < n; i++) {
+        if (r->creds) /* the line's writer: whoever wrote all of its bytes */
+            r->partial_pid = r->partial_pid == 0 || r->partial_pid == writer ? writer : -1;
         if (buf[i] == '\n') {
             take_line(r, obs, t, t0);
         } else if (r->partial.len < MAX_LINE) {
@@ -1072,6 +1105,14 @@ void sandbox_run(const struct run_spec *spec, struct observation *obs)
     int out_r, out_w, err_p[2], probe_p[2] = {-1, -1}, log_p[2] = {-1, -1}, status_p[2];
     if (spec->pty) {
         out_r = open_pty(&out_w);
+    } else if (spec->line_pids) {
+        /* A socket, not a pipe: the reader learns which process wrote each line. */
+        int p[2], on = 1;
+        if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, p) < 0 ||
+            setsockopt(p[0], SOL_SOCKET, SO_PASSCRED, &on, sizeof on) < 0 || shutdown(p[0], SHUT_WR) < 0)
+            die("socketpair");
+        out_r = p[0];
+        out_w = p[1];
     } else {
         int p[2];
         if (pipe2(p, O_CLOEXEC) < 0)
@@ -1192,7 +1233,7 @@ void sandbox_run(const struct run_spec *spec, struct observation *obs)
     struct drive drive = {.pid = pid, .t0 = t0, .obs = obs, .spec = spec,
                           .pidfd = pid > 0 ? (int)syscall(SYS_pidfd_open, pid, 0) : -1};
     struct sbuf log = {0};
-    struct reader rd[4] = {{.fd = out_r, .stream = STREAM_OUT},
+    struct reader rd[4] = {{.fd = out_r, .stream = STREAM_OUT, .creds = spec->line_pids && !spec->pty},
                            {.fd = err_p[0], .stream = STREAM_ERR},
                            {.fd = probe_p[0], .stream = 0, .eof = probe_p[0] < 0},
                            {.fd = log_p[0], .stream = 0, .raw = &log, .eof = log_p[0] < 0}};

@@ -49,6 +49,8 @@ struct run_spec {
     char *const *argv;        /* argv[0] is looked up in PATH when it has no '/' */
     const char *dir;          /* working directory */
     bool pty;                 /* stdout on a pseudo-terminal, else a pipe */
+    bool line_pids;           /* (not pty) stdout on a socket that says which process wrote each
+                               * line (SO_PASSCRED): struct line.pid */
     bool probe;               /* preload the probe and collect its records */
     bool probe_must_speak;    /* the program surely loads it (built by the grader): silence is tampering */
     double time_limit;        /* wall seconds */

@@ -44,7 +44,11 @@ static const struct e2e_case table[] = {
     /* Memory per process: the parent's heap a child inherited is not the child's leak; a child's own is. */
     {.name = "mallocpids", .source = "tests/lab2/mallocpids.c", .only = "memory", .pass = "build memory integrity"},
     {.name = "childleak", .source = "tests/lab2/childleak.c", .only = "memory", .exit_status = 1, .pass = "build integrity",
-     .fail = "memory", .clues = "memory:#leak;memory:#fd-leak;memory:child 1 (the 1st forked;memory:in child;memory:left fd 3 open;memory:read end"},
+     .fail = "memory", .clues = "memory:#leak;memory:#fd-leak;memory:Process 1 (pid;memory:the 1st child forked);memory:in child;memory:left fd 3 open;memory:read end"},
+    /* A malloc in main's child branch has the parent's backtrace: valgrind's malloc trace says whose it is. */
+    {.name = "childmainleak", .source = "tests/lab2/childmainleak.c", .only = "memory", .exit_status = 1,
+     .pass = "build integrity", .fail = "memory",
+     .clues = "memory:#leak;memory:lost 8 bytes allocated by malloc at forkcount.c:162 in main;memory:Process 2 (pid"},
     {.name = "skeleton", .source = "labs/lab2/forkcount.c", .exit_status = 1, .fail = BUT_BUILD, .pass = "build integrity",
      .clues = "structure:#no-fork;structure:no child process made;format:children were started;errors:status"},
     /* Children one after another: the row's point (parallel) graded alone, the rest side by side. */
