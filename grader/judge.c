@@ -285,6 +285,21 @@ void parallel_view(const struct evidence *ev, const struct observation *o, int n
     pv->speedup = pv->speed_known ? n * ev->pair_one / ev->pair_many : 0;
 }
 
+/* Beside other programs a right program's workers wait for a CPU: a make test step that shared the
+ * machine failed a right lab-2 program (speed-up 1.08, each child 25% more CPU than alone). */
+#define CROWDED_OTHERS 0.10 /* other programs used at least this share of the CPUs... */
+#define CROWDED_WAIT 0.10   /* ...and the workers waited this share of their time beyond N > CPUs' own */
+
+bool parallel_crowded_out(const struct evidence *ev, const struct observation *o, int n,
+                          bool (*is_worker)(const struct observation *o, const struct task *t), double *waited)
+{
+    *waited = o->traced ? obs_workers_cpu_wait(o, is_worker) : 0;
+    if (!o->traced || n < 1 || o->wall <= 0 || ev->cpus < 1)
+        return false;
+    double own = n > ev->cpus ? (double)(n - ev->cpus) / n : 0; /* N workers on fewer CPUs take turns anyway */
+    return o->others_cpu > CROWDED_OTHERS * ev->cpus * o->wall && *waited > (own + CROWDED_WAIT) * n * o->wall;
+}
+
 bool parallel_conc_ok(const struct parallel_view *pv)
 {
     return !pv->conc_known || pv->conc >= pv->bar;

@@ -136,6 +136,11 @@ struct parallel_view {
 #define PAIR_MARGIN 0.15
 void parallel_view(const struct evidence *ev, const struct observation *o, int n,
                    bool (*is_worker)(const struct observation *o, const struct task *t), struct parallel_view *pv);
+/* Whether the workers waited for a CPU while other programs held them, well beyond what N
+ * workers on fewer CPUs wait anyway: their slowness was the machine's, not proof of the program's.
+ * *waited: their run delay in s. */
+bool parallel_crowded_out(const struct evidence *ev, const struct observation *o, int n,
+                          bool (*is_worker)(const struct observation *o, const struct task *t), double *waited);
 bool parallel_conc_ok(const struct parallel_view *pv);
 bool parallel_speed_ok(const struct parallel_view *pv);
 /* "workers on a CPU at once ×1.9 (sampled); paired runs: speed-up ×1.8 (1 vs 3 workers)". */

@@ -443,6 +443,23 @@ double obs_worker_concurrency(const struct observation *o, bool (*is_worker)(con
     return intervals >= 5 && single > 0.01 ? total / single : -1;
 }
 
+double obs_workers_cpu_wait(const struct observation *o,
+                            bool (*is_worker)(const struct observation *o, const struct task *t))
+{
+    double sum = 0;
+    for (size_t i = 0; i < o->ntasks; i++) {
+        const struct task *t = &o->tasks[i];
+        if (!is_worker(o, t))
+            continue;
+        double last = 0; /* schedstat's run delay only grows: the task's last sample */
+        for (size_t k = 0; k < o->nsamples; k++)
+            if (o->samples[k].tid == t->tid && o->samples[k].wait > last)
+                last = o->samples[k].wait;
+        sum += last;
+    }
+    return sum;
+}
+
 void obs_dump_trace(const struct observation *o, FILE *f)
 {
     fprintf(f, "trace: %s%s (%ld stops)\n", o->traced ? "traced" : "not traced: ",

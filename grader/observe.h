@@ -234,6 +234,9 @@ double obs_worker_concurrency(const struct observation *o, bool (*is_worker)(con
                                                                              const struct task *t),
                               double *worker_cpu, double *busy);
 /* The kernel's view as text, for debugging (GRADE_DEBUG_TRACE=1). */
+/* Seconds the workers spent ready to run but waiting for a CPU (their sampled schedstat run delay). */
+double obs_workers_cpu_wait(const struct observation *o,
+                            bool (*is_worker)(const struct observation *o, const struct task *t));
 void obs_dump_trace(const struct observation *o, FILE *f);
 
 /* --- Output line patterns --------------------------------------------------

@@ -600,6 +600,47 @@ static int rows_starting(const struct timeline *tl, const char *prefix)
 
 /* The reference (WORKERS = 3, 5 jobs): the event loop stays asleep, three workers compute side by
  * side, each job is a bar, PINGs are ticks (answered within a column), the words say so. */
+/* parallel_crowded_out (grader/judge.c): workers that waited for a CPU while other programs ran
+ * make a slow parallel run "not judged" in labs 2 and 3, never a failure; alone they do not. */
+static bool any_process_worker(const struct observation *o, const struct task *t)
+{
+    return t != &o->tasks[0];
+}
+
+START_TEST(test_crowded_out)
+{
+    struct task tasks[3] = {{.tid = 10}, {.tid = 11, .parent = 10}, {.tid = 12, .parent = 10}};
+    struct cpu_sample samples[4] = {{.t = 0.1, .tid = 11, .wait = 0.01}, {.t = 0.1, .tid = 12, .wait = 0.02},
+                                    {.t = 0.3, .tid = 11, .wait = 0.06}, {.t = 0.3, .tid = 12, .wait = 0.07}};
+    struct observation o = {.traced = true, .wall = 0.30, .tasks = tasks, .ntasks = 3, .samples = samples,
+                            .nsamples = 4, .others_cpu = 0.20};
+    struct evidence ev = {.cpus = 2};
+    double waited;
+    /* 0.13 s of the children's 0.60 s waited for a CPU, others used 0.20 of 0.60 CPU-seconds. */
+    ck_assert(parallel_crowded_out(&ev, &o, 2, any_process_worker, &waited));
+    ck_assert_msg(waited > 0.129 && waited < 0.131, "waited %.3f s", waited);
+    /* Nobody else ran: the same waits are the program's own doing (judged). */
+    o.others_cpu = 0.01;
+    ck_assert(!parallel_crowded_out(&ev, &o, 2, any_process_worker, &waited));
+    /* Others ran, but the children hardly waited. */
+    o.others_cpu = 0.20;
+    samples[2].wait = samples[3].wait = 0.02;
+    ck_assert(!parallel_crowded_out(&ev, &o, 2, any_process_worker, &waited));
+    /* Three children on two CPUs wait a third of the time anyway. */
+    struct task three[4] = {{.tid = 10}, {.tid = 11}, {.tid = 12}, {.tid = 13}};
+    struct cpu_sample w[3] = {{.t = 0.3, .tid = 11, .wait = 0.1}, {.t = 0.3, .tid = 12, .wait = 0.1},
+                              {.t = 0.3, .tid = 13, .wait = 0.1}};
+    o.tasks = three;
+    o.ntasks = 4;
+    o.samples = w;
+    o.nsamples = 3;
+    ck_assert(!parallel_crowded_out(&ev, &o, 3, any_process_worker, &waited));
+    /* Untraced: no samples to believe. */
+    o.traced = false;
+    ck_assert(!parallel_crowded_out(&ev, &o, 3, any_process_worker, &waited));
+}
+END_TEST
+
 START_TEST(test_lab4_timeline_reference)
 {
     struct drawn d;
@@ -688,6 +729,7 @@ static Suite *judges_suite(void)
     tcase_add_test(f, test_bad_records_refused);
     tcase_add_test(f, test_escape_every_byte);
     tcase_add_test(f, test_grade_records);
+    tcase_add_test(f, test_crowded_out);
     tcase_set_timeout(f, 60);
     suite_add_tcase(s, f);
     TCase *t = tcase_create("timeline");

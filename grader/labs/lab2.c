@@ -554,7 +554,7 @@ static void judge_parallel_view(const struct evidence *ev, const struct observat
     bool conc_ok = parallel_conc_ok(pv), speed_ok = parallel_speed_ok(pv);
     struct sbuf d = {0};
     describe_parallel(pv, "children", &d);
-    double cpu = obs_cpu(o), idle = ev->cpus * o->wall - cpu - o->others_cpu;
+    double cpu = obs_cpu(o), idle = ev->cpus * o->wall - cpu - o->others_cpu, waited;
     if (conc_ok && speed_ok) {
         sbuf_printf(&v->summary, "the children ran in parallel: %s", d.data);
     } else if (o->others_cpu > BUSY_SHARE * ev->cpus * o->wall && idle < IDLE_ROOM * o->wall) {
@@ -562,6 +562,12 @@ static void judge_parallel_view(const struct evidence *ev, const struct observat
         v->retry = true;
         sbuf_printf(&v->summary, "skipped: the machine was busy: other programs used %.2f of the %.2f CPU-seconds "
                     "of this run, so parallelism cannot be judged (%s)", o->others_cpu, ev->cpus * o->wall, d.data);
+    } else if (parallel_crowded_out(ev, o, p->count, is_child_worker, &waited)) {
+        v->status = ST_SKIP;
+        v->retry = true;
+        sbuf_printf(&v->summary, "skipped: the machine was busy: the children waited %.2f s for a CPU while other "
+                    "programs used %.2f CPU-seconds of this run, so parallelism cannot be judged (%s)", waited,
+                    o->others_cpu, d.data);
     } else {
         verdict_fail(v, forked_after_wait(o) ? "sequential-fork" : "not-parallel", "%s%s%s: %s",
                      conc_ok ? "" : "the children were not on CPUs at the same time",

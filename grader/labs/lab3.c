@@ -997,7 +997,8 @@ static void judge_cpu_view(const struct evidence *ev, const struct observation *
     bool serial_ends = nworkers >= 3 && spread >= SERIAL_SPREAD && (waste < 0 || waste >= SPIN_WASTE);
     struct sbuf d = {0};
     describe_parallel(pv, "threads", &d);
-    double cpu = obs_cpu(o), idle = ev->cpus * o->wall - cpu - o->others_cpu;
+    double cpu = obs_cpu(o), idle = ev->cpus * o->wall - cpu - o->others_cpu, waited = 0;
+    bool crowded = !(conc_ok && speed_ok) && parallel_crowded_out(ev, o, p->count, is_thread_worker, &waited);
     if (conc_ok && speed_ok && serial_ends) {
         verdict_fail(v, "lock-around-loop", "the %d threads ended one after another (%.0f%% of their span between "
                      "the first end and the last; threads that share the CPUs end together): only one counted at "
@@ -1015,6 +1016,12 @@ static void judge_cpu_view(const struct evidence *ev, const struct observation *
         v->retry = true;
         sbuf_printf(&v->summary, "skipped: the machine was busy: other programs used %.2f of the %.2f CPU-seconds "
                     "of this run, so parallelism cannot be judged (%s)", o->others_cpu, ev->cpus * o->wall, d.data);
+    } else if (crowded) {
+        v->status = ST_SKIP;
+        v->retry = true;
+        sbuf_printf(&v->summary, "skipped: the machine was busy: the threads waited %.2f s for a CPU while other "
+                    "programs used %.2f CPU-seconds of this run, so parallelism cannot be judged (%s)", waited,
+                    o->others_cpu, d.data);
     } else {
         /* On CPUs together but no faster than one: they spun or waited for each other (a lock). */
         const char *hint = conc_ok && !speed_ok ? "lock-around-loop" : lines >= OVERLAP_MIN ? "lock-around-loop"
