@@ -83,8 +83,10 @@ static const struct e2e_case table[] = {
      .pass = "build scale structure integrity"},
     /* The Python counterpart through --exec: one loop thread, WORKERS processes made at start-up
      * (build is not judged under --exec, so the grading is not full marks: exit status 1). */
+    /* Graded alone: an interpreted server answers 500 clients at once slowly beside other gradings. */
     {.name = "python_server", .source = "/usr/bin/python3", .optional = true, .only = "structure", .exit_status = 1,
-     .command = "/usr/bin/python3 handouts/python/asyncio_server.py", .pass = "structure integrity", .skipped = "build"},
+     .command = "/usr/bin/python3 handouts/python/asyncio_server.py", .pass = "structure integrity", .skipped = "build",
+     .point = "structure"},
     /* Second phase, alone: everything passes; parallel is its point: graded again while the machine
      * was busy, and the row fails if it never could be judged. */
     {.name = "reference", .source = "solutions/lab4", .pass = ALL_CHECKS " parallel", .point = "parallel"},
