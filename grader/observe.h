@@ -115,7 +115,7 @@ enum stall_outcome {
     STALL_LATE,     /* a thread ended (or was missing) before both had counted: no test */
     STALL_CUT,      /* neither within the wall-clock limit (it was kept off the CPUs): no verdict */
     STALL_FAILED,   /* the tracer could not stop the thread */
-    STALL_LIBRARY,  /* it slept on a lock of a shared library (printf's stdout lock): no verdict */
+    STALL_LIBRARY,  /* it slept, not on a lock of the program's own (printf's stdout lock, no futex): no verdict */
     STALL_N
 };
 extern const char *const stall_outcome_name[STALL_N];

@@ -1076,12 +1076,20 @@ static bool task_asleep(pid_t tid)
     return paren && paren[1] == ' ' && paren[2] == 'S';
 }
 
-/* Whether task tid sleeps in a futex that lives in a shared library's memory (the C
- * library's stdout lock, taken by printf: a thread stopped inside printf holds it), not
- * in the program's own (its data, heap or stack: a lock the program made). */
-static bool sleeps_in_library(pid_t tid)
+/* Whether task tid sleeps in a futex of the program's own: one in its executable's data
+ * or in its heap (a lock the program made). Anything else is no evidence against it: a
+ * futex in a shared library's memory (the C library's stdout lock, taken by printf: a
+ * thread stopped inside printf holds it), in an anonymous mapping (a thread's malloc
+ * arena), or no futex at all (a stop of the tracer's own: a thread that ended and
+ * writes its probe record a make test run caught "asleep"). */
+static bool sleeps_in_own_lock(pid_t tid)
 {
-    char path[64], buf[256];
+    char path[64], buf[256], exe[PATH_MAX];
+    snprintf(path, sizeof path, "/proc/%d/exe", (int)tid);
+    ssize_t len = readlink(path, exe, sizeof exe - 1);
+    if (len <= 0)
+        return false;
+    exe[len] = '\0';
     snprintf(path, sizeof path, "/proc/%d/syscall", (int)tid);
     int fd = open(path, O_RDONLY | O_CLOEXEC);
     ssize_t n = fd >= 0 ? read(fd, buf, sizeof buf - 1) : -1;
@@ -1096,19 +1104,20 @@ static bool sleeps_in_library(pid_t tid)
         return false;
     snprintf(path, sizeof path, "/proc/%d/maps", (int)tid);
     FILE *f = fopen(path, "re");
-    char line[512];
-    bool lib = false;
+    char line[PATH_MAX + 128];
+    bool own = false;
     while (f && fgets(line, sizeof line, f)) {
         unsigned long long lo, hi;
         int at = 0;
         if (sscanf(line, "%llx-%llx %*s %*s %*s %*s %n", &lo, &hi, &at) < 2 || addr < lo || addr >= hi)
             continue;
-        lib = at > 0 && strstr(line + at, ".so") != NULL; /* libc.so.6, ld-linux, the probe */
+        line[strcspn(line, "\n")] = '\0';
+        own = at > 0 && (!strcmp(line + at, exe) || !strcmp(line + at, "[heap]"));
         break;
     }
     if (f)
         fclose(f);
-    return lib;
+    return own;
 }
 
 static void stall_tick(int64_t now)
@@ -1146,7 +1155,7 @@ static void stall_tick(int64_t now)
         if (cpu >= stall.budget)
             stall_end(STALL_SPUN, now, cpu, delay);
         else if (elapsed - cpu - delay >= stall.sleep)
-            stall_end(sleeps_in_library(stall.watched) ? STALL_LIBRARY : STALL_SLEPT, now, cpu, delay);
+            stall_end(sleeps_in_own_lock(stall.watched) ? STALL_SLEPT : STALL_LIBRARY, now, cpu, delay);
         else if (elapsed >= stall.wall)
             stall_end(STALL_CUT, now, cpu, delay);
         else if (stall.probe && cpu >= STALL_PROBE_CPU) {
