@@ -16,12 +16,14 @@
 #define _GNU_SOURCE
 #include <check.h>
 #include <dirent.h>
+#include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -287,11 +289,16 @@ START_TEST(test_grader_killed)
     while (hostile_left() > 0 && now() < until)
         usleep(20000);
     ck_assert_msg(hostile_left() == 0, "a program outlived the grader that was killed");
-    /* Its scratch and probe folders stay behind (nothing runs after kill -9):
-     * the next grading removes them. */
-    char mine[64];
+    /* Its scratch and probe folders stay behind (nothing runs after kill -9): the next
+     * grading (this one's, or any other's started meanwhile) removes them. One of each is
+     * made here too, so that the sweep has something to remove however the race went. */
+    char mine[64], made[2][96];
     snprintf(mine, sizeof mine, "grade-%d.", (int)pid);
-    ck_assert_msg(grader_dirs_of(pid) > 0, "the killed grader left no %s* folder: the test cannot see the sweep", mine);
+    snprintf(made[0], sizeof made[0], "/tmp/grade-%d.Kill9a", (int)pid);
+    snprintf(made[1], sizeof made[1], "/tmp/grade-probe-%d.Kill9b", (int)pid);
+    for (int i = 0; i < 2; i++)
+        ck_assert_msg(mkdir(made[i], 0755) == 0 || errno == EEXIST, "mkdir %s: %s", made[i], strerror(errno));
+    ck_assert_int_gt(grader_dirs_of(pid), 0);
     int st = run_grader_quietly((const char *[]){"./grader/grade", "lab1", "solutions/lab1", "--only", "build", NULL});
     ck_assert_msg(WIFEXITED(st) && WEXITSTATUS(st) == 0, "the grading after the kill failed (status %d)", st);
     ck_assert_msg(grader_dirs_of(pid) == 0, "the next grading did not remove the killed grader's folders (/tmp/%s*)",
