@@ -377,6 +377,8 @@ bool record_write(const char *path, const struct check *c, const struct evidence
     fprintf(f, "# written by grade --record; the expect lines are the verdict the grader gave then:\n"
                "# review them before keeping this file as a test (tests/observations/README.md)\n");
     fprintf(f, "lab %s\ncheck %s\ncpus %d\nexec_mode %d\n", ev->lab->name, c->name, ev->cpus, ev->exec_mode);
+    if (ev->npairs > 0) /* the paired runs' figures: one worker's CPU and N workers' wall, per iteration */
+        fprintf(f, "pairs %d %.17g %.17g\n", ev->npairs, ev->pair_one, ev->pair_many);
     if (ev->build) {
         fprintf(f, "build.attempted %d\nbuild.ok %d\nbuild.warnings %d\n", ev->build->attempted, ev->build->ok,
                 ev->build->warnings);
@@ -516,6 +518,11 @@ static bool parse_line(struct record *r, struct observation **cur, char *line, c
         r->cpus = atoi(value);
     } else if (!strcmp(key, "exec_mode")) {
         r->exec_mode = atoi(value) != 0;
+    } else if (!strcmp(key, "pairs")) {
+        if (sscanf(value, "%d %lf %lf", &r->npairs, &r->pair_one, &r->pair_many) != 3 || r->npairs < 0) {
+            *why = xasprintf("bad pairs line '%s'", value);
+            return false;
+        }
     } else if (!strcmp(key, "build.attempted")) {
         r->build.attempted = atoi(value) != 0;
     } else if (!strcmp(key, "build.ok")) {
@@ -727,7 +734,8 @@ void record_evidence(const struct record *r, struct evidence *ev)
     *ev = (struct evidence){.lab = r->lab, .build = &r->build, .exec_mode = r->exec_mode, .nruns = r->nruns,
                             .params = r->params, .runs = r->runs, .control = r->has_control ? &r->control : NULL,
                             .cpus = r->cpus, .all_runs = r->all_runs, .nall = r->nwatched,
-                            .source_findings = r->source_findings};
+                            .source_findings = r->source_findings, .npairs = r->npairs,
+                            .pair_one = r->pair_one, .pair_many = r->pair_many};
 }
 
 const struct check *record_check(const struct record *r)

@@ -45,6 +45,8 @@ struct record {
     char check[40];              /* the check it was recorded for, "" if not said */
     int cpus;
     bool exec_mode;
+    int npairs;                  /* the paired runs (lab 2 parallel, lab 3 cpu): 0 none recorded */
+    double pair_one, pair_many;
     struct build_result build;
     size_t nruns;
     struct params *params;       /* [nruns] */
