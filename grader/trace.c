@@ -1076,14 +1076,20 @@ static bool task_asleep(pid_t tid)
     return paren && paren[1] == ' ' && paren[2] == 'S';
 }
 
-/* Whether task tid sleeps in a futex of the program's own: any memory but a shared
- * library's (its data, heap, stack or an anonymous mapping: a lock it made; a lock in
- * mmap'd memory must not escape). No evidence against it: a futex in a shared library's
- * memory (the C library's stdout lock, taken by printf: a thread stopped inside printf
- * holds it), or no futex at all (a make test run caught a right program "asleep"). */
+/* Whether task tid sleeps in a futex of the program's own: one in its executable's data
+ * or in its heap (a lock the program made). Anything else is no evidence against it: a
+ * futex in a shared library's memory (the C library's stdout lock, taken by printf: a
+ * thread stopped inside printf holds it), in an anonymous mapping (a thread's malloc
+ * arena), or no futex at all (a stop of the tracer's own: a thread that ended and
+ * writes its probe record a make test run caught "asleep"). */
 static bool sleeps_in_own_lock(pid_t tid)
 {
-    char path[64], buf[256];
+    char path[64], buf[256], exe[PATH_MAX];
+    snprintf(path, sizeof path, "/proc/%d/exe", (int)tid);
+    ssize_t len = readlink(path, exe, sizeof exe - 1);
+    if (len <= 0)
+        return false;
+    exe[len] = '\0';
     snprintf(path, sizeof path, "/proc/%d/syscall", (int)tid);
     int fd = open(path, O_RDONLY | O_CLOEXEC);
     ssize_t n = fd >= 0 ? read(fd, buf, sizeof buf - 1) : -1;
@@ -1106,7 +1112,7 @@ static bool sleeps_in_own_lock(pid_t tid)
         if (sscanf(line, "%llx-%llx %*s %*s %*s %*s %n", &lo, &hi, &at) < 2 || addr < lo || addr >= hi)
             continue;
         line[strcspn(line, "\n")] = '\0';
-        own = at == 0 || !strstr(line + at, ".so"); /* not a shared library's: anonymous, heap, stack, its own */
+        own = at > 0 && (!strcmp(line + at, exe) || !strcmp(line + at, "[heap]"));
         break;
     }
     if (f)
