@@ -46,6 +46,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <elf.h>
 #include <linux/audit.h>
 #include <linux/filter.h>
 #include <linux/futex.h>
@@ -64,6 +65,7 @@
 #include <sys/stat.h>
 #include <sys/socket.h>
 #include <sys/uio.h>
+#include <sys/user.h>
 #include <sys/syscall.h>
 #include <sys/time.h>
 #include <sys/wait.h>
@@ -997,6 +999,7 @@ static void report_unread_close(int fd, int64_t now)
 enum { ST_OFF, ST_WAITING, ST_STOPPING, ST_STOPPED, ST_DONE };
 #define STALL_PROBES 32          /* short stops at most (each when the watched thread was seen asleep) */
 #define STALL_PROBE_CPU 2000000  /* ns of CPU the watched thread uses in a short stop: it counts again */
+#define STALL_RESTOPS 100        /* long stops at most given up because the first was in a library */
 static struct {
     int phase;
     int64_t at, budget, sleep, wall; /* ns */
@@ -1005,6 +1008,8 @@ static struct {
     bool probe;                      /* this stop is a short one: the watched thread was asleep */
     int probes;                      /* short stops so far */
     int64_t t_stop, cpu0, delay0, stopped_cpu;
+    bool in_exe;                     /* the stopped thread was stopped in the executable's code */
+    int restops;                     /* long stops given up: the first was in a library's code */
 } stall;
 static volatile sig_atomic_t stall_due;
 
@@ -1076,20 +1081,54 @@ static bool task_asleep(pid_t tid)
     return paren && paren[1] == ' ' && paren[2] == 'S';
 }
 
-/* Whether task tid sleeps in a futex of the program's own: one in its executable's data
- * or in its heap (a lock the program made). Anything else is no evidence against it: a
- * futex in a shared library's memory (the C library's stdout lock, taken by printf: a
- * thread stopped inside printf holds it), in an anonymous mapping (a thread's malloc
- * arena), or no futex at all (a stop of the tracer's own: a thread that ended and
- * writes its probe record a make test run caught "asleep"). */
-static bool sleeps_in_own_lock(pid_t tid)
+/* Whether address addr of task tid is in a mapping of its executable: kind 'x' its code,
+ * 'd' its code or data; *anon_out (if not NULL) tells whether it is in no library's file
+ * (anonymous memory, the heap, a stack, the executable). */
+static bool in_own_memory(pid_t tid, unsigned long long addr, char kind, bool *anon_out)
 {
-    char path[64], buf[256], exe[PATH_MAX];
+    char path[64], exe[PATH_MAX], line[PATH_MAX + 128];
+    if (anon_out)
+        *anon_out = false;
     snprintf(path, sizeof path, "/proc/%d/exe", (int)tid);
     ssize_t len = readlink(path, exe, sizeof exe - 1);
     if (len <= 0)
         return false;
     exe[len] = '\0';
+    snprintf(path, sizeof path, "/proc/%d/maps", (int)tid);
+    FILE *f = fopen(path, "re");
+    bool own = false;
+    while (f && fgets(line, sizeof line, f)) {
+        unsigned long long lo, hi;
+        char perms[8] = "";
+        int at = 0;
+        if (sscanf(line, "%llx-%llx %7s %*s %*s %*s %n", &lo, &hi, perms, &at) < 3 || addr < lo || addr >= hi)
+            continue;
+        line[strcspn(line, "\n")] = '\0';
+        const char *file = at > 0 ? line + at : "";
+        bool exe_map = !strcmp(file, exe);
+        own = exe_map && (kind == 'd' || strchr(perms, 'x'));
+        if (kind == 'd' && !strcmp(file, "[heap]"))
+            own = true;
+        if (anon_out)
+            *anon_out = file[0] != '/' || exe_map; /* "", [heap], [stack], or its own file */
+        break;
+    }
+    if (f)
+        fclose(f);
+    return own;
+}
+
+/* Whether task tid sleeps in a futex of the program's own. In its executable's data or its
+ * heap: always (a lock the program made). In other memory that is no library's (an anonymous
+ * mapping, a stack): only when the stopped thread was in the program's own code (stopped_in_exe),
+ * so that it held none of the C library's locks (a malloc arena's lock lives in anonymous
+ * memory: a make test run saw a thread asleep on one while the other was stopped inside the
+ * library). Anything else is no evidence against it: a futex in a shared library's memory (the
+ * C library's stdout lock, taken by printf), or no futex at all (a stop of the tracer's own: a
+ * thread that ended and writes its probe record a make test run caught "asleep"). */
+static bool sleeps_in_own_lock(pid_t tid, bool stopped_in_exe)
+{
+    char path[64], buf[256];
     snprintf(path, sizeof path, "/proc/%d/syscall", (int)tid);
     int fd = open(path, O_RDONLY | O_CLOEXEC);
     ssize_t n = fd >= 0 ? read(fd, buf, sizeof buf - 1) : -1;
@@ -1102,22 +1141,28 @@ static bool sleeps_in_own_lock(pid_t tid)
     unsigned long long addr;
     if (sscanf(buf, "%ld %llx", &nr, &addr) != 2 || nr != SYS_futex)
         return false;
-    snprintf(path, sizeof path, "/proc/%d/maps", (int)tid);
-    FILE *f = fopen(path, "re");
-    char line[PATH_MAX + 128];
-    bool own = false;
-    while (f && fgets(line, sizeof line, f)) {
-        unsigned long long lo, hi;
-        int at = 0;
-        if (sscanf(line, "%llx-%llx %*s %*s %*s %*s %n", &lo, &hi, &at) < 2 || addr < lo || addr >= hi)
-            continue;
-        line[strcspn(line, "\n")] = '\0';
-        own = at > 0 && (!strcmp(line + at, exe) || !strcmp(line + at, "[heap]"));
-        break;
-    }
-    if (f)
-        fclose(f);
-    return own;
+    bool anon = false;
+    return in_own_memory(tid, addr, 'd', &anon) || (stopped_in_exe && anon);
+}
+
+/* Whether stopped task tid was stopped in its executable's code (not in a library's). */
+static bool stopped_in_own_code(pid_t tid)
+{
+#if defined(__x86_64__) || defined(__aarch64__)
+    struct user_regs_struct regs;
+    struct iovec iov = {&regs, sizeof regs};
+    if (ptrace(PTRACE_GETREGSET, tid, (void *)NT_PRSTATUS, &iov) < 0)
+        return false;
+#if defined(__x86_64__)
+    unsigned long long ip = regs.rip;
+#else
+    unsigned long long ip = regs.pc;
+#endif
+    return in_own_memory(tid, ip, 'x', NULL);
+#else
+    (void)tid;
+    return false;
+#endif
 }
 
 static void stall_tick(int64_t now)
@@ -1155,7 +1200,7 @@ static void stall_tick(int64_t now)
         if (cpu >= stall.budget)
             stall_end(STALL_SPUN, now, cpu, delay);
         else if (elapsed - cpu - delay >= stall.sleep)
-            stall_end(sleeps_in_own_lock(stall.watched) ? STALL_SLEPT : STALL_LIBRARY, now, cpu, delay);
+            stall_end(sleeps_in_own_lock(stall.watched, stall.in_exe) ? STALL_SLEPT : STALL_LIBRARY, now, cpu, delay);
         else if (elapsed >= stall.wall)
             stall_end(STALL_CUT, now, cpu, delay);
         else if (stall.probe && cpu >= STALL_PROBE_CPU) {
@@ -1176,6 +1221,19 @@ static bool stall_took_stop(pid_t w, int sig, int64_t now)
     stall.t_stop = now;
     int64_t d = 0;
     schedstat_of(stall.stopped, &stall.stopped_cpu, &d);
+    stall.in_exe = stopped_in_own_code(stall.stopped);
+    if (!stall.in_exe && (stall.probe || stall.restops < STALL_RESTOPS)) {
+        /* Stopped inside a library (asleep in a futex wait for a lock the others hold, in the
+         * syscall() that wakes them, in malloc): whatever the other then does tells nothing (a
+         * waiter holds no lock; see sleeps_in_own_lock). Let it go on and stop it again later:
+         * the next tick for the long stop, the next time the other is seen asleep for a short one. */
+        ptrace(PTRACE_CONT, stall.stopped, 0, 0);
+        stall.phase = ST_WAITING;
+        if (stall.probe)
+            stall.probes++;
+        else
+            stall.restops++;
+    }
     schedstat_of(stall.watched, &stall.cpu0, &stall.delay0);
     return true;
 }

@@ -129,6 +129,8 @@ static const struct e2e_case table[] = {
      .clues = "correctness-atomic:#atomic-waited;correctness-atomic:it spun"},
     {.name = "yieldatomic", .source = "tests/lab3/yieldatomic.c", .only = "correctness-atomic", .exit_status = 1,
      .fail = "correctness-atomic", .pass = "build integrity", .clues = "correctness-atomic:#atomic-waited"},
+    {.name = "mmapfutex", .source = "tests/lab3/mmapfutex.c", .only = "correctness-atomic", .exit_status = 1,
+     .fail = "correctness-atomic", .pass = "build integrity", .clues = "correctness-atomic:#atomic-waited"},
     {.name = "futexatomic", .source = "tests/lab3/futexatomic.c", .only = "correctness-atomic", .exit_status = 1,
      .fail = "correctness-atomic", .pass = "build integrity",
      .clues = "correctness-atomic:#atomic-waited;correctness-atomic:it was blocked"},
