@@ -861,7 +861,7 @@ static void run_check(struct engine *e, const struct check *c, struct check_resu
     /* Best of k: the first attempt shares the plan's run; retries get fresh ones. */
     const char *variant = lab->variant ? lab->variant(c) : NULL;
     bool every = c->attempts < 0; /* k runs, every one must pass */
-    int attempts = every ? -c->attempts : c->attempts > 0 ? c->attempts : 1, extra = 0;
+    int attempts = every ? -c->attempts : c->attempts > 0 ? c->attempts : 1, extra = 0, quiet_failures = 0;
     bool paired = lab->paired_check && !strcmp(lab->paired_check, c->name) && lab->one_worker && g->cpus >= 2;
     bool stalled = lab->stall_check && lab->stall && !strcmp(lab->stall_check, c->name);
     struct observation *stall_obs[MAX_STALL_RUNS];
@@ -896,9 +896,12 @@ static void run_check(struct engine *e, const struct check *c, struct check_resu
              * one-worker run must not make N workers look faster: noise may only hurt), nor the whole
              * tree's CPU (a parent that spins beside its one child is no work). The same CPU work
              * can take 2.5x longer on a cold or shared core (measured here): the least of a few
-             * one-worker runs, so that such noise cannot lift a serial program's speed-up. */
+             * one-worker runs, so that such noise cannot lift a serial program's speed-up. Once an
+             * attempt has its figure, each later one adds a single run: the least is taken over
+             * every attempt's runs (ev.pair_one), so a later attempt never has fewer than the first. */
             double work = 0;
-            for (int k = 0; k < ONE_WORKER_RUNS && !sandbox_interrupted(); k++) {
+            int one_runs = ev.npairs == 0 ? ONE_WORKER_RUNS : 1;
+            for (int k = 0; k < one_runs && !sandbox_interrupted(); k++) {
                 struct observation *o1 = new_run(g);
                 run_plan(e, c->plan, &p1, o1);
                 double w = ended_well(o1) ? obs_workers_cpu(o1) : 0;
@@ -941,6 +944,10 @@ static void run_check(struct engine *e, const struct check *c, struct check_resu
         if (every && v.status == ST_PASS)
             continue;
         if (every || v.status == ST_PASS || (v.status == ST_SKIP && !v.retry))
+            break;
+        /* Best of k is there because noise can hurt a right program: two failures measured
+         * without noise (v.final) are the program's; more attempts would only cost time. */
+        if (v.status == ST_FAIL && v.final && ++quiet_failures >= 2)
             break;
         /* A crash or a stop at the time limit is not noise: no retry. */
         if (!o->started || o->timed_out || o->output_flood || o->term_signal)

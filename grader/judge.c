@@ -300,6 +300,18 @@ bool parallel_crowded_out(const struct evidence *ev, const struct observation *o
     return o->others_cpu > CROWDED_OTHERS * ev->cpus * o->wall && *waited > (own + CROWDED_WAIT) * n * o->wall;
 }
 
+#define QUIET_WAIT 0.02 /* the workers waited for a CPU at most this share of their time beyond their own turns */
+
+bool parallel_quiet(const struct evidence *ev, const struct observation *o, int n,
+                    bool (*is_worker)(const struct observation *o, const struct task *t))
+{
+    if (!o->traced || n < 1 || o->wall <= 0 || ev->cpus < 2)
+        return false;
+    double waited = obs_workers_cpu_wait(o, is_worker);
+    double own = n > ev->cpus ? (double)(n - ev->cpus) / n : 0;
+    return waited <= (own + QUIET_WAIT) * n * o->wall; /* others' CPU that kept no worker waiting did no harm */
+}
+
 bool parallel_conc_ok(const struct parallel_view *pv)
 {
     return !pv->conc_known || pv->conc >= pv->bar;

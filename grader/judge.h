@@ -141,6 +141,11 @@ void parallel_view(const struct evidence *ev, const struct observation *o, int n
  * *waited: their run delay in s. */
 bool parallel_crowded_out(const struct evidence *ev, const struct observation *o, int n,
                           bool (*is_worker)(const struct observation *o, const struct task *t), double *waited);
+/* Whether a failed run was measured on quiet CPUs: the workers hardly waited for one beyond
+ * what N workers on fewer CPUs wait anyway (their run delay, from the kernel), whatever else
+ * ran. Another attempt would measure the same: the verdict's final (struct verdict). */
+bool parallel_quiet(const struct evidence *ev, const struct observation *o, int n,
+                    bool (*is_worker)(const struct observation *o, const struct task *t));
 bool parallel_conc_ok(const struct parallel_view *pv);
 bool parallel_speed_ok(const struct parallel_view *pv);
 /* "workers on a CPU at once ×1.9 (sampled); paired runs: speed-up ×1.8 (1 vs 3 workers)". */

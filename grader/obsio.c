@@ -413,6 +413,8 @@ bool record_write(const char *path, const struct check *c, const struct evidence
             fprintf(f, "expect hint %s\n", v->hints[i]);
         if (v->retry)
             fputs("expect retry\n", f);
+        if (v->final)
+            fputs("expect final\n", f);
     }
     return fclose(f) == 0;
 }
@@ -491,6 +493,8 @@ static bool read_expect(struct record *r, const char *value)
         r->expect_says[r->nexpect_says++] = obsio_unescape(rest, NULL);
     else if (!strcmp(word, "retry"))
         r->expect_retry = true;
+    else if (!strcmp(word, "final"))
+        r->expect_final = true;
     else
         return false;
     return true;

@@ -66,6 +66,7 @@ struct record {
     char *expect_says[OBSIO_MAX_EXPECT];   /* each must be in the summary or the detail */
     int nexpect_says;
     bool expect_retry;           /* expect retry: a skip that asks for a fresh run */
+    bool expect_final;           /* expect final: a failure measured on quiet CPUs (no more attempts) */
 };
 
 /* Writes the evidence the check c was judged on (and its verdict, as the

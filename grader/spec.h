@@ -127,6 +127,8 @@ struct verdict {
                               * (the build's warnings) */
     bool retry;              /* with ST_SKIP: this run could not tell (a busy machine); a
                               * best-of-k check tries a fresh run, and skips only if all say so */
+    bool final;              /* with ST_FAIL: measured where noise could not have caused it (quiet
+                              * CPUs); a best-of-k check stops after two such attempts */
 };
 void verdict_fail(struct verdict *v, const char *hint, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));

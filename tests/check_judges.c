@@ -7,6 +7,7 @@
  *     expect hint HINT                  (among the verdict's hints; "-": none)
  *     expect says WORDS                 (in its summary or detail)
  *     expect retry                      (a skip that asks for a fresh run)
+ *     expect final                      (a failure measured on quiet CPUs: best of k stops)
  * One test per file feeds it to its lab's check through judge_evidence(), the
  * engine's own path. A coverage test asserts that every check of every lab
  * has a record it must pass and one it must fail. The verdicts depend only on
@@ -161,6 +162,8 @@ START_TEST(test_record)
         ck_assert_msg(strstr(summary, r.expect_says[i]) || strstr(detail, r.expect_says[i]),
                       "%s: the verdict should say \"%s\"; it says: %s\n%s", path, r.expect_says[i], summary, detail);
     ck_assert_msg(v.retry == r.expect_retry, "%s: retry is %d, expected %d (%s)", path, v.retry, r.expect_retry,
+                  summary);
+    ck_assert_msg(v.final == r.expect_final, "%s: final is %d, expected %d (%s)", path, v.final, r.expect_final,
                   summary);
     sbuf_free(&v.summary);
     sbuf_free(&v.detail);

@@ -23,6 +23,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/resource.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -197,10 +198,12 @@ static void start_job(struct e2e_pool *p, size_t i)
 static bool poll_job(const struct e2e_pool *p, struct e2e_job *j)
 {
     int st;
-    pid_t r = waitpid(j->pid, &st, WNOHANG);
+    struct rusage ru;
+    pid_t r = wait4(j->pid, &st, WNOHANG, &ru);
     if (r == j->pid) {
         j->status = st;
         j->seconds = mono() - j->started;
+        j->cpu = (double)(ru.ru_utime.tv_sec + ru.ru_stime.tv_sec) + (ru.ru_utime.tv_usec + ru.ru_stime.tv_usec) / 1e6;
         j->pid = 0;
         return true;
     }
@@ -298,9 +301,9 @@ void e2e_pool_run(struct e2e_pool *p, bool alone, int max)
             struct e2e_job *j = &p->jobs[i];
             if (j->pid > 0 && poll_job(p, j)) {
                 running--;
-                printf("%s: %-15s %s in %5.1f s\n", p->tag, p->cases[i].name,
+                printf("%s: %-15s %s in %5.1f s (CPU %4.1f s)\n", p->tag, p->cases[i].name,
                        WIFEXITED(j->status) ? (WEXITSTATUS(j->status) == 0 ? "exit 0" :
-                       WEXITSTATUS(j->status) == 1 ? "exit 1" : "exit ?") : "killed", j->seconds);
+                       WEXITSTATUS(j->status) == 1 ? "exit 1" : "exit ?") : "killed", j->seconds, j->cpu);
                 read_back(p, i, false);
                 /* Its point not judged: grade it again, alone, after a pause for the load to pass. */
                 if (j->not_judged[0] && j->gradings <= retries && !j->timed_out) {

@@ -84,7 +84,7 @@ struct e2e_job {
     bool skipped;           /* an optional source is missing */
     char why[2 * E2E_PATH]; /* set when the grading could not be run */
     pid_t pid;
-    double started, seconds;
+    double started, seconds, cpu; /* cpu: CPU s of the grading and all it ran */
     int gradings;           /* 1, or more when a point check could not be judged and it was graded again */
     char not_judged[128];   /* point checks still not judged after the last grading */
     bool timed_out;         /* killed by the watchdog */

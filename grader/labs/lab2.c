@@ -573,6 +573,7 @@ static void judge_parallel_view(const struct evidence *ev, const struct observat
                      conc_ok ? "" : "the children were not on CPUs at the same time",
                      conc_ok || speed_ok ? "" : ", and ",
                      speed_ok ? "" : "N children took about as long as N one after another", d.data);
+        v->final = parallel_quiet(ev, o, p->count, is_child_worker);
         verdict_note(v, "  CPU/wall of the whole tree %.2f (a parent that spins adds to it, and is no worker)",
                      ratio);
         describe_params(p, v);

@@ -1040,7 +1040,17 @@ static void judge_cpu_view(const struct evidence *ev, const struct observation *
         verdict_note(v, "  CPU/wall %.2f (spinning threads raise it without doing the work)", ratio);
         describe_params(p, v);
     }
+    if (v->status == ST_FAIL)
+        v->final = parallel_quiet(ev, o, p->count, is_thread_worker);
     sbuf_free(&d);
+}
+
+/* Any task of the program (a run whose threads the tracer did not see as workers). */
+static bool is_any_task(const struct observation *o, const struct task *t)
+{
+    (void)o;
+    (void)t;
+    return true;
 }
 
 static void judge_cpu(const struct evidence *ev, struct verdict *v)
@@ -1107,6 +1117,7 @@ static void judge_cpu(const struct evidence *ev, struct verdict *v)
             if (o->others_cpu > 0.05)
                 verdict_note(v, "  other programs used %.2f CPU-seconds meanwhile; %.2f were left idle",
                              o->others_cpu, idle > 0 ? idle : 0);
+            v->final = parallel_quiet(ev, o, 1, is_any_task); /* no worker threads: the program's own wait */
         } else {
             sbuf_printf(&v->summary, "CPU %.2f s over wall %.2f s = ×%.2f: %d threads in parallel on %d CPUs", cpu,
                         o->wall, ratio, p->count, ev->cpus);
