@@ -190,6 +190,10 @@ static void run_in_sandbox(struct engine *e, struct run_spec *spec, struct obser
     }
     if (e->failures > 0 && spec->time_limit > left)
         spec->time_limit = left;
+    /* Time other programs took is given back only until the program has failed a run: after that
+     * the grading's budget bounds what it costs (a fork bomb's spinning children, say). Never to a
+     * run that does no work (bad arguments: a message and exit, whatever the load). */
+    spec->extend_limit = counted && e->failures == 0;
     sandbox_run(spec, o);
     e->timeouts += o->timed_out;
     e->failures += counted && !ended_well(o);

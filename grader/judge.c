@@ -188,6 +188,9 @@ void describe_end(const struct observation *o, struct sbuf *out)
         sbuf_printf(out, "was not run this time: %s", not_run_reason(o));
     else if (!o->started)
         sbuf_puts(out, "could not be started");
+    else if (o->timed_out && o->time_extra >= 0.5)
+        sbuf_printf(out, "was stopped at the %.3g s time limit (%.3g s, and %.2g s more for the CPU time other "
+                    "programs took meanwhile)", o->time_limit, o->time_limit - o->time_extra, o->time_extra);
     else if (o->timed_out)
         sbuf_printf(out, "was stopped at the %.0f s time limit", o->time_limit);
     else if (o->output_flood)

@@ -141,6 +141,7 @@ struct observation {
     bool timed_out;          /* the grader stopped it at the time limit */
     bool output_flood;       /* the grader stopped it for endless output */
     double time_limit;
+    double time_extra;       /* s of it given back because other programs took the CPUs (sandbox.c) */
 
     struct line *lines;      /* stdout and stderr, in arrival order */
     size_t nlines;

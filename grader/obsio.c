@@ -127,6 +127,7 @@ static const struct field observation_fields[] = {
     OBS("exited", F_BOOL, exited),            OBS("exit_code", F_INT, exit_code),
     OBS("term_signal", F_INT, term_signal),   OBS("timed_out", F_BOOL, timed_out),
     OBS("output_flood", F_BOOL, output_flood), OBS("time_limit", F_DOUBLE, time_limit),
+    OBS("time_extra", F_DOUBLE, time_extra),
     OBS("out_bytes", F_SIZE, out_bytes),      OBS("dropped_lines", F_SIZE, dropped_lines),
     OBS("leftover_procs", F_INT, leftover_procs), OBS("zombies", F_INT, zombies),
     OBS("tool", F_NAME, tool),                OBS("tail", F_TEXT, tail),

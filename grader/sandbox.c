@@ -10,6 +10,7 @@
 #include <fcntl.h>
 #include <grp.h>
 #include <limits.h>
+#include <math.h>
 #include <poll.h>
 #include <pthread.h>
 #include <sched.h>
@@ -517,7 +518,7 @@ static _Noreturn void exec_child(const struct run_spec *spec, int out_fd, int er
     /* Traced: the tracer attaches now, while we still have the grader's uid. */
     bool traced = sync_fd >= 0 && trace_wait_attach(sync_fd);
 
-    rlim_t cpu = (rlim_t)spec->time_limit + 2;
+    rlim_t cpu = (rlim_t)(1.5 * spec->time_limit) + 2; /* the wall limit may grow by half (others' load) */
     set_limit(RLIMIT_CPU, cpu, cpu + 1);
     set_limit(RLIMIT_CORE, 0, 0);
     rlim_t fsize = spec->max_file > 0 ? (rlim_t)spec->max_file : DEFAULT_FILE;
@@ -873,6 +874,55 @@ double cpus_busy(void)
     fclose(f);
     long hz = sysconf(_SC_CLK_TCK);
     return any && hz > 0 ? (double)busy / (double)hz : -1;
+}
+
+/* CPU seconds used so far by the processes of session sid: the program's tree (it runs in a
+ * session of its own), children it reaped included. */
+static double session_cpu(pid_t sid)
+{
+    DIR *d = opendir("/proc");
+    if (!d)
+        return 0;
+    long hz = sysconf(_SC_CLK_TCK);
+    unsigned long long ticks = 0;
+    struct dirent *de;
+    while ((de = readdir(d))) {
+        if (de->d_name[0] < '1' || de->d_name[0] > '9')
+            continue;
+        char path[300], buf[1024];
+        snprintf(path, sizeof path, "/proc/%s/stat", de->d_name);
+        int fd = open(path, O_RDONLY | O_CLOEXEC);
+        if (fd < 0)
+            continue;
+        ssize_t n = read(fd, buf, sizeof buf - 1);
+        close(fd);
+        if (n <= 0)
+            continue;
+        buf[n] = '\0';
+        const char *p = strrchr(buf, ')'); /* the name may hold spaces and parentheses */
+        int session;
+        unsigned long long ut, st, cut, cst;
+        if (p && sscanf(p + 2, "%*c %*d %*d %d %*d %*d %*u %*u %*u %*u %*u %llu %llu %llu %llu", &session, &ut, &st,
+                        &cut, &cst) == 5 && session == sid)
+            ticks += ut + st + cut + cst;
+    }
+    closedir(d);
+    return hz > 0 ? (double)ticks / (double)hz : 0;
+}
+
+/* Seconds other programs took from a CPU-bound program (its tree: session sid) since busy0
+ * (cpus_busy() at its start), elapsed s ago: their CPU time spread over our CPUs. 0 when the
+ * program used under half a CPU meanwhile: one that sleeps or hangs lost nothing to them. */
+static double time_taken_by_others(pid_t sid, double busy0, double elapsed)
+{
+    cpu_set_t set;
+    double busy = cpus_busy();
+    if (busy0 < 0 || busy < 0 || elapsed <= 0 || sched_getaffinity(0, sizeof set, &set) < 0 || CPU_COUNT(&set) < 1)
+        return 0;
+    double ours = session_cpu(sid), others = busy - busy0 - ours;
+    if (ours < 0.5 * elapsed || others <= 0)
+        return 0;
+    return others / CPU_COUNT(&set);
 }
 
 /* --- Drivers (sandbox.h) --------------------------------------------------------------- */
@@ -1265,6 +1315,17 @@ void sandbox_run(const struct run_spec *spec, struct observation *obs)
         bool silent = spec->driver && !drive.started && !main_done && until > t0 + DRIVER_START_LIMIT;
         if (silent)
             until = t0 + DRIVER_START_LIMIT; /* nothing to drive yet: wait no longer than this */
+        if (now >= until && !main_done && !silent && pid > 0 && spec->extend_limit) {
+            /* A time limit counts the time the program could run: when other programs took CPUs
+             * from a CPU-bound one, it gets that time back (at most half the limit more). */
+            double limit = spec->time_limit + fmin(0.5 * spec->time_limit, time_taken_by_others(pid, busy0, now - t0));
+            if (t0 + limit > now + 0.02) {
+                deadline = t0 + limit;
+                obs->time_limit = limit;
+                obs->time_extra = limit - spec->time_limit;
+                continue;
+            }
+        }
         if (now >= until) {
             if (!main_done)
                 obs->timed_out = true;
@@ -1386,6 +1447,11 @@ void sandbox_run(const struct run_spec *spec, struct observation *obs)
         obs->exit_code = WEXITSTATUS(status);
     } else if (WIFSIGNALED(status)) {
         obs->term_signal = WTERMSIG(status);
+        /* Its CPU time limit (RLIMIT_CPU, above the wall limit's longest): a time limit too. */
+        if (obs->term_signal == SIGXCPU && !obs->timed_out) {
+            obs->timed_out = true;
+            obs->term_signal = 0;
+        }
     }
     if (obs->traced)
         obs_cross_check(obs);

@@ -1149,6 +1149,45 @@ START_TEST(test_sandbox_time_limit)
 }
 END_TEST
 
+/* A CPU-bound program beside busy loops gets back the time they took (up to half its limit);
+ * one that sleeps gets nothing back, and neither does one whose spec does not ask for it. */
+START_TEST(test_sandbox_time_given_back)
+{
+    pid_t busy[2];
+    for (int i = 0; i < 2; i++) {
+        busy[i] = fork();
+        if (busy[i] == 0) {
+            alarm(30);
+            for (volatile unsigned long x = 0;; x++)
+                ;
+        }
+    }
+    char *spin[] = {"sh", "-c", "while :; do :; done", NULL}, *nap[] = {"sh", "-c", "sleep 41.38", NULL};
+    struct run_spec spec = {.argv = spin, .dir = sbx_dir, .time_limit = 1, .extend_limit = true};
+    struct observation o;
+    sandbox_run(&spec, &o);
+    ck_assert(o.timed_out);
+    ck_assert_msg(o.time_extra > 0.1 && o.time_extra <= 0.5 + 1e-9 && o.time_limit == 1 + o.time_extra,
+                  "a spinning program beside 2 busy loops: limit %.2f s, given back %.2f s", o.time_limit,
+                  o.time_extra);
+    obs_free(&o);
+    spec.argv = nap;
+    sandbox_run(&spec, &o);
+    ck_assert_msg(o.timed_out && o.time_extra == 0, "a sleeping program was given back %.2f s", o.time_extra);
+    obs_free(&o);
+    spec.argv = spin;
+    spec.extend_limit = false;
+    sandbox_run(&spec, &o);
+    ck_assert_msg(o.timed_out && o.time_extra == 0 && o.time_limit == 1, "not asked, yet given back %.2f s",
+                  o.time_extra);
+    obs_free(&o);
+    for (int i = 0; i < 2; i++) {
+        kill(busy[i], SIGKILL);
+        waitpid(busy[i], NULL, 0);
+    }
+}
+END_TEST
+
 START_TEST(test_sandbox_leftovers_after_exit)
 {
     /* The program exits at once, leaving a background child: it is counted and killed. */
@@ -2027,6 +2066,7 @@ static Suite *sandbox_suite(void)
     tcase_add_loop_test(tc, test_sandbox_timestamps, 0, 2);       /* 0: pipe, 1: pty */
     tcase_add_loop_test(tc, test_sandbox_streams_and_status, 0, 2);
     tcase_add_test(tc, test_sandbox_time_limit);
+    tcase_add_test(tc, test_sandbox_time_given_back);
     tcase_add_test(tc, test_submission_file_refusals);
     tcase_add_test(tc, test_sandbox_leftovers_after_exit);
     tcase_add_test(tc, test_sandbox_cannot_start);

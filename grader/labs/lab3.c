@@ -269,7 +269,9 @@ static double overlap(const struct parsed *out, int n, double *span, double *sum
         last = fmax(last, f->t);
     }
     *span = last - first;
-    return *span > 0 ? *sum / *span : -1;
+    /* Every line at one instant (a loop the compiler removed, read in one go under load): no span,
+     * nothing overlapped; -1 is only for a missing line. */
+    return *span > 0 ? *sum / *span : 0;
 }
 
 /* --- Judges ---------------------------------------------------------------------- */

@@ -149,12 +149,15 @@ static void record(enum call c, long arg)
  * private one per thread is not. The process's total is still written at
  * exit as one "lock" record. */
 #define LOCK_SLOTS 8
-static __thread struct {
+/* initial-exec: the probe is preloaded, so its thread-locals sit in the static TLS block and each
+ * access is one %fs-relative load, not a __tls_get_addr call on every lock (mutex mode's cost). */
+#define PROBE_TLS __thread __attribute__((tls_model("initial-exec")))
+static PROBE_TLS struct {
     const volatile void *addr;
     long n;
 } thread_lockat[LOCK_SLOTS];
-static __thread long thread_locks, thread_lock_others, thread_lock_last;
-static __thread bool thread_tallied; /* one tally per thread: the grader takes a second as forged */
+static PROBE_TLS long thread_locks, thread_lock_others, thread_lock_last;
+static PROBE_TLS bool thread_tallied; /* one tally per thread: the grader takes a second as forged */
 static long process_locks;
 
 static void count_lock(const volatile void *l)
