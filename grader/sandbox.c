@@ -264,7 +264,8 @@ void sandbox_init(int slot)
     else
         snprintf(who, sizeof who, "runs as you (grader not root: no separate uid)");
     snprintf(protection, sizeof protection,
-             "%s; own session, whole tree killed after each run; limits: wall time, CPU, "
+             "%s; own session, whole tree killed after each run; limits: wall time (a busy run gets back what other "
+             "programs took), CPU, "
              "%d processes, %lld MiB address space (every mapping; %lld MiB under valgrind, none under "
              "ThreadSanitizer), %lld MiB files; stdin /dev/null; %s",
              who, DEFAULT_PROCS, SANDBOX_DEFAULT_AS >> 20, SANDBOX_MEMCHECK_AS >> 20, DEFAULT_FILE >> 20,
