@@ -1118,14 +1118,15 @@ static bool in_own_memory(pid_t tid, unsigned long long addr, char kind, bool *a
     return own;
 }
 
-/* Whether task tid sleeps in a futex of the program's own. In its executable's data or its
- * heap: always (a lock the program made). In other memory that is no library's (an anonymous
- * mapping, a stack): only when the stopped thread was in the program's own code (stopped_in_exe),
- * so that it held none of the C library's locks (a malloc arena's lock lives in anonymous
- * memory: a make test run saw a thread asleep on one while the other was stopped inside the
- * library). Anything else is no evidence against it: a futex in a shared library's memory (the
- * C library's stdout lock, taken by printf), or no futex at all (a stop of the tracer's own: a
- * thread that ended and writes its probe record a make test run caught "asleep"). */
+/* Whether task tid sleeps waiting for a lock of the program's own. A futex in its executable's
+ * data or heap: always (a lock the program made). When the stopped thread was in the program's
+ * own code (stopped_in_exe), it held none of the C library's internal locks (they are held only
+ * inside the library: a malloc arena's lock, in anonymous memory, once kept a thread asleep while
+ * the other was stopped inside malloc), so then any futex counts (its own lock anywhere, or a
+ * library lock it chose to hold: flockfile), and so does a wait on a pipe, a semaphore, a file
+ * lock. No evidence against it: a stop inside a library (the engine stops again), or a call that
+ * is no wait for another thread (a stop of the tracer's own: a thread that ended and writes its
+ * probe record, which a make test run caught "asleep"). */
 static bool sleeps_in_own_lock(pid_t tid, bool stopped_in_exe)
 {
     char path[64], buf[256];
@@ -1139,10 +1140,24 @@ static bool sleeps_in_own_lock(pid_t tid, bool stopped_in_exe)
     buf[n] = '\0';
     long nr;
     unsigned long long addr;
-    if (sscanf(buf, "%ld %llx", &nr, &addr) != 2 || nr != SYS_futex)
+    if (sscanf(buf, "%ld %llx", &nr, &addr) != 2)
         return false;
-    bool anon = false;
-    return in_own_memory(tid, addr, 'd', &anon) || (stopped_in_exe && anon);
+    if (nr == SYS_futex)
+        return in_own_memory(tid, addr, 'd', NULL) || stopped_in_exe;
+    /* A lock made of something else (a pipe or eventfd token, a System V semaphore or message, a
+     * file lock), waited for while the stopped thread was in the program's own code: only another
+     * thread of the program could have released it. */
+    switch (nr) {
+    case SYS_read: case SYS_readv: case SYS_pread64: case SYS_recvfrom: case SYS_recvmsg:
+    case SYS_semop: case SYS_semtimedop: case SYS_msgrcv: case SYS_flock: case SYS_fcntl:
+    case SYS_ppoll: case SYS_pselect6: case SYS_epoll_pwait: case SYS_rt_sigtimedwait:
+#ifdef SYS_poll
+    case SYS_poll: case SYS_select: case SYS_epoll_wait: case SYS_pause:
+#endif
+        return stopped_in_exe;
+    default:
+        return false;
+    }
 }
 
 /* Whether stopped task tid was stopped in its executable's code (not in a library's). */
