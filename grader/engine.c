@@ -128,6 +128,7 @@ struct engine {
     double start;              /* when the grading began */
     int failures;              /* the program's own runs that did not end well so far */
     int timeouts;              /* of those, stopped at their time limit */
+    double given_back;         /* s of time limits given back for other programs' load (sandbox.c) */
     unsigned timed_out_plans;  /* 1 << plan for each plan a run of which timed out */
     double cap;                /* > 0: no run longer than this (the calibration of a C program) */
     double vg_startup;         /* s valgrind takes to run /bin/true here, 0: not measured yet */
@@ -171,6 +172,8 @@ static void build_in(struct engine *e, const char *name, const char *const *flag
  * status), later runs share what is left of the lab's budget, and none
  * starts once it is spent: a program that never ends, or that valgrind takes
  * minutes over, costs at most the budget, not every run's limit. */
+#define GIVE_BACK_MAX 10.0 /* s of time limits a grading gives back at most (a program that makes its own load) */
+
 static void run_in_sandbox(struct engine *e, struct run_spec *spec, struct observation *o, bool counted)
 {
     double budget = e->g->lab->time_budget > 0 ? e->g->lab->time_budget : 30;
@@ -193,8 +196,10 @@ static void run_in_sandbox(struct engine *e, struct run_spec *spec, struct obser
     /* Time other programs took is given back only until the program has failed a run: after that
      * the grading's budget bounds what it costs (a fork bomb's spinning children, say). Never to a
      * run that does no work (bad arguments: a message and exit, whatever the load). */
-    spec->extend_limit = counted && e->failures == 0;
+    spec->extend_limit = counted && e->failures == 0 && e->given_back < GIVE_BACK_MAX;
+    spec->extend_max = GIVE_BACK_MAX - e->given_back;
     sandbox_run(spec, o);
+    e->given_back += o->time_extra;
     e->timeouts += o->timed_out;
     e->failures += counted && !ended_well(o);
 }

@@ -878,7 +878,8 @@ double cpus_busy(void)
 }
 
 /* CPU seconds used so far by the processes of session sid: the program's tree (it runs in a
- * session of its own), children it reaped included. */
+ * session of its own), children it reaped included, and every process of the sandbox's uid (a
+ * child that left the session with setsid is still the program's). */
 static double session_cpu(pid_t sid)
 {
     DIR *d = opendir("/proc");
@@ -903,8 +904,11 @@ static double session_cpu(pid_t sid)
         const char *p = strrchr(buf, ')'); /* the name may hold spaces and parentheses */
         int session;
         unsigned long long ut, st, cut, cst;
+        struct stat pst;
+        snprintf(path, sizeof path, "/proc/%s", de->d_name);
+        bool sandbox_user = sbx_uid >= 0 && stat(path, &pst) == 0 && (int)pst.st_uid == sbx_uid;
         if (p && sscanf(p + 2, "%*c %*d %*d %d %*d %*d %*u %*u %*u %*u %*u %llu %llu %llu %llu", &session, &ut, &st,
-                        &cut, &cst) == 5 && session == sid)
+                        &cut, &cst) == 5 && (session == sid || sandbox_user))
             ticks += ut + st + cut + cst;
     }
     closedir(d);
@@ -1319,7 +1323,8 @@ void sandbox_run(const struct run_spec *spec, struct observation *obs)
         if (now >= until && !main_done && !silent && pid > 0 && spec->extend_limit) {
             /* A time limit counts the time the program could run: when other programs took CPUs
              * from a CPU-bound one, it gets that time back (at most half the limit more). */
-            double limit = spec->time_limit + fmin(0.5 * spec->time_limit, time_taken_by_others(pid, busy0, now - t0));
+            double most = fmin(0.5 * spec->time_limit, spec->extend_max > 0 ? spec->extend_max : 0);
+            double limit = spec->time_limit + fmin(most, time_taken_by_others(pid, busy0, now - t0));
             if (t0 + limit > now + 0.02) {
                 deadline = t0 + limit;
                 obs->time_limit = limit;

@@ -55,6 +55,7 @@ struct run_spec {
     bool probe_must_speak;    /* the program surely loads it (built by the grader): silence is tampering */
     double time_limit;        /* wall seconds */
     bool extend_limit;        /* a CPU-bound program gets back the time others took (up to half the limit) */
+    double extend_max;        /* ...and at most this many seconds (> 0) */
     int max_procs;            /* processes and threads (RLIMIT_NPROC), 0: default */
     long long max_data;       /* bytes of data memory (RLIMIT_DATA), 0: default, -1: none */
     long long max_as;         /* bytes of address space, every mapping, shared ones too

@@ -999,7 +999,7 @@ static void report_unread_close(int fd, int64_t now)
 enum { ST_OFF, ST_WAITING, ST_STOPPING, ST_STOPPED, ST_DONE };
 #define STALL_PROBES 32          /* short stops at most (each when the watched thread was seen asleep) */
 #define STALL_PROBE_CPU 2000000  /* ns of CPU the watched thread uses in a short stop: it counts again */
-#define STALL_RESTOPS 100        /* long stops at most given up because the first was in a library */
+#define STALL_RESTOPS 6          /* stops given up at most because the first was in a library (0.25 s each) */
 static struct {
     int phase;
     int64_t at, budget, sleep, wall; /* ns */
@@ -1009,7 +1009,8 @@ static struct {
     int probes;                      /* short stops so far */
     int64_t t_stop, cpu0, delay0, stopped_cpu;
     bool in_exe;                     /* the stopped thread was stopped in the executable's code */
-    int restops;                     /* long stops given up: the first was in a library's code */
+    int restops;                     /* stops given up: the first was in a library, the other asleep on its lock */
+    unsigned long long thread_pointer; /* the stopped thread's (x86-64 fs base): a stdio lock's owner */
 } stall;
 static volatile sig_atomic_t stall_due;
 
@@ -1127,6 +1128,8 @@ static bool in_own_memory(pid_t tid, unsigned long long addr, char kind, bool *a
  * lock. No evidence against it: a stop inside a library (the engine stops again), or a call that
  * is no wait for another thread (a stop of the tracer's own: a thread that ended and writes its
  * probe record, which a make test run caught "asleep"). */
+static bool held_by_stopped(unsigned long long addr);
+
 static bool sleeps_in_own_lock(pid_t tid, bool stopped_in_exe)
 {
     char path[64], buf[256];
@@ -1143,7 +1146,7 @@ static bool sleeps_in_own_lock(pid_t tid, bool stopped_in_exe)
     if (sscanf(buf, "%ld %llx", &nr, &addr) != 2)
         return false;
     if (nr == SYS_futex)
-        return in_own_memory(tid, addr, 'd', NULL) || stopped_in_exe;
+        return in_own_memory(tid, addr, 'd', NULL) || stopped_in_exe || held_by_stopped(addr);
     /* A lock made of something else (a pipe or eventfd token, a System V semaphore or message, a
      * file lock), waited for while the stopped thread was in the program's own code: only another
      * thread of the program could have released it. */
@@ -1151,6 +1154,7 @@ static bool sleeps_in_own_lock(pid_t tid, bool stopped_in_exe)
     case SYS_read: case SYS_readv: case SYS_pread64: case SYS_recvfrom: case SYS_recvmsg:
     case SYS_semop: case SYS_semtimedop: case SYS_msgrcv: case SYS_flock: case SYS_fcntl:
     case SYS_ppoll: case SYS_pselect6: case SYS_epoll_pwait: case SYS_rt_sigtimedwait:
+    case SYS_clock_nanosleep: case SYS_nanosleep: /* a spinlock that backs off asleep */
 #ifdef SYS_poll
     case SYS_poll: case SYS_select: case SYS_epoll_wait: case SYS_pause:
 #endif
@@ -1160,9 +1164,26 @@ static bool sleeps_in_own_lock(pid_t tid, bool stopped_in_exe)
     }
 }
 
-/* Whether stopped task tid was stopped in its executable's code (not in a library's). */
-static bool stopped_in_own_code(pid_t tid)
+/* Whether the lock whose futex word is at addr names the stopped thread as its owner, wherever
+ * that thread was stopped: a pthread mutex keeps its owner's tid 8 bytes in, a stdio stream's
+ * lock its owner's thread pointer (a program that makes fputc on a stream of its own its lock).
+ * A malloc arena's lock names no owner. */
+static bool held_by_stopped(unsigned long long addr)
 {
+    unsigned char word[16];
+    if (!peek_bytes(stall.stopped, (uintptr_t)addr, word, sizeof word))
+        return false;
+    int32_t owner_tid;
+    uint64_t owner_tp;
+    memcpy(&owner_tid, word + 8, sizeof owner_tid);
+    memcpy(&owner_tp, word + 8, sizeof owner_tp);
+    return owner_tid == stall.stopped || (stall.thread_pointer && owner_tp == stall.thread_pointer);
+}
+
+/* Whether stopped task tid was stopped in its executable's code (not in a library's). */
+static bool stopped_in_own_code(pid_t tid, unsigned long long *thread_pointer)
+{
+    *thread_pointer = 0;
 #if defined(__x86_64__) || defined(__aarch64__)
     struct user_regs_struct regs;
     struct iovec iov = {&regs, sizeof regs};
@@ -1170,6 +1191,7 @@ static bool stopped_in_own_code(pid_t tid)
         return false;
 #if defined(__x86_64__)
     unsigned long long ip = regs.rip;
+    *thread_pointer = regs.fs_base;
 #else
     unsigned long long ip = regs.pc;
 #endif
@@ -1214,8 +1236,20 @@ static void stall_tick(int64_t now)
         int64_t cpu = c2 - stall.cpu0, delay = d2 - stall.delay0, elapsed = now - stall.t_stop;
         if (cpu >= stall.budget)
             stall_end(STALL_SPUN, now, cpu, delay);
-        else if (elapsed - cpu - delay >= stall.sleep)
-            stall_end(sleeps_in_own_lock(stall.watched, stall.in_exe) ? STALL_SLEPT : STALL_LIBRARY, now, cpu, delay);
+        else if (elapsed - cpu - delay >= stall.sleep && sleeps_in_own_lock(stall.watched, stall.in_exe))
+            stall_end(STALL_SLEPT, now, cpu, delay);
+        else if (elapsed - cpu - delay >= stall.sleep && !stall.in_exe && stall.restops < STALL_RESTOPS) {
+            /* Stopped inside a library, the other asleep on something of a library's (a malloc
+             * arena's lock, the stdout lock printf holds): that tells nothing. Let it go on and
+             * stop it again later (the next tick for the long stop, the next time the other is
+             * seen asleep for a short one). */
+            ptrace(PTRACE_CONT, stall.stopped, 0, 0);
+            stall.phase = ST_WAITING;
+            stall.restops++;
+            if (stall.probe)
+                stall.probes++;
+        } else if (elapsed - cpu - delay >= stall.sleep)
+            stall_end(STALL_LIBRARY, now, cpu, delay);
         else if (elapsed >= stall.wall)
             stall_end(STALL_CUT, now, cpu, delay);
         else if (stall.probe && cpu >= STALL_PROBE_CPU) {
@@ -1236,19 +1270,7 @@ static bool stall_took_stop(pid_t w, int sig, int64_t now)
     stall.t_stop = now;
     int64_t d = 0;
     schedstat_of(stall.stopped, &stall.stopped_cpu, &d);
-    stall.in_exe = stopped_in_own_code(stall.stopped);
-    if (!stall.in_exe && (stall.probe || stall.restops < STALL_RESTOPS)) {
-        /* Stopped inside a library (asleep in a futex wait for a lock the others hold, in the
-         * syscall() that wakes them, in malloc): whatever the other then does tells nothing (a
-         * waiter holds no lock; see sleeps_in_own_lock). Let it go on and stop it again later:
-         * the next tick for the long stop, the next time the other is seen asleep for a short one. */
-        ptrace(PTRACE_CONT, stall.stopped, 0, 0);
-        stall.phase = ST_WAITING;
-        if (stall.probe)
-            stall.probes++;
-        else
-            stall.restops++;
-    }
+    stall.in_exe = stopped_in_own_code(stall.stopped, &stall.thread_pointer);
     schedstat_of(stall.watched, &stall.cpu0, &stall.delay0);
     return true;
 }

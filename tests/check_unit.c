@@ -1163,7 +1163,7 @@ START_TEST(test_sandbox_time_given_back)
         }
     }
     char *spin[] = {"sh", "-c", "while :; do :; done", NULL}, *nap[] = {"sh", "-c", "sleep 41.38", NULL};
-    struct run_spec spec = {.argv = spin, .dir = sbx_dir, .time_limit = 1, .extend_limit = true};
+    struct run_spec spec = {.argv = spin, .dir = sbx_dir, .time_limit = 1, .extend_limit = true, .extend_max = 5};
     struct observation o;
     sandbox_run(&spec, &o);
     ck_assert(o.timed_out);
