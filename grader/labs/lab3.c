@@ -580,7 +580,7 @@ static bool stall(struct rng *r, const struct params *first, const struct observ
  * notes what the stall runs showed otherwise. */
 static void judge_stalls(const struct evidence *ev, struct verdict *v)
 {
-    int decided = 0, tries = 0, serial = 0;
+    int decided = 0, tries = 0, serial = 0, library = 0;
     const struct observation *first_caught = NULL;
     const struct params *caught_p = NULL;
     int caught = 0;
@@ -592,6 +592,7 @@ static void judge_stalls(const struct evidence *ev, struct verdict *v)
         tries++;
         const struct stall_test *st = &o->stall;
         serial += st->outcome == STALL_LATE && stall_serial(o);
+        library += st->outcome == STALL_LIBRARY;
         if (st->outcome == STALL_FINISHED) {
             decided++;
             most_cpu = fmax(most_cpu, st->cpu);
@@ -643,6 +644,15 @@ static void judge_stalls(const struct evidence *ev, struct verdict *v)
         verdict_note(v, "  not judged: whether a thread ever waits for another (the tracer stops one thread, the "
                      "other must finish): in %d tries the threads never lived at the same time (structure and "
                      "timing judge that)", tries);
+    } else if (decided < STALL_MIN_DECIDED && 2 * library >= tries - decided) {
+        /* Not the machine: the stopped thread was inside a library call holding that library's lock. */
+        v->status = ST_SKIP;
+        sbuf_free(&v->summary);
+        sbuf_printf(&v->summary, "not judged: whether a thread ever waits for another (the tracer stops one thread, "
+                    "the other must finish) could be told in only %d of %d tries, at least %d needed: in %d the "
+                    "stopped thread was inside a library call and the other waited on that library's lock (stdio, "
+                    "malloc). Atomic mode needs no library call per increment: one atomic_fetch_add",
+                    decided, tries, STALL_MIN_DECIDED, library);
     } else if (decided < STALL_MIN_DECIDED) {
         /* Too few tries could tell: a lock would slip through too often to call it passed. */
         v->status = ST_SKIP;
