@@ -1082,14 +1082,11 @@ static bool task_asleep(pid_t tid)
     return paren && paren[1] == ' ' && paren[2] == 'S';
 }
 
-/* Whether address addr of task tid is in a mapping of its executable: kind 'x' its code,
- * 'd' its code or data; *anon_out (if not NULL) tells whether it is in no library's file
- * (anonymous memory, the heap, a stack, the executable). */
-static bool in_own_memory(pid_t tid, unsigned long long addr, char kind, bool *anon_out)
+/* Whether address addr of task tid is the program's own: kind 'x' its executable's code, 'd' its
+ * executable's code or data, or its heap. */
+static bool in_own_memory(pid_t tid, unsigned long long addr, char kind)
 {
     char path[64], exe[PATH_MAX], line[PATH_MAX + 128];
-    if (anon_out)
-        *anon_out = false;
     snprintf(path, sizeof path, "/proc/%d/exe", (int)tid);
     ssize_t len = readlink(path, exe, sizeof exe - 1);
     if (len <= 0)
@@ -1110,8 +1107,6 @@ static bool in_own_memory(pid_t tid, unsigned long long addr, char kind, bool *a
         own = exe_map && (kind == 'd' || strchr(perms, 'x'));
         if (kind == 'd' && !strcmp(file, "[heap]"))
             own = true;
-        if (anon_out)
-            *anon_out = file[0] != '/' || exe_map; /* "", [heap], [stack], or its own file */
         break;
     }
     if (f)
@@ -1146,7 +1141,7 @@ static bool sleeps_in_own_lock(pid_t tid, bool stopped_in_exe)
     if (sscanf(buf, "%ld %llx", &nr, &addr) != 2)
         return false;
     if (nr == SYS_futex)
-        return in_own_memory(tid, addr, 'd', NULL) || stopped_in_exe || held_by_stopped(addr);
+        return in_own_memory(tid, addr, 'd') || stopped_in_exe || held_by_stopped(addr);
     /* A lock made of something else (a pipe or eventfd token, a System V semaphore or message, a
      * file lock), waited for while the stopped thread was in the program's own code: only another
      * thread of the program could have released it. */
@@ -1195,7 +1190,7 @@ static bool stopped_in_own_code(pid_t tid, unsigned long long *thread_pointer)
 #else
     unsigned long long ip = regs.pc;
 #endif
-    return in_own_memory(tid, ip, 'x', NULL);
+    return in_own_memory(tid, ip, 'x');
 #else
     (void)tid;
     return false;

@@ -2,9 +2,9 @@
  * an anonymous mmap() instead of the program's data.
  *
  * The stall test once counted a sleeping thread as waiting only on a futex in the
- * executable's data or heap; this lock, in anonymous memory, then passed. A futex in
- * memory that is no library's counts too when the stopped thread was stopped in the
- * program's own code (then it held none of the C library's locks).
+ * executable's data or heap; this lock, in anonymous memory, then passed. Any futex
+ * counts when the stopped thread was stopped in the program's own code (then it held
+ * none of the C library's locks).
  * Mutex and local modes are the reference's.
  *
  * Must fail: correctness-atomic (hint atomic-waited).
