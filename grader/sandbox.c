@@ -880,11 +880,46 @@ double cpus_busy(void)
 /* CPU seconds used so far by the processes of session sid: the program's tree (it runs in a
  * session of its own), children it reaped included, and every process of the sandbox's uid (a
  * child that left the session with setsid is still the program's). */
-static double session_cpu(pid_t sid)
+/* Seconds a task waited for a CPU while runnable (schedstat), summed over a process's tasks. */
+static double tasks_waiting(const char *pid)
 {
-    DIR *d = opendir("/proc");
+    char path[600];
+    snprintf(path, sizeof path, "/proc/%s/task", pid);
+    DIR *d = opendir(path);
     if (!d)
         return 0;
+    double waited = 0;
+    struct dirent *de;
+    while ((de = readdir(d))) {
+        if (de->d_name[0] < '1' || de->d_name[0] > '9')
+            continue;
+        char buf[128];
+        snprintf(path, sizeof path, "/proc/%s/task/%s/schedstat", pid, de->d_name);
+        int fd = open(path, O_RDONLY | O_CLOEXEC);
+        if (fd < 0)
+            continue;
+        ssize_t n = read(fd, buf, sizeof buf - 1);
+        close(fd);
+        unsigned long long on_cpu, waiting;
+        if (n > 0 && (buf[n] = '\0', sscanf(buf, "%llu %llu", &on_cpu, &waiting) == 2))
+            waited += (double)waiting / 1e9;
+    }
+    closedir(d);
+    return waited;
+}
+
+/* What a program's tree (session sid, and whatever runs as the sandbox user) has used: CPU
+ * seconds (its reaped children's too) and seconds its live tasks waited for a CPU. */
+struct tree_use {
+    double cpu, waiting;
+};
+
+static struct tree_use session_use(pid_t sid)
+{
+    struct tree_use use = {0, 0};
+    DIR *d = opendir("/proc");
+    if (!d)
+        return use;
     long hz = sysconf(_SC_CLK_TCK);
     unsigned long long ticks = 0;
     struct dirent *de;
@@ -908,24 +943,29 @@ static double session_cpu(pid_t sid)
         snprintf(path, sizeof path, "/proc/%s", de->d_name);
         bool sandbox_user = sbx_uid >= 0 && stat(path, &pst) == 0 && (int)pst.st_uid == sbx_uid;
         if (p && sscanf(p + 2, "%*c %*d %*d %d %*d %*d %*u %*u %*u %*u %*u %llu %llu %llu %llu", &session, &ut, &st,
-                        &cut, &cst) == 5 && (session == sid || sandbox_user))
+                        &cut, &cst) == 5 && (session == sid || sandbox_user)) {
             ticks += ut + st + cut + cst;
+            use.waiting += tasks_waiting(de->d_name);
+        }
     }
     closedir(d);
-    return hz > 0 ? (double)ticks / (double)hz : 0;
+    use.cpu = hz > 0 ? (double)ticks / (double)hz : 0;
+    return use;
 }
 
 /* Seconds other programs took from a CPU-bound program (its tree: session sid) since busy0
- * (cpus_busy() at its start), elapsed s ago: their CPU time spread over our CPUs. 0 when the
- * program used under half a CPU meanwhile: one that sleeps or hangs lost nothing to them. */
+ * (cpus_busy() at its start), elapsed s ago: their CPU time spread over our CPUs. CPU-bound
+ * means it ran or waited for a CPU at least half the time (on a crowded machine a spinning
+ * program may run a quarter of it); one that sleeps or hangs lost nothing to others: 0. */
 static double time_taken_by_others(pid_t sid, double busy0, double elapsed)
 {
     cpu_set_t set;
     double busy = cpus_busy();
     if (busy0 < 0 || busy < 0 || elapsed <= 0 || sched_getaffinity(0, sizeof set, &set) < 0 || CPU_COUNT(&set) < 1)
         return 0;
-    double ours = session_cpu(sid), others = busy - busy0 - ours;
-    if (ours < 0.5 * elapsed || others <= 0)
+    struct tree_use ours = session_use(sid);
+    double others = busy - busy0 - ours.cpu;
+    if (ours.cpu + ours.waiting < 0.5 * elapsed || others <= 0)
         return 0;
     return others / CPU_COUNT(&set);
 }
