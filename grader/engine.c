@@ -460,6 +460,8 @@ static void run_plan(struct engine *e, enum plan plan, const struct params *p, s
         spec.stall_budget = p->stall_budget;
         spec.stall_sleep = p->stall_sleep;
         spec.stall_wall = p->stall_wall;
+        spec.stall_swap = p->stall_swap;
+        spec.stall_watch_at = p->stall_watch_at;
         argv_for(e, p, argv, ARRAY_LEN(argv), NULL);
         break;
     case PLAN_RUN_PIPE:
@@ -571,14 +573,14 @@ static void calibrate(struct engine *e)
 #define MAX_STALL_RUNS 16
 
 /* The stall runs of a check (lab->stall), after its first run o with parameters p. */
-static size_t stall_runs(struct engine *e, const struct params *p, const struct observation *o,
-                         struct observation **runs, struct params *params)
+static size_t stall_runs(struct engine *e, const struct check *c, const struct params *p,
+                         const struct observation *o, struct observation **runs, struct params *params)
 {
     const struct lab *lab = e->g->lab;
     size_t n = 0;
     while (n < MAX_STALL_RUNS && !sandbox_interrupted()) {
         struct params sp = {0};
-        if (!lab->stall(&e->rng, p, o, (const struct observation *const *)runs, n, &sp))
+        if (!lab->stall(c, &e->rng, p, o, (const struct observation *const *)runs, n, &sp))
             break;
         params[n] = sp;
         runs[n] = new_run(e->g);
@@ -872,7 +874,7 @@ static void run_check(struct engine *e, const struct check *c, struct check_resu
     bool every = c->attempts < 0; /* k runs, every one must pass */
     int attempts = every ? -c->attempts : c->attempts > 0 ? c->attempts : 1, extra = 0, quiet_failures = 0;
     bool paired = lab->paired_check && !strcmp(lab->paired_check, c->name) && lab->one_worker && g->cpus >= 2;
-    bool stalled = lab->stall_check && lab->stall && !strcmp(lab->stall_check, c->name);
+    bool stalled = lab->stall_checks && lab->stall && in_list(lab->stall_checks, c->name);
     struct observation *stall_obs[MAX_STALL_RUNS];
     struct params stall_params[MAX_STALL_RUNS], ev_params[1 + MAX_STALL_RUNS];
     struct observation ev_runs[1 + MAX_STALL_RUNS]; /* shallow copies, read by the judge */
@@ -925,7 +927,7 @@ static void run_check(struct engine *e, const struct check *c, struct check_resu
             }
         }
         if (stalled && a == 0 && ended_well(o) && o->traced)
-            nstall = stall_runs(e, &p, o, stall_obs, stall_params);
+            nstall = stall_runs(e, c, &p, o, stall_obs, stall_params);
         struct verdict v = {0};
         ev.nruns = 1;
         ev.params = &p;
@@ -956,7 +958,7 @@ static void run_check(struct engine *e, const struct check *c, struct check_resu
             break;
         /* Best of k is there because noise can hurt a right program: two failures measured
          * without noise (v.final) are the program's; more attempts would only cost time. */
-        if (v.status == ST_FAIL && v.final && ++quiet_failures >= 2)
+        if (v.status == ST_FAIL && ((v.final && ++quiet_failures >= 2) || v.conclusive))
             break;
         /* A crash or a stop at the time limit is not noise: no retry. */
         if (!o->started || o->timed_out || o->output_flood || o->term_signal)

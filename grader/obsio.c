@@ -145,6 +145,7 @@ static const struct field params_fields[] = {
     PAR("retry_of", F_NAME, retry_of),    PAR("only", F_NAME, only),
     PAR("stall_at", F_DOUBLE, stall_at),  PAR("stall_budget", F_DOUBLE, stall_budget),
     PAR("stall_sleep", F_DOUBLE, stall_sleep), PAR("stall_wall", F_DOUBLE, stall_wall),
+    PAR("stall_swap", F_BOOL, stall_swap), PAR("stall_watch_at", F_DOUBLE, stall_watch_at),
 };
 
 /* A double that reads back the same, as short as it can be. */

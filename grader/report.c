@@ -71,6 +71,9 @@ void check_output_text(const struct check_result *r, struct sbuf *out)
                         r->attempts);
         else
             sbuf_printf(out, "(%d runs, every one must pass: all did)\n", -r->check->attempts);
+    else if (r->check && v->status == ST_FAIL && v->conclusive && r->attempts < r->check->attempts)
+        sbuf_printf(out, "(best of %d, stopped after %d run%s: the stall test's evidence, which every run shares, "
+                    "settled it)\n", r->check->attempts, r->attempts, r->attempts == 1 ? "" : "s");
     else if (r->check && v->status == ST_FAIL && v->final && r->attempts < r->check->attempts)
         sbuf_printf(out, "(best of %d, stopped after %d runs: each failed while its workers never waited for a "
                     "CPU, so noise did not cause it)\n", r->check->attempts, r->attempts);

@@ -53,8 +53,10 @@ struct params {
     char arg[MAX_ARGS][32];     /* the command-line arguments built from the above */
     const char *refused;        /* bad-args runs: why the skeleton's spec refuses them ("not a number") */
     /* A stall run (lab->stall): > 0, the tracer's stall test (trace.h, trace_stall): stop the
-     * first counting thread once both have used stall_at s of CPU, and watch the second. */
-    double stall_at, stall_budget, stall_sleep, stall_wall;
+     * first counting thread once it has used stall_at s of CPU and the second stall_watch_at
+     * (0: stall_at too), and watch the second (stall_swap: stop the second, watch the first). */
+    double stall_at, stall_budget, stall_sleep, stall_wall, stall_watch_at;
+    bool stall_swap;
 };
 
 /* A small deterministic random source (seeded per grading, printed in the report). */
@@ -129,6 +131,8 @@ struct verdict {
                               * best-of-k check tries a fresh run, and skips only if all say so */
     bool final;              /* with ST_FAIL: measured where noise could not have caused it (quiet
                               * CPUs); a best-of-k check stops after two such attempts */
+    bool conclusive;         /* with ST_FAIL: shown by evidence every attempt shares (the stall
+                              * runs), which no fresh run can change: a best-of-k check stops */
 };
 void verdict_fail(struct verdict *v, const char *hint, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
@@ -204,14 +208,16 @@ struct lab {
      * iteration of both (evidence.pair_*). */
     const char *paired_check;
     void (*one_worker)(struct params *p);
-    /* Optional: stall runs for the check named stall_check (lab 3's atomic mode: the tracer
-     * stops one thread and watches whether the others still finish: trace.h, trace_stall).
-     * After the check's first run (if it ended well and was traced), stall() fills the
-     * parameters of one more run from that run and the stall runs made so far (false: no
-     * more); every attempt's judge then gets them as runs[1..] of its evidence. */
-    const char *stall_check;
-    bool (*stall)(struct rng *r, const struct params *first, const struct observation *first_run,
-                  const struct observation *const *stalls, size_t nstalls, struct params *p);
+    /* Optional: stall runs for the checks named in stall_checks, comma-separated (lab 3's
+     * atomic mode and cpu: the tracer stops one thread and watches whether the other still
+     * finishes: trace.h, trace_stall). After the check's first run (if it ended well and was
+     * traced), stall() fills the parameters of one more run from that run and the stall runs
+     * made so far (false: no more); every attempt's judge then gets them as runs[1..] of its
+     * evidence. */
+    const char *stall_checks;
+    bool (*stall)(const struct check *c, struct rng *r, const struct params *first,
+                  const struct observation *first_run, const struct observation *const *stalls, size_t nstalls,
+                  struct params *p);
     /* Optional: the timeline (timeline.h) draws one bar per worker, from its
      * bar_from line to its bar_to line with the same number ("Task 2 started"
      * to "Task 2 finished"); bar_label names the rows. NULL: no timeline. */

@@ -1011,11 +1011,15 @@ static struct {
     bool in_exe;                     /* the stopped thread was stopped in the executable's code */
     int restops;                     /* stops given up: the first was in a library, the other asleep on its lock */
     unsigned long long thread_pointer; /* the stopped thread's (x86-64 fs base): a stdio lock's owner */
+    bool swap;                       /* the second thread is the one stopped */
+    int64_t watch_at;                /* ns of CPU the watched thread must have used first */
 } stall;
 static volatile sig_atomic_t stall_due;
 
-void trace_stall(double at_cpu, double budget_cpu, double sleep_s, double wall_s)
+void trace_stall(double at_cpu, double watch_at_cpu, double budget_cpu, double sleep_s, double wall_s, bool swap)
 {
+    stall.swap = swap;
+    stall.watch_at = (int64_t)((watch_at_cpu > 0 ? watch_at_cpu : at_cpu) * 1e9);
     stall.phase = at_cpu > 0 ? ST_WAITING : ST_OFF;
     stall.at = (int64_t)(at_cpu * 1e9);
     stall.budget = (int64_t)(budget_cpu * 1e9);
@@ -1059,10 +1063,11 @@ static void stall_note_task(pid_t main_pid, pid_t tid, long tgid)
 {
     if (stall.phase != ST_WAITING || tgid != main_pid || tid == main_pid)
         return;
-    if (!stall.stopped)
-        stall.stopped = tid;
-    else if (!stall.watched)
-        stall.watched = tid;
+    pid_t *first = stall.swap ? &stall.watched : &stall.stopped, *second = stall.swap ? &stall.stopped : &stall.watched;
+    if (!*first)
+        *first = tid;
+    else if (!*second)
+        *second = tid;
 }
 
 /* Whether task tid is asleep (state S in /proc/TID/stat: blocked in a call, a futex wait). */
@@ -1201,12 +1206,12 @@ static void stall_tick(int64_t now)
 {
     stall_due = 0;
     int64_t c1 = -1, d1 = -1, c2 = -1, d2 = -1;
-    if (stall.phase == ST_WAITING && stall.watched) {
+    if (stall.phase == ST_WAITING && stall.watched && stall.stopped) {
         schedstat_of(stall.stopped, &c1, &d1);
         schedstat_of(stall.watched, &c2, &d2);
         if (c1 < 0 || c2 < 0) {
             stall_end(STALL_LATE, now, 0, 0);
-        } else if (c1 >= stall.at && c2 >= stall.at && !stall.ready_cpu) {
+        } else if (c1 >= stall.at && c2 >= stall.watch_at && !stall.ready_cpu) {
             stall.ready_cpu = c1;
         }
         /* Both are counting. A counting thread that sleeps waits for a lock the other holds (or
