@@ -456,12 +456,7 @@ static void run_plan(struct engine *e, enum plan plan, const struct params *p, s
         spec.trace = true;
         spec.sample = lab->calibration != NULL || lab->sample_calls;
         spec.watch_pipes = lab->watch_pipes;
-        spec.stall_at = p->stall_at;
-        spec.stall_budget = p->stall_budget;
-        spec.stall_sleep = p->stall_sleep;
-        spec.stall_wall = p->stall_wall;
-        spec.stall_swap = p->stall_swap;
-        spec.stall_watch_at = p->stall_watch_at;
+        spec.stall = p->stall;
         argv_for(e, p, argv, ARRAY_LEN(argv), NULL);
         break;
     case PLAN_RUN_PIPE:

@@ -87,6 +87,9 @@ const struct hint hint_catalogue[] = {
     {"loop-removed", "A child used almost no CPU time: the compiler removed the counting loop. "
                      "Count in a volatile variable."},
     {"not-parallel", "CPU/wall stayed near 1: the work did not run on two CPUs at once."},
+    {"children-took-turns", "The children took turns at the count: with one stopped, another waited for it "
+                            "(spinning or asleep on something they share). Each child counts on its own and "
+                            "shares nothing with the others until it sends its count to the parent."},
     {"threads-not-processes", "The program created threads: this lab is about processes (fork)."},
     /* Lab 3: threads */
     {"lost-updates", "The total is short: increments were lost because two threads did "

@@ -105,8 +105,20 @@ struct cpu_sample {
     long syscall;            /* the call it was blocked in (/proc/PID/task/TID/syscall), -1: none */
 };
 
-/* The stall test (trace.h, trace_stall; lab 3's atomic mode): the tracer
- * stopped the program's first counting thread and watched its second. */
+/* The stall test (trace.h, trace_stall; lab 3's atomic mode, the turns test of
+ * lab 2's parallel and lab 3's cpu: judge.h): the tracer stops one of the
+ * program's first two workers (threads of its first process, or processes it
+ * forked) and watches the other. What to do: */
+struct stall_plan {
+    double at;               /* > 0: the test is on; s of CPU the stopped worker has used first */
+    double watch_at;         /* s of CPU the watched one has used first (0: at) */
+    double budget;           /* s of CPU the watched one may use without ending: it spins */
+    double sleep;            /* s it may sleep without ending: it is blocked */
+    double wall;             /* s a stop lasts at most */
+    bool swap;               /* stop the second worker and watch the first */
+    bool processes;          /* the workers are the processes the first one forks, not its threads */
+};
+/* What it saw: */
 enum stall_outcome {
     STALL_NONE,     /* not asked for, or no record came */
     STALL_FINISHED, /* the watched thread ended while the other stayed stopped: it did not wait for it */
@@ -181,7 +193,7 @@ struct observation {
     long trace_stops;        /* times the tracer stopped the program (its cost; not recorded by obsio) */
     struct cpu_sample *samples; /* per task, in rounds, while the program ran */
     size_t nsamples;
-    struct stall_test stall;    /* runs with run_spec.stall_at > 0 */
+    struct stall_test stall;    /* runs with run_spec.stall.at > 0 */
 };
 
 void obs_free(struct observation *o);

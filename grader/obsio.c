@@ -143,9 +143,10 @@ static const struct field params_fields[] = {
     PAR("mode", F_CHARS, mode),           PAR("variant", F_NAME, variant),
     PAR("defaults", F_BOOL, defaults),    PAR("workers", F_INT, workers),
     PAR("retry_of", F_NAME, retry_of),    PAR("only", F_NAME, only),
-    PAR("stall_at", F_DOUBLE, stall_at),  PAR("stall_budget", F_DOUBLE, stall_budget),
-    PAR("stall_sleep", F_DOUBLE, stall_sleep), PAR("stall_wall", F_DOUBLE, stall_wall),
-    PAR("stall_swap", F_BOOL, stall_swap), PAR("stall_watch_at", F_DOUBLE, stall_watch_at),
+    PAR("stall_at", F_DOUBLE, stall.at),  PAR("stall_budget", F_DOUBLE, stall.budget),
+    PAR("stall_sleep", F_DOUBLE, stall.sleep), PAR("stall_wall", F_DOUBLE, stall.wall),
+    PAR("stall_swap", F_BOOL, stall.swap), PAR("stall_watch_at", F_DOUBLE, stall.watch_at),
+    PAR("stall_processes", F_BOOL, stall.processes),
 };
 
 /* A double that reads back the same, as short as it can be. */
@@ -417,6 +418,8 @@ bool record_write(const char *path, const struct check *c, const struct evidence
             fputs("expect retry\n", f);
         if (v->final)
             fputs("expect final\n", f);
+        if (v->conclusive)
+            fputs("expect conclusive\n", f);
     }
     return fclose(f) == 0;
 }
@@ -497,6 +500,8 @@ static bool read_expect(struct record *r, const char *value)
         r->expect_retry = true;
     else if (!strcmp(word, "final"))
         r->expect_final = true;
+    else if (!strcmp(word, "conclusive"))
+        r->expect_conclusive = true;
     else
         return false;
     return true;

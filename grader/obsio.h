@@ -67,6 +67,7 @@ struct record {
     int nexpect_says;
     bool expect_retry;           /* expect retry: a skip that asks for a fresh run */
     bool expect_final;           /* expect final: a failure measured on quiet CPUs (no more attempts) */
+    bool expect_conclusive;      /* expect conclusive: a failure shown by the stall runs (no more attempts) */
 };
 
 /* Writes the evidence the check c was judged on (and its verdict, as the

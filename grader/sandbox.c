@@ -1270,8 +1270,7 @@ void sandbox_run(const struct run_spec *spec, struct observation *obs)
             trace_watch_pipes(spec->watch_pipes);
             trace_watch_opens(spec->probe_must_speak);
             trace_set_probe(spec->probe ? probe_path : NULL);
-            trace_stall(spec->stall_at, spec->stall_watch_at, spec->stall_budget, spec->stall_sleep, spec->stall_wall,
-                        spec->stall_swap);
+            trace_stall(&spec->stall);
             trace_program(tp[1], traced_child, &ca, mine, ARRAY_LEN(mine));
         }
         close(tp[1]);

@@ -68,10 +68,7 @@ struct run_spec {
     bool trace;               /* run under the grader's tracer (trace.h): the kernel's view */
     bool sample;              /* with trace: sample every task's CPU every few ms (cpu_sample) */
     bool watch_pipes;         /* with trace: every read/write on a pipe too (SK_PIPE_*): lab 2's data flow */
-    double stall_at;          /* with trace, > 0: the stall test (trace.h: trace_stall) with these figures, */
-    double stall_budget, stall_sleep, stall_wall; /* its result in obs->stall (lab 3's atomic mode and cpu) */
-    bool stall_swap;          /* the stall test stops the second thread and watches the first */
-    double stall_watch_at;    /* the watched thread's CPU before the stop (0: stall_at) */
+    struct stall_plan stall;  /* with trace, stall.at > 0: the stall test (trace.h: trace_stall); its result in obs->stall */
     long long max_file;       /* bytes a file may grow to (RLIMIT_FSIZE), 0: default */
     const char *tmpdir;       /* TMPDIR for the run (NULL: dir) */
     const char *const *visible; /* folders under /tmp the run needs, NULL-terminated (NULL:

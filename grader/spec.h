@@ -52,11 +52,8 @@ struct params {
     int nargs;
     char arg[MAX_ARGS][32];     /* the command-line arguments built from the above */
     const char *refused;        /* bad-args runs: why the skeleton's spec refuses them ("not a number") */
-    /* A stall run (lab->stall): > 0, the tracer's stall test (trace.h, trace_stall): stop the
-     * first counting thread once it has used stall_at s of CPU and the second stall_watch_at
-     * (0: stall_at too), and watch the second (stall_swap: stop the second, watch the first). */
-    double stall_at, stall_budget, stall_sleep, stall_wall, stall_watch_at;
-    bool stall_swap;
+    /* A stall run (lab->stall): stall.at > 0, the tracer's stall test (trace.h, trace_stall). */
+    struct stall_plan stall;
 };
 
 /* A small deterministic random source (seeded per grading, printed in the report). */

@@ -1011,20 +1011,22 @@ static struct {
     bool in_exe;                     /* the stopped thread was stopped in the executable's code */
     int restops;                     /* stops given up: the first was in a library, the other asleep on its lock */
     unsigned long long thread_pointer; /* the stopped thread's (x86-64 fs base): a stdio lock's owner */
-    bool swap;                       /* the second thread is the one stopped */
+    bool swap;                       /* the second worker is the one stopped */
+    bool processes;                  /* the workers are the first process's children, not its threads */
     int64_t watch_at;                /* ns of CPU the watched thread must have used first */
 } stall;
 static volatile sig_atomic_t stall_due;
 
-void trace_stall(double at_cpu, double watch_at_cpu, double budget_cpu, double sleep_s, double wall_s, bool swap)
+void trace_stall(const struct stall_plan *sp)
 {
-    stall.swap = swap;
-    stall.watch_at = (int64_t)((watch_at_cpu > 0 ? watch_at_cpu : at_cpu) * 1e9);
-    stall.phase = at_cpu > 0 ? ST_WAITING : ST_OFF;
-    stall.at = (int64_t)(at_cpu * 1e9);
-    stall.budget = (int64_t)(budget_cpu * 1e9);
-    stall.sleep = (int64_t)(sleep_s * 1e9);
-    stall.wall = (int64_t)(wall_s * 1e9);
+    stall.swap = sp->swap;
+    stall.processes = sp->processes;
+    stall.phase = sp->at > 0 ? ST_WAITING : ST_OFF;
+    stall.at = (int64_t)(sp->at * 1e9);
+    stall.watch_at = (int64_t)((sp->watch_at > 0 ? sp->watch_at : sp->at) * 1e9);
+    stall.budget = (int64_t)(sp->budget * 1e9);
+    stall.sleep = (int64_t)(sp->sleep * 1e9);
+    stall.wall = (int64_t)(sp->wall * 1e9);
 }
 
 static void stall_alarm(int sig)
@@ -1058,10 +1060,13 @@ static void stall_end(enum stall_outcome outcome, int64_t now, int64_t cpu, int6
     stall_timer(false);
 }
 
-/* A new task: the main process's first two threads are the test's. */
-static void stall_note_task(pid_t main_pid, pid_t tid, long tgid)
+/* A new task tid (of process tgid) made by task by: the main process's first two threads
+ * are the test's, or with stall.processes the first two processes it forks. */
+static void stall_note_task(pid_t main_pid, pid_t tid, long tgid, pid_t by)
 {
-    if (stall.phase != ST_WAITING || tgid != main_pid || tid == main_pid)
+    if (stall.phase != ST_WAITING || tid == main_pid)
+        return;
+    if (stall.processes ? (by != main_pid || tgid != tid) : tgid != main_pid)
         return;
     pid_t *first = stall.swap ? &stall.watched : &stall.stopped, *second = stall.swap ? &stall.stopped : &stall.watched;
     if (!*first)
@@ -1509,7 +1514,7 @@ _Noreturn void trace_program(int fd, void (*child)(void *arg, int sync_fd), void
                 emit(&(struct trace_rec){.kind = TR_START, .t = now, .tid = kid, .tgid = tgid > 0 ? (int)tgid : kid,
                                          .other = w});
                 ttask(kid);
-                stall_note_task(pid, kid, tgid);
+                stall_note_task(pid, kid, tgid, w);
             }
             ptrace(PTRACE_CONT, w, 0, 0);
             break;

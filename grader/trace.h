@@ -89,16 +89,17 @@ int trace_install_filter(void);
 void trace_set_probe(const char *path);
 /* In the tracer process, before trace_program(): the stall test (lab 3's
  * atomic mode: a lock-free increment never makes a thread wait for another;
- * and cpu: threads that count in parallel never wait for each other).
- * Once the program's first two threads (beyond its first) have used at_cpu
- * and watch_at_cpu (0: at_cpu too) s of CPU, and the first half as much again,
- * the tracer stops the first (PTRACE_INTERRUPT) and keeps it
- * stopped while the second runs, until the second ends (it did not wait),
- * has used budget_cpu s more CPU (it spins), has slept sleep_s (it is
- * blocked), or wall_s passed; then it lets the first go on, and the run ends
- * as it would have. One TR_STALL record says which. at_cpu 0: off. swap: the
- * roles change places (the second is stopped, the first watched). */
-void trace_stall(double at_cpu, double watch_at_cpu, double budget_cpu, double sleep_s, double wall_s, bool swap);
+ * lab 2's parallel and lab 3's cpu: workers that count in parallel never wait
+ * for each other). The workers: the program's first two threads beyond its
+ * first, or (sp->processes) the first two processes its first one forks.
+ * Once they have used sp->at and sp->watch_at (0: at too) s of CPU, and the
+ * first half as much again, the tracer stops the first (PTRACE_INTERRUPT;
+ * sp->swap: the second) and keeps it stopped while the other runs, until
+ * that one ends (it did not wait), has used sp->budget s more CPU (it
+ * spins), has slept sp->sleep s (it is blocked), or sp->wall s passed; then
+ * it lets the stopped one go on, and the run ends as it would have. One
+ * TR_STALL record says which. sp->at 0: off. */
+void trace_stall(const struct stall_plan *sp);
 
 /* In the grader: applies whole records from buf[0..n) to o (t0: the run's
  * start, CLOCK_MONOTONIC seconds); returns the bytes used. Sets *main_pid

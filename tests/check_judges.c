@@ -8,6 +8,7 @@
  *     expect says WORDS                 (in its summary or detail)
  *     expect retry                      (a skip that asks for a fresh run)
  *     expect final                      (a failure measured on quiet CPUs: best of k stops)
+ *     expect conclusive                 (a failure the stall runs showed: best of k stops at once)
  * One test per file feeds it to its lab's check through judge_evidence(), the
  * engine's own path. A coverage test asserts that every check of every lab
  * has a record it must pass and one it must fail. The verdicts depend only on
@@ -165,6 +166,8 @@ START_TEST(test_record)
                   summary);
     ck_assert_msg(v.final == r.expect_final, "%s: final is %d, expected %d (%s)", path, v.final, r.expect_final,
                   summary);
+    ck_assert_msg(v.conclusive == r.expect_conclusive, "%s: conclusive is %d, expected %d", path, v.conclusive,
+                  r.expect_conclusive);
     sbuf_free(&v.summary);
     sbuf_free(&v.detail);
     record_free(&r);

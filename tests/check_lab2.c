@@ -94,6 +94,11 @@ static const struct e2e_case table[] = {
      * children's own samples and the paired runs show no parallelism; the row's point, graded again while the machine was busy. */
     {.name = "spinparent", .source = "tests/lab2/spinparent.c", .only = "parallel", .exit_status = 1,
      .fail = "parallel", .pass = "build integrity", .point = "parallel", .clues = "parallel:#not-parallel;parallel:speed-up"},
+    /* Children that take turns (a shared turn number) while the waiting ones spin, and a program that
+     * slows its one-child runs: CPU/wall, the samples and the paired speed-up all look parallel; the
+     * turns test (grader/turns.c) stops the child whose turn it is. */
+    {.name = "turnfork", .source = "tests/lab2/turnfork.c", .only = "parallel", .exit_status = 1,
+     .fail = "parallel", .pass = "build integrity", .point = "parallel", .clues = "parallel:took turns"},
     /* A program for each check that no other row fails, graded for that check's tag only
      * (tools/stress grades them whole; tests/observations/ holds their other verdicts). */
     /* A program per hint (handouts/hints.md) that no row above gets: a child that goes on round the

@@ -22,6 +22,7 @@
 #include <string.h>
 
 #include "../judge.h"
+#include "../turns.h"
 #include "../trace.h"
 
 enum { P_STARTED, P_FINISHED, P_COUNT, P_TIME };
@@ -582,7 +583,32 @@ static void judge_parallel_view(const struct evidence *ev, const struct observat
     sbuf_free(&d);
 }
 
+/* parallel's turns test (turns.h): each child counts on its own. */
+static const struct turns turns = {.is_worker = is_child_worker, .finished = "Process {i} finished",
+                                   .worker = "child", .workers = "children", .hint = "children-took-turns",
+                                   .processes = true};
+
+extern const struct lab lab2;
+
+static bool stall(const struct check *c, struct rng *r, const struct params *first,
+                  const struct observation *first_run, const struct observation *const *stalls, size_t n,
+                  struct params *p)
+{
+    (void)c; /* parallel, the one stall check */
+    if (!first_run->probe_must_speak || first->defaults)
+        return false; /* --exec: an interpreter's helper processes are children too */
+    return turns_next(&turns, &lab2, r, first, first_run, stalls, n, p);
+}
+
+static void judge_parallel_checks(const struct evidence *ev, struct verdict *v);
+
 static void judge_parallel(const struct evidence *ev, struct verdict *v)
+{
+    judge_parallel_checks(ev, v);
+    judge_turns(&turns, ev, v);
+}
+
+static void judge_parallel_checks(const struct evidence *ev, struct verdict *v)
 {
     const struct observation *o = &ev->runs[0];
     const struct params *p = &ev->params[0];
@@ -714,6 +740,8 @@ const struct lab lab2 = {
     .calibrate = calibrate,
     .paired_check = "parallel",
     .one_worker = one_worker,
+    .stall_checks = "parallel",
+    .stall = stall,
     .bar_label = "Process",
     .bar_from = P_STARTED,
     .bar_to = P_FINISHED,

@@ -35,6 +35,7 @@
 #include <string.h>
 
 #include "../judge.h"
+#include "../turns.h"
 
 enum { P_STARTED, P_FINISHED, P_COUNT, P_TIME };
 static const char *const patterns[] = {
@@ -91,10 +92,6 @@ static const char *const patterns[] = {
 #define STALL_CAUGHT 1              /* a try that waited fails (a right program never waits): no more are made */
 #define STALL_SERIAL_TRIES 3        /* this many tries with one thread after the other: no more */
 #define STALL_TRIES 16              /* tries at most (some end before both threads counted: no verdict) */
-#define TURNS_TRIES 6               /* cpu's stall runs (local mode): at most this many */
-#define TURNS_BUDGET_WORKS 2.5      /* cpu's stall runs: the watched thread may use this x a count's CPU */
-#define TURNS_WALL 4.0              /* cpu's stall runs: s a stop lasts at most */
-#define TURNS_WATCH_AT 0.005        /* cpu's stall runs: s of CPU the watched thread has used before the stop */
 #define TABLE_DIVISOR 40            /* table rows: calibrated / this increments per thread */
 #define TABLE_MIN 1000000LL
 #define TABLE_MAX 10000000LL
@@ -517,63 +514,26 @@ static bool judge_locking(const struct evidence *ev, struct verdict *v)
  * a right program always finishes, so repeating cannot hurt it; a stop lands
  * inside a lock only part of the time, so the test is repeated. */
 
+static bool is_thread_worker(const struct observation *o, const struct task *t);
+
 /* A stall run whose first two counting threads never lived at the same time (the second
  * made after the first ended, or fewer than two: the program joins each thread before it
  * makes the next): no thread could wait for another, and structure and timing judge that. */
-static bool stall_serial(const struct observation *o)
+static bool threads_apart(const struct observation *o)
 {
-    const struct task *t[2] = {NULL, NULL};
-    int n = 0;
-    for (size_t i = 1; i < o->ntasks && n < 2; i++)
-        if (o->tasks[i].is_thread && o->tasks[i].tgid == o->tasks[0].tgid)
-            t[n++] = &o->tasks[i];
-    return o->traced && o->ntasks > 0 && (n < 2 || (t[0]->end >= 0 && t[1]->start >= t[0]->end));
+    return workers_apart(o, is_thread_worker);
 }
 
-/* A stall run's outcome as the judges read it: a stop that came after the stopped thread's
- * count (its "Thread k finished" line arrived before the stop ended, and a stopped thread
- * prints nothing) tells nothing: it may have been stopped inside that printf, holding the
- * stdout lock the other thread then waits for. That is a try too late to count (STALL_LATE).
- * k: the stopped thread's place among the counting threads, in the order they were made. */
-static enum stall_outcome stall_outcome(const struct observation *o)
+/* A stall run's outcome as the judges read it (turns.h: stall_outcome_of). */
+static enum stall_outcome thread_stall_outcome(const struct observation *o)
 {
-    const struct stall_test *st = &o->stall;
-    if (st->outcome != STALL_SPUN && st->outcome != STALL_SLEPT)
-        return st->outcome;
-    int k = 0, made = 0;
-    for (size_t i = 1; i < o->ntasks && !k; i++)
-        if (o->tasks[i].is_thread && o->tasks[i].tgid == o->tasks[0].tgid && ++made &&
-            o->tasks[i].tid == st->stopped_tid)
-            k = made;
-    for (size_t i = 0; i < o->nlines && k > 0; i++) {
-        struct match m;
-        if (o->lines[i].stream == STREAM_OUT && o->lines[i].t <= st->t_end &&
-            match_output_line(patterns[P_FINISHED], &o->lines[i], &m) && m.field[0] == k)
-            return STALL_LATE;
-    }
-    return st->outcome;
+    return stall_outcome_of(o, is_thread_worker, patterns[P_FINISHED]);
 }
 
-/* The least CPU s any counting thread of o used (0: none known). */
-static double least_thread_cpu(const struct observation *o)
-{
-    double least = 0;
-    for (size_t i = 1; i < o->ntasks; i++)
-        if (o->tasks[i].is_thread && o->tasks[i].tgid == o->tasks[0].tgid && o->tasks[i].cpu > 0 &&
-            (least == 0 || o->tasks[i].cpu < least))
-            least = o->tasks[i].cpu;
-    return least;
-}
-
-/* Whether a stall run stopped the second counting thread (stall_swap), not the first. */
-static bool stopped_second(const struct observation *o)
-{
-    int n = 0;
-    for (size_t i = 1; i < o->ntasks; i++)
-        if (o->tasks[i].is_thread && o->tasks[i].tgid == o->tasks[0].tgid && ++n == 2)
-            return o->tasks[i].tid == o->stall.stopped_tid;
-    return false;
-}
+/* cpu's turns test (turns.h): in local mode each thread counts alone. */
+static const struct turns turns = {.is_worker = is_thread_worker, .finished = "Thread {i} finished",
+                                   .worker = "counting thread", .workers = "counting threads",
+                                   .hint = "lock-around-loop"};
 
 /* s of CPU per increment of the first atomic run's counting threads (contended: >= a lone thread's). */
 static double atomic_cost(const struct params *p, const struct observation *o)
@@ -584,46 +544,6 @@ static double atomic_cost(const struct params *p, const struct observation *o)
 
 extern const struct lab lab3;
 
-/* cpu's stall runs: whether the counting threads take turns (see judge_turns). Each is a local
- * run drawn as the judged one is (a program cannot tell it apart: a serial program that slows
- * only its one-thread runs must count in turns here too); the tracer stops the first counting
- * thread or the second, and the other must still finish. One try each way that could tell is
- * enough: a program that counts in turns waits whichever thread is stopped first in its order. */
-static bool turns_stall(struct rng *r, const struct params *first, const struct observation *first_run,
-                        const struct observation *const *stalls, size_t n, struct params *p)
-{
-    if (n == 0 && stall_serial(first_run))
-        return false; /* its threads never lived together: structure and timing judge that */
-    int decided[2] = {0, 0}, serial = 0;
-    for (size_t i = 0; i < n; i++) {
-        enum stall_outcome s = stall_outcome(stalls[i]);
-        if (!stalls[i]->traced || s == STALL_FAILED || s == STALL_NONE)
-            return false; /* the tracer cannot do it here */
-        if (s == STALL_SPUN || s == STALL_SLEPT)
-            return false; /* caught: a right program never waits */
-        decided[stopped_second(stalls[i])] += s == STALL_FINISHED;
-        serial += s == STALL_LATE && stall_serial(stalls[i]);
-    }
-    if ((decided[0] && decided[1]) || n >= TURNS_TRIES || (n >= STALL_SERIAL_TRIES && serial == (int)n))
-        return false;
-    /* One thread's count, s of CPU: what the judged run's least busy counting thread used, at
-     * this run's count (not the calibration's figure: that is a one-thread run, which a program
-     * may slow on purpose; nor the mean, which spinning while waiting lifts). */
-    double least = least_thread_cpu(first_run);
-    if (least <= 0 || first->iterations <= 0)
-        return false;
-    *p = (struct params){.plan = PLAN_RUN, .calibrated = first->calibrated, .variant = first->variant};
-    draw(r, p);
-    double work = least * (double)p->iterations / (double)first->iterations;
-    p->stall_swap = decided[0] > 0;
-    p->stall_at = work * (STALL_AT_MIN + STALL_AT_SPAN * rng_uniform(r));
-    p->stall_watch_at = TURNS_WATCH_AT; /* a thread that waits its turn may get a CPU only now and then */
-    p->stall_budget = fmax(STALL_BUDGET_MIN, TURNS_BUDGET_WORKS * work);
-    p->stall_sleep = STALL_SLEEP;
-    p->stall_wall = TURNS_WALL;
-    return true;
-}
-
 static bool stall(const struct check *c, struct rng *r, const struct params *first,
                   const struct observation *first_run, const struct observation *const *stalls, size_t n,
                   struct params *p)
@@ -631,7 +551,7 @@ static bool stall(const struct check *c, struct rng *r, const struct params *fir
     if (!first_run->probe_must_speak || first->defaults)
         return false; /* --exec: an interpreter's own lock (Python's GIL) makes its threads wait */
     if (!strcmp(c->name, "cpu"))
-        return turns_stall(r, first, first_run, stalls, n, p);
+        return turns_next(&turns, &lab3, r, first, first_run, stalls, n, p);
     if (n == 0) {
         /* Only for a run the rest of the check passes: an exact total and no lock per increment. */
         struct parsed out;
@@ -643,8 +563,8 @@ static bool stall(const struct check *c, struct rng *r, const struct params *fir
     }
     int decided = 0, caught = 0, serial = 0;
     for (size_t i = 0; i < n; i++) {
-        enum stall_outcome s = stall_outcome(stalls[i]);
-        serial += s == STALL_LATE && stall_serial(stalls[i]);
+        enum stall_outcome s = thread_stall_outcome(stalls[i]);
+        serial += s == STALL_LATE && threads_apart(stalls[i]);
         decided += s == STALL_FINISHED || s == STALL_SPUN || s == STALL_SLEPT;
         caught += s == STALL_SPUN || s == STALL_SLEPT;
         if (!stalls[i]->traced || s == STALL_FAILED || s == STALL_NONE)
@@ -660,10 +580,10 @@ static bool stall(const struct check *c, struct rng *r, const struct params *fir
                          .iterations = it < 200000 ? 200000 : it > 20000000 ? 20000000 : it};
     snprintf(p->mode, sizeof p->mode, "atomic");
     double work = each * (double)p->iterations;
-    p->stall_at = work * (STALL_AT_MIN + STALL_AT_SPAN * rng_uniform(r));
-    p->stall_budget = fmax(STALL_BUDGET_MIN, STALL_BUDGET_WORKS * work);
-    p->stall_sleep = STALL_SLEEP;
-    p->stall_wall = STALL_WALL;
+    p->stall.at = work * (STALL_AT_MIN + STALL_AT_SPAN * rng_uniform(r));
+    p->stall.budget = fmax(STALL_BUDGET_MIN, STALL_BUDGET_WORKS * work);
+    p->stall.sleep = STALL_SLEEP;
+    p->stall.wall = STALL_WALL;
     set_args(p);
     return true;
 }
@@ -679,12 +599,12 @@ static void judge_stalls(const struct evidence *ev, struct verdict *v)
     double most_cpu = 0, most_delay = 0;
     for (size_t i = 1; i < ev->nruns; i++) {
         const struct observation *o = &ev->runs[i];
-        if (ev->params[i].stall_at <= 0)
+        if (ev->params[i].stall.at <= 0)
             continue;
         tries++;
         const struct stall_test *st = &o->stall;
-        enum stall_outcome s = stall_outcome(o);
-        serial += s == STALL_LATE && stall_serial(o);
+        enum stall_outcome s = thread_stall_outcome(o);
+        serial += s == STALL_LATE && threads_apart(o);
         library += s == STALL_LIBRARY;
         if (s == STALL_FINISHED) {
             decided++;
@@ -731,7 +651,7 @@ static void judge_stalls(const struct evidence *ev, struct verdict *v)
                      "waiting for one; then let the first go on)", st->stopped_tid,
                      st->t, st->stopped_cpu, st->watched_tid, st->t_end - st->t, st->cpu, st->delay);
         describe_params(caught_p, v);
-    } else if (decided == 0 && serial == tries && stall_serial(&ev->runs[0])) {
+    } else if (decided == 0 && serial == tries && threads_apart(&ev->runs[0])) {
         /* (Only when the judged run's threads did not overlap either: a program that ran its
          * threads one after another only in the short stall runs would dodge the test.) */
         verdict_note(v, "  not judged: whether a thread ever waits for another (the tracer stops one thread, the "
@@ -1158,84 +1078,12 @@ static bool is_any_task(const struct observation *o, const struct task *t)
     return true;
 }
 
-/* cpu's stall runs (turns_stall): in local mode each thread counts alone, so with one counting
- * thread stopped by the tracer the other still finishes its count. One that spins or sleeps until
- * the stopped one goes on waited for it: the threads took turns at the count (a lock around each
- * whole count, a turn variable), however busy the CPUs looked and however slow the one-thread runs
- * were. A right program never waits, so this fails only a program that did. Fails v (and returns
- * true) if a try caught that; else adds what the tries showed to a passing summary. */
-static bool judge_turns(const struct evidence *ev, struct verdict *v)
-{
-    int tries = 0, decided = 0;
-    const struct observation *caught = NULL;
-    const struct params *caught_p = NULL;
-    for (size_t i = 1; i < ev->nruns; i++) {
-        if (ev->params[i].stall_at <= 0)
-            continue;
-        tries++;
-        enum stall_outcome s = stall_outcome(&ev->runs[i]);
-        decided += s == STALL_FINISHED || s == STALL_SPUN || s == STALL_SLEPT;
-        if ((s == STALL_SPUN || s == STALL_SLEPT) && !caught) {
-            caught = &ev->runs[i];
-            caught_p = &ev->params[i];
-        }
-    }
-    if (caught) {
-        const struct stall_test *st = &caught->stall;
-        double work = ev->params[0].iterations > 0 ? least_thread_cpu(&ev->runs[0]) * (double)caught_p->iterations /
-                                                         (double)ev->params[0].iterations : 0;
-        if (v->status != ST_FAIL) {
-            v->status = ST_PASS; /* a skip (busy machine) is no excuse: this evidence is the program's own */
-            sbuf_free(&v->summary);
-            sbuf_free(&v->detail);
-            v->nhints = 0;
-            v->retry = false;
-        }
-        struct sbuf what = {0};
-        if (st->outcome == STALL_SPUN)
-            sbuf_printf(&what, "ran %.2f s of CPU without finishing its count (about %.2f s of CPU in the judged run): it spun", st->cpu,
-                        work);
-        else
-            sbuf_printf(&what, "slept %.2f s without finishing its count (about %.2f s of CPU in the judged run): it was blocked",
-                        st->t_end - st->t - st->cpu - st->delay, work);
-        verdict_fail(v, "lock-around-loop", "the threads took turns at the count: with one counting thread stopped, "
-                     "another %s, waiting for the stopped one (in local mode each thread counts alone: a right "
-                     "program never waits)", what.data);
-        sbuf_free(&what);
-        verdict_note(v, "  (the grader stopped counting thread tid %d with ptrace %.3f s into the run, after %.3f s "
-                     "of its CPU, and watched tid %d for %.2f s: %.2f s on a CPU, %.2f s waiting for one; then let "
-                     "the first go on)", st->stopped_tid, st->t, st->stopped_cpu, st->watched_tid, st->t_end - st->t,
-                     st->cpu, st->delay);
-        verdict_note(v, "  a lock held around each whole count, or threads that wait for their turn: only one counts "
-                     "at a time, whatever CPU/wall shows");
-        describe_params(caught_p, v);
-        v->final = true;
-        v->conclusive = true;
-        return true;
-    }
-    if (tries > 0 && v->status == ST_PASS && decided > 0) {
-        sbuf_printf(&v->summary, "; with one counting thread stopped, another always finished (%d of %d tries)",
-                    decided, tries);
-    } else if (tries > 0 && v->status == ST_PASS) {
-        /* Not judged is not passed: the other figures can all be had by threads that take turns. */
-        struct sbuf seen = v->summary;
-        v->summary = (struct sbuf){0};
-        v->status = ST_SKIP;
-        v->retry = true;
-        sbuf_printf(&v->summary, "not judged: whether the threads count without waiting for each other (the grader "
-                    "stops one, another must finish its count) could not be told in %d tries: each stop came after "
-                    "a thread's count, or found no CPU free for the other (the rest: %s)", tries, seen.data);
-        sbuf_free(&seen);
-    }
-    return false;
-}
-
 static void judge_cpu_checks(const struct evidence *ev, struct verdict *v);
 
 static void judge_cpu(const struct evidence *ev, struct verdict *v)
 {
     judge_cpu_checks(ev, v);
-    judge_turns(ev, v);
+    judge_turns(&turns, ev, v);
 }
 
 static void judge_cpu_checks(const struct evidence *ev, struct verdict *v)
