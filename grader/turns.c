@@ -22,6 +22,8 @@
 #define TURNS_SLEEP 0.25      /* s it may sleep without ending: blocked */
 #define TURNS_WALL 4.0        /* s a stop lasts at most (a worker kept off the CPUs: no verdict) */
 
+#define AFTER_LAST_LINE_CPU 0.02 /* s of CPU a worker uses after its finished line, at most (~1 ms) */
+
 typedef bool (*worker_fn)(const struct observation *o, const struct task *t);
 
 /* The k-th worker of o in the order they were made (k from 1), or NULL. */
@@ -45,9 +47,16 @@ enum stall_outcome stall_outcome_of(const struct observation *o, worker_fn is_wo
     if (st->outcome != STALL_SPUN && st->outcome != STALL_SLEPT)
         return st->outcome;
     int k = 0;
+    const struct task *stopped = NULL;
     for (int i = 1; !k && nth_worker(o, is_worker, i); i++)
-        if (nth_worker(o, is_worker, i)->tid == st->stopped_tid)
+        if (nth_worker(o, is_worker, i)->tid == st->stopped_tid) {
             k = i;
+            stopped = nth_worker(o, is_worker, i);
+        }
+    /* Only if it then ended at once, as a worker does after its last line: one that printed its
+     * line early and went on counting (a program that hides its waits so) gets no excuse. */
+    if (!stopped || stopped->cpu <= 0 || stopped->cpu - st->stopped_cpu > AFTER_LAST_LINE_CPU)
+        return st->outcome;
     for (size_t i = 0; i < o->nlines && k > 0; i++) {
         struct match m;
         if (o->lines[i].stream == STREAM_OUT && o->lines[i].t <= st->t_end &&

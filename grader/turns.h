@@ -38,9 +38,9 @@ struct turns {
 bool workers_apart(const struct observation *o, bool (*is_worker)(const struct observation *o, const struct task *t));
 
 /* A stall run's outcome as a judge reads it: a stop that came after the stopped worker's
- * count (its finished line arrived before the stop ended: a stopped worker prints nothing)
- * tells nothing, STALL_LATE: it may have been stopped inside that printf, holding the stdout
- * lock the other then waits for. */
+ * count (its finished line arrived before the stop ended: a stopped worker prints nothing; and
+ * it ended with hardly any CPU more) tells nothing, STALL_LATE: it may have been stopped inside
+ * that printf, holding the stdout lock the other then waits for. */
 enum stall_outcome stall_outcome_of(const struct observation *o,
                                     bool (*is_worker)(const struct observation *o, const struct task *t),
                                     const char *finished);
