@@ -222,7 +222,7 @@ static const struct e2e_case table[] = {
     /* Local mode taking turns (a spinning turn variable) and slowing only its one-thread runs:
      * CPU/wall, the samples and the paired speed-up all look parallel; the stall test does not. */
     {.name = "turnslow", .source = "tests/lab3/turnslow.c", .only = "cpu", .exit_status = 1,
-     .fail = "cpu", .pass = "build integrity", .point = "cpu", .clues = "cpu:the threads took turns"},
+     .fail = "cpu", .pass = "build integrity", .point = "cpu", .clues = "cpu:took turns at the count"},
     {.name = "exec_reference", .source = "solutions/lab3/threadcount.c", .exec = true, .exit_status = 1,
      .only = "cpu,build,memory,race-mutex,race-atomic,race-local", .pass = "cpu integrity",
      .skipped = "build memory race-mutex race-atomic race-local", .point = "cpu"},
