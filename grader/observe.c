@@ -181,7 +181,7 @@ const char *const sys_kind_name[SK_N] = {
 const char *const stall_outcome_name[STALL_N] = {
     [STALL_NONE] = "none", [STALL_FINISHED] = "finished", [STALL_SPUN] = "spun", [STALL_SLEPT] = "slept",
     [STALL_LATE] = "late", [STALL_CUT] = "cut", [STALL_FAILED] = "failed",
-    [STALL_LIBRARY] = "library",
+    [STALL_LIBRARY] = "library", [STALL_HANDED] = "handed",
 };
 
 struct task *obs_task(struct observation *o, int tid, bool add)

@@ -128,6 +128,7 @@ enum stall_outcome {
     STALL_CUT,      /* neither within the wall-clock limit (it was kept off the CPUs): no verdict */
     STALL_FAILED,   /* the tracer could not stop the thread */
     STALL_LIBRARY,  /* it slept, not on a lock of the program's own (printf's stdout lock, no futex): no verdict */
+    STALL_HANDED,   /* it made a new task while the other was stopped: it handed its wait on */
     STALL_N
 };
 extern const char *const stall_outcome_name[STALL_N];

@@ -74,6 +74,10 @@
 
 #include "util.h"
 
+#ifndef SYS_futex_waitv
+#define SYS_futex_waitv 449 /* Linux 5.16; older headers lack the name */
+#endif
+
 #if defined(__x86_64__)
 #define THIS_ARCH AUDIT_ARCH_X86_64
 #define X32_BIT 0x40000000u
@@ -500,10 +504,12 @@ static void end_task(struct ttask *t, int64_t now)
 
 /* What of a process /proc tells about its instruments: its mappings (the
  * sanitizer's and valgrind's libraries), its status (TracerPid) and its
- * environment (LD_PRELOAD). */
+ * environment (LD_PRELOAD); and whether the tracer holds one of its tasks
+ * stopped (the stall tests): its state, scheduler figures, the call it waits in. */
 static bool peek_name(const char *name)
 {
-    static const char *const names[] = {"maps", "smaps", "smaps_rollup", "numa_maps", "status", "environ"};
+    static const char *const names[] = {"maps", "smaps",   "smaps_rollup", "numa_maps", "status",
+                                        "environ", "stat", "schedstat",    "wchan",     "syscall"};
     for (size_t i = 0; i < ARRAY_LEN(names); i++)
         if (!strcmp(name, names[i]))
             return true;
@@ -1062,8 +1068,16 @@ static void stall_end(enum stall_outcome outcome, int64_t now, int64_t cpu, int6
 
 /* A new task tid (of process tgid) made by task by: the main process's first two threads
  * are the test's, or with stall.processes the first two processes it forks. */
-static void stall_note_task(pid_t main_pid, pid_t tid, long tgid, pid_t by)
+static void stall_note_task(pid_t main_pid, pid_t tid, long tgid, pid_t by, int64_t now)
 {
+    if (stall.phase == ST_STOPPED && by == stall.watched) {
+        /* A worker of a right program makes no task while it counts: this one hands its wait on
+         * (to a task the test does not watch) instead of counting on. */
+        int64_t c = -1, d = -1;
+        schedstat_of(stall.watched, &c, &d);
+        stall_end(STALL_HANDED, now, c >= 0 ? c - stall.cpu0 : 0, d >= 0 ? d - stall.delay0 : 0);
+        return;
+    }
     if (stall.phase != ST_WAITING || tid == main_pid)
         return;
     if (stall.processes ? (by != main_pid || tgid != tid) : tgid != main_pid)
@@ -1160,6 +1174,7 @@ static bool sleeps_in_own_lock(pid_t tid, bool stopped_in_exe)
     case SYS_semop: case SYS_semtimedop: case SYS_msgrcv: case SYS_flock: case SYS_fcntl:
     case SYS_ppoll: case SYS_pselect6: case SYS_epoll_pwait: case SYS_rt_sigtimedwait:
     case SYS_clock_nanosleep: case SYS_nanosleep: /* a spinlock that backs off asleep */
+    case SYS_futex_waitv: /* futexes by the array: wherever they are, only another thread wakes them */
 #ifdef SYS_poll
     case SYS_poll: case SYS_select: case SYS_epoll_wait: case SYS_pause:
 #endif
@@ -1514,7 +1529,7 @@ _Noreturn void trace_program(int fd, void (*child)(void *arg, int sync_fd), void
                 emit(&(struct trace_rec){.kind = TR_START, .t = now, .tid = kid, .tgid = tgid > 0 ? (int)tgid : kid,
                                          .other = w});
                 ttask(kid);
-                stall_note_task(pid, kid, tgid, w);
+                stall_note_task(pid, kid, tgid, w, now);
             }
             ptrace(PTRACE_CONT, w, 0, 0);
             break;
@@ -1703,7 +1718,8 @@ size_t trace_take(struct observation *o, struct trace_state *st, const char *buf
                 char name[17] = {0};
                 memcpy(name, r.a, 16);
                 obs_tamper(o, "read /proc/self/%s (seen by the kernel): how a program looks for the grader's "
-                           "instruments, to behave well only under them", name);
+                           "instruments, or for a task of its own the grader stopped, to behave well only under "
+                           "them", name);
                 st->peek_told = true;
             }
             break;

@@ -41,28 +41,44 @@ bool workers_apart(const struct observation *o, worker_fn is_worker)
     return o->traced && o->ntasks > 0 && (!a || !b || (a->end >= 0 && b->start >= a->end));
 }
 
+/* The number (1: the first made) of o's worker with this tid, or 0. */
+static int worker_number(const struct observation *o, worker_fn is_worker, int tid)
+{
+    for (int i = 1; nth_worker(o, is_worker, i); i++)
+        if (nth_worker(o, is_worker, i)->tid == tid)
+            return i;
+    return 0;
+}
+
+/* Whether o printed worker k's finished line within [from, to] (s after the start). */
+static bool finished_line(const struct observation *o, const char *finished, int k, double from, double to)
+{
+    for (size_t i = 0; i < o->nlines && k > 0; i++) {
+        struct match m;
+        if (o->lines[i].stream == STREAM_OUT && o->lines[i].t >= from && o->lines[i].t <= to &&
+            match_output_line(finished, &o->lines[i], &m) && m.field[0] == k)
+            return true;
+    }
+    return false;
+}
+
 enum stall_outcome stall_outcome_of(const struct observation *o, worker_fn is_worker, const char *finished)
 {
     const struct stall_test *st = &o->stall;
-    if (st->outcome != STALL_SPUN && st->outcome != STALL_SLEPT)
-        return st->outcome;
-    int k = 0;
-    const struct task *stopped = NULL;
-    for (int i = 1; !k && nth_worker(o, is_worker, i); i++)
-        if (nth_worker(o, is_worker, i)->tid == st->stopped_tid) {
-            k = i;
-            stopped = nth_worker(o, is_worker, i);
-        }
-    /* Only if it then ended at once, as a worker does after its last line: one that printed its
-     * line early and went on counting (a program that hides its waits so) gets no excuse. */
-    if (!stopped || stopped->cpu <= 0 || stopped->cpu - st->stopped_cpu > AFTER_LAST_LINE_CPU)
-        return st->outcome;
-    for (size_t i = 0; i < o->nlines && k > 0; i++) {
-        struct match m;
-        if (o->lines[i].stream == STREAM_OUT && o->lines[i].t <= st->t_end &&
-            match_output_line(finished, &o->lines[i], &m) && m.field[0] == k)
-            return STALL_LATE;
-    }
+    if (st->outcome != STALL_SLEPT)
+        return st->outcome; /* spinning is never excused: no lock of the library's spins */
+    /* The stopped worker had printed its line, and ended with hardly any CPU more after the stop
+     * (one that printed its line early and counted on gets no excuse). */
+    int k = worker_number(o, is_worker, st->stopped_tid);
+    const struct task *stopped = k ? nth_worker(o, is_worker, k) : NULL;
+    if (stopped && stopped->cpu > 0 && stopped->cpu - st->stopped_cpu <= AFTER_LAST_LINE_CPU &&
+        finished_line(o, finished, k, 0, st->t_end))
+        return STALL_LATE;
+    /* The watched worker printed its finished line during the stop, then slept: it had counted,
+     * and waited for the others only after (a barrier at the end): no wait for a turn. Lines are
+     * the program's, so this can only make a try tell nothing, never make it pass. */
+    if (finished_line(o, finished, worker_number(o, is_worker, st->watched_tid), st->t, st->t_end))
+        return STALL_LATE;
     return st->outcome;
 }
 
@@ -84,6 +100,20 @@ static bool stopped_second(const struct observation *o, worker_fn is_worker)
     return b && b->tid == o->stall.stopped_tid;
 }
 
+/* A try that caught a worker waiting its turn: it spun while the other was stopped (a worker
+ * asleep is no worker on a CPU: the samples judge those), or handed its wait to a new task. */
+static bool turns_caught(enum stall_outcome s)
+{
+    return s == STALL_SPUN || s == STALL_HANDED;
+}
+
+/* A try that told something: the other worker was caught, ended, or slept (a right program may
+ * wait after its count: a barrier at the end, a reply from the parent). */
+static bool turns_told(enum stall_outcome s)
+{
+    return turns_caught(s) || s == STALL_FINISHED || s == STALL_SLEPT || s == STALL_LIBRARY;
+}
+
 bool turns_next(const struct turns *tu, const struct lab *lab, struct rng *r, const struct params *first,
                 const struct observation *first_run, const struct observation *const *stalls, size_t n,
                 struct params *p)
@@ -92,12 +122,12 @@ bool turns_next(const struct turns *tu, const struct lab *lab, struct rng *r, co
         return false; /* its workers never lived together: the other figures judge that */
     int decided[2] = {0, 0}, apart = 0;
     for (size_t i = 0; i < n; i++) {
-        enum stall_outcome s = stall_outcome_of(stalls[i], tu->is_worker, tu->finished);
+        enum stall_outcome s = stalls[i]->stall.outcome; /* spinning is never excused (stall_outcome_of) */
         if (!stalls[i]->traced || s == STALL_FAILED || s == STALL_NONE)
             return false; /* the tracer cannot do it here */
-        if (s == STALL_SPUN || s == STALL_SLEPT)
+        if (turns_caught(s))
             return false; /* caught: a right program never waits */
-        decided[stopped_second(stalls[i], tu->is_worker)] += s == STALL_FINISHED;
+        decided[stopped_second(stalls[i], tu->is_worker)] += turns_told(s);
         apart += s == STALL_LATE && workers_apart(stalls[i], tu->is_worker);
     }
     if ((decided[0] && decided[1]) || n >= TURNS_TRIES || (n >= TURNS_SERIAL_TRIES && apart == (int)n))
@@ -123,16 +153,17 @@ bool turns_next(const struct turns *tu, const struct lab *lab, struct rng *r, co
 
 bool judge_turns(const struct turns *tu, const struct evidence *ev, struct verdict *v)
 {
-    int tries = 0, decided = 0;
+    int tries = 0, decided = 0, told[2] = {0, 0};
     const struct observation *caught = NULL;
     const struct params *caught_p = NULL;
     for (size_t i = 1; i < ev->nruns; i++) {
         if (ev->params[i].stall.at <= 0)
             continue;
         tries++;
-        enum stall_outcome s = stall_outcome_of(&ev->runs[i], tu->is_worker, tu->finished);
-        decided += s == STALL_FINISHED || s == STALL_SPUN || s == STALL_SLEPT;
-        if ((s == STALL_SPUN || s == STALL_SLEPT) && !caught) {
+        enum stall_outcome s = ev->runs[i].stall.outcome;
+        decided += turns_told(s);
+        told[stopped_second(&ev->runs[i], tu->is_worker)] += turns_told(s);
+        if (turns_caught(s) && !caught) {
             caught = &ev->runs[i];
             caught_p = &ev->params[i];
         }
@@ -153,13 +184,13 @@ bool judge_turns(const struct turns *tu, const struct evidence *ev, struct verdi
         }
         struct sbuf what = {0};
         if (st->outcome == STALL_SPUN)
-            sbuf_printf(&what, "ran %.2f s of CPU without finishing its count (about %.2f s of CPU in the judged "
+            sbuf_printf(&what, "ran %.2f s of CPU without ending (about %.2f s of CPU is one count in the judged "
                         "run): it spun", st->cpu, work);
         else
-            sbuf_printf(&what, "slept %.2f s without finishing its count (about %.2f s of CPU in the judged run): it "
-                        "was blocked", st->t_end - st->t - st->cpu - st->delay, work);
+            sbuf_printf(&what, "made a new task %.2f s into the stop instead of counting on: it handed its wait "
+                        "on", st->t_end - st->t);
         verdict_fail(v, tu->hint, "the %s took turns at the count: with one %s stopped, another %s, waiting for the "
-                     "stopped one (each must count alone: a right program never waits)", tu->workers, tu->worker,
+                     "stopped one (each must count on its own: a worker of a right program never spins waiting for another)", tu->workers, tu->worker,
                      what.data);
         sbuf_free(&what);
         verdict_note(v, "  (the grader stopped %s %d with ptrace %.3f s into the run, after %.3f s of its CPU, and "
@@ -175,8 +206,8 @@ bool judge_turns(const struct turns *tu, const struct evidence *ev, struct verdi
         v->conclusive = true;
         return true;
     }
-    if (tries > 0 && v->status == ST_PASS && decided > 0) {
-        sbuf_printf(&v->summary, "; with one %s stopped, another always finished (%d of %d tries)", tu->worker,
+    if (tries > 0 && v->status == ST_PASS && told[0] && told[1]) {
+        sbuf_printf(&v->summary, "; with one %s stopped, none spun waiting for it (%d of %d tries)", tu->worker,
                     decided, tries);
     } else if (tries > 0 && v->status == ST_PASS) {
         /* Not judged is not passed: every other figure can be had by workers that take turns. */
@@ -185,8 +216,9 @@ bool judge_turns(const struct turns *tu, const struct evidence *ev, struct verdi
         v->status = ST_SKIP;
         v->retry = true;
         sbuf_printf(&v->summary, "not judged: whether the %s count without waiting for each other (the grader stops "
-                    "one, another must finish its count) could not be told in %d tries: each stop came after a "
-                    "count, or found no CPU free for the other (the rest: %s)", tu->workers, tries, seen.data);
+                    "the first %s, then the second; the others must not spin waiting) could not be told in %d "
+                    "tries: a stop came after a count, or found no CPU free for the others (the rest: %s)",
+                    tu->workers, tu->worker, tries, seen.data);
         sbuf_free(&seen);
     }
     return false;

@@ -28,7 +28,6 @@
 
 struct turns {
     bool (*is_worker)(const struct observation *o, const struct task *t);
-    const char *finished;    /* a worker's last line, "{i}" its number (1: the first made) */
     const char *worker, *workers; /* "counting thread", "counting threads": for the report */
     const char *hint;        /* the hint of a program caught waiting */
     bool processes;          /* the workers are processes (stall_plan.processes) */
@@ -37,10 +36,13 @@ struct turns {
 /* The first two workers of o never lived at the same time (or o had fewer than two). */
 bool workers_apart(const struct observation *o, bool (*is_worker)(const struct observation *o, const struct task *t));
 
-/* A stall run's outcome as a judge reads it: a stop that came after the stopped worker's
- * count (its finished line arrived before the stop ended: a stopped worker prints nothing; and
- * it ended with hardly any CPU more) tells nothing, STALL_LATE: it may have been stopped inside
- * that printf, holding the stdout lock the other then waits for. */
+/* A stall run's outcome as lab 3's atomic test reads it (a sleep there is a lock): STALL_LATE,
+ * a try that tells nothing, for a sleep after the stopped worker's count (its finished line
+ * arrived before the stop ended, and it then ended with hardly any CPU more: it may have been
+ * stopped inside that printf, holding the stdout lock the other then waits for) or after the
+ * watched worker's (its finished line came during the stop: a barrier at the end). finished:
+ * the pattern of a worker's last line, "{i}" its number (1: the first made). The turns test
+ * reads outcomes as they are: a sleep is no spin there, and spinning is never excused. */
 enum stall_outcome stall_outcome_of(const struct observation *o,
                                     bool (*is_worker)(const struct observation *o, const struct task *t),
                                     const char *finished);

@@ -531,8 +531,7 @@ static enum stall_outcome thread_stall_outcome(const struct observation *o)
 }
 
 /* cpu's turns test (turns.h): in local mode each thread counts alone. */
-static const struct turns turns = {.is_worker = is_thread_worker, .finished = "Thread {i} finished",
-                                   .worker = "counting thread", .workers = "counting threads",
+static const struct turns turns = {.is_worker = is_thread_worker, .worker = "counting thread", .workers = "counting threads",
                                    .hint = "lock-around-loop"};
 
 /* s of CPU per increment of the first atomic run's counting threads (contended: >= a lone thread's). */
@@ -592,7 +591,7 @@ static bool stall(const struct check *c, struct rng *r, const struct params *fir
  * notes what the stall runs showed otherwise. */
 static void judge_stalls(const struct evidence *ev, struct verdict *v)
 {
-    int decided = 0, tries = 0, serial = 0, library = 0;
+    int decided = 0, tries = 0, serial = 0, library = 0, after_count = 0;
     const struct observation *first_caught = NULL;
     const struct params *caught_p = NULL;
     int caught = 0;
@@ -606,6 +605,7 @@ static void judge_stalls(const struct evidence *ev, struct verdict *v)
         enum stall_outcome s = thread_stall_outcome(o);
         serial += s == STALL_LATE && threads_apart(o);
         library += s == STALL_LIBRARY;
+        after_count += s == STALL_LATE && st->outcome == STALL_SLEPT;
         if (s == STALL_FINISHED) {
             decided++;
             most_cpu = fmax(most_cpu, st->cpu);
@@ -657,6 +657,16 @@ static void judge_stalls(const struct evidence *ev, struct verdict *v)
         verdict_note(v, "  not judged: whether a thread ever waits for another (the tracer stops one thread, the "
                      "other must finish): in %d tries the threads never lived at the same time (structure and "
                      "timing judge that)", tries);
+    } else if (decided < STALL_MIN_DECIDED && 2 * after_count >= tries - decided) {
+        /* Not the machine: a thread waited for the stopped one after its count (or the stopped one
+         * was inside its last printf): a wait that cannot be told from a lock's. */
+        v->status = ST_SKIP;
+        sbuf_free(&v->summary);
+        sbuf_printf(&v->summary, "not judged: whether a thread ever waits for another (the tracer stops one thread, "
+                    "the other must finish) could be told in only %d of %d tries, at least %d needed: in %d a thread "
+                    "had counted and then slept until the stopped one went on (a barrier or a wait after the count?). "
+                    "Atomic mode needs no wait between threads: each one counts, then ends",
+                    decided, tries, STALL_MIN_DECIDED, after_count);
     } else if (decided < STALL_MIN_DECIDED && 2 * library >= tries - decided) {
         /* Not the machine: the stopped thread was inside a library call holding that library's lock. */
         v->status = ST_SKIP;
