@@ -99,6 +99,10 @@ static const struct e2e_case table[] = {
      * turns test (grader/turns.c) stops the child whose turn it is. */
     {.name = "turnfork", .source = "tests/lab2/turnfork.c", .only = "parallel", .exit_status = 1,
      .fail = "parallel", .pass = "build integrity", .point = "parallel", .clues = "parallel:took turns"},
+    /* A right program whose children wait for the parent's release after sending their counts: the
+     * turns test sees them sleep, not spin. */
+    {.name = "releaseack", .source = "tests/lab2/releaseack.c", .only = "parallel", .pass = "build parallel integrity",
+     .point = "parallel"},
     /* A program for each check that no other row fails, graded for that check's tag only
      * (tools/stress grades them whole; tests/observations/ holds their other verdicts). */
     /* A program per hint (handouts/hints.md) that no row above gets: a child that goes on round the

@@ -223,6 +223,12 @@ static const struct e2e_case table[] = {
      * CPU/wall, the samples and the paired speed-up all look parallel; the stall test does not. */
     {.name = "turnslow", .source = "tests/lab3/turnslow.c", .only = "cpu", .exit_status = 1,
      .fail = "cpu", .pass = "build integrity", .point = "cpu", .clues = "cpu:took turns at the count"},
+    /* A right program whose threads wait at a barrier after their counts: the turns test sees them
+     * sleep, not spin (cpu passes); atomic mode's stall test cannot tell that sleep from a lock's
+     * and says so (not judged, never atomic-waited). */
+    {.name = "endbarrier", .source = "tests/lab3/endbarrier.c", .only = "cpu,correctness-atomic", .exit_status = 1,
+     .pass = "build cpu integrity", .skipped = "correctness-atomic", .point = "cpu",
+     .clues = "correctness-atomic:a barrier or a wait after the count"},
     {.name = "exec_reference", .source = "solutions/lab3/threadcount.c", .exec = true, .exit_status = 1,
      .only = "cpu,build,memory,race-mutex,race-atomic,race-local", .pass = "cpu integrity",
      .skipped = "build memory race-mutex race-atomic race-local", .point = "cpu"},
