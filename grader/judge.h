@@ -143,7 +143,8 @@ bool parallel_crowded_out(const struct evidence *ev, const struct observation *o
                           bool (*is_worker)(const struct observation *o, const struct task *t), double *waited);
 /* Whether a failed run was measured on quiet CPUs: the workers hardly waited for one beyond
  * what N workers on fewer CPUs wait anyway (their run delay, from the kernel), whatever else
- * ran. Another attempt would measure the same: the verdict's final (struct verdict). */
+ * ran, and their CPU per iteration was in line with one worker's alone (the paired runs: no
+ * slower CPUs). Another attempt would measure the same: the verdict's final (struct verdict). */
 bool parallel_quiet(const struct evidence *ev, const struct observation *o, int n,
                     bool (*is_worker)(const struct observation *o, const struct task *t));
 bool parallel_conc_ok(const struct parallel_view *pv);
