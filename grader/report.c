@@ -76,7 +76,7 @@ void check_output_text(const struct check_result *r, struct sbuf *out)
                     "settled it)\n", r->check->attempts, r->attempts, r->attempts == 1 ? "" : "s");
     else if (r->check && v->status == ST_FAIL && v->final && r->attempts < r->check->attempts)
         sbuf_printf(out, "(best of %d, stopped after %d runs: each failed while its workers never waited for a "
-                    "CPU, so noise did not cause it)\n", r->check->attempts, r->attempts);
+                    "CPU and counted at one worker's speed, so noise did not cause it)\n", r->check->attempts, r->attempts);
     else if (r->attempts > 1)
         sbuf_printf(out, "(best of %d runs: %s)\n", r->attempts,
                     v->status == ST_PASS ? "the earlier runs failed"
