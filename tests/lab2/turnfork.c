@@ -6,12 +6,14 @@
  * then spins until every child has counted. So the children are on CPUs
  * together the whole time (CPU/wall near 2, the samples show them
  * overlapping) while only one counts. With NPROCS = 1 (the grader's
- * one-child runs, which the paired speed-up divides by) it does about ten
- * times the work per iteration, so N children look faster than one. Only
- * the turns test of parallel tells: with the child whose turn it is
- * stopped, the others spin on and never finish.
- * Must fail: parallel (children-took-turns).
- * Must pass: build, format, order, piped, correctness, structure, cpu, memory, errors.
+ * one-child runs, which the paired speed-up divides by) it does about
+ * thirty times the work per iteration, so N children look faster than one.
+ * The turns test of parallel tells: with the child whose turn it is
+ * stopped, the others spin on and never finish. (The calibration is a
+ * one-child run too, so the children then use far less CPU than it
+ * predicts: cpu fails as well.)
+ * Must fail: parallel (children-took-turns), cpu (loop-removed: the calibration was slowed).
+ * Must pass: build, format, order, piped, correctness, structure, memory, errors.
  * Usage: turnfork [NPROCS [ITERATIONS]]
  * See also: tests/check_lab2.c, tests/lab2/spinparent.c, grader/turns.c.
  */
@@ -95,7 +97,7 @@ static int child(int k, long long iterations, int wfd)
     if (nprocs_run == 1) { /* WRONG: alone, it wastes time on purpose */
         for (long long i = 0; i < iterations; i++) {
             counter++;
-            for (volatile int j = 0; j < 15; j++)
+            for (volatile int j = 0; j < 40; j++)
                 ;
         }
     } else { /* WRONG: one child counts at a time, the others spin */
