@@ -117,6 +117,7 @@ struct stall_plan {
     double wall;             /* s a stop lasts at most */
     bool swap;               /* stop the second worker and watch the first */
     bool processes;          /* the workers are the processes the first one forks, not its threads */
+    bool continuous;         /* a sleep counts only in one stretch (a waiter that naps and spins by turns sleeps none) */
 };
 /* What it saw: */
 enum stall_outcome {

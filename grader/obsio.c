@@ -146,7 +146,7 @@ static const struct field params_fields[] = {
     PAR("stall_at", F_DOUBLE, stall.at),  PAR("stall_budget", F_DOUBLE, stall.budget),
     PAR("stall_sleep", F_DOUBLE, stall.sleep), PAR("stall_wall", F_DOUBLE, stall.wall),
     PAR("stall_swap", F_BOOL, stall.swap), PAR("stall_watch_at", F_DOUBLE, stall.watch_at),
-    PAR("stall_processes", F_BOOL, stall.processes),
+    PAR("stall_processes", F_BOOL, stall.processes), PAR("stall_continuous", F_BOOL, stall.continuous),
 };
 
 /* A double that reads back the same, as short as it can be. */

@@ -1019,6 +1019,8 @@ static struct {
     unsigned long long thread_pointer; /* the stopped thread's (x86-64 fs base): a stdio lock's owner */
     bool swap;                       /* the second worker is the one stopped */
     bool processes;                  /* the workers are the first process's children, not its threads */
+    bool continuous;                 /* a sleep counts only in one stretch */
+    int64_t last_cpu, last_delay, active_t; /* the watched one's figures when last seen to change, and when */
     int64_t watch_at;                /* ns of CPU the watched thread must have used first */
 } stall;
 static volatile sig_atomic_t stall_due;
@@ -1027,6 +1029,7 @@ void trace_stall(const struct stall_plan *sp)
 {
     stall.swap = sp->swap;
     stall.processes = sp->processes;
+    stall.continuous = sp->continuous;
     stall.phase = sp->at > 0 ? ST_WAITING : ST_OFF;
     stall.at = (int64_t)(sp->at * 1e9);
     stall.watch_at = (int64_t)((sp->watch_at > 0 ? sp->watch_at : sp->at) * 1e9);
@@ -1254,11 +1257,19 @@ static void stall_tick(int64_t now)
         if (c2 < 0)
             return; /* gone: its exit event ends the test */
         int64_t cpu = c2 - stall.cpu0, delay = d2 - stall.delay0, elapsed = now - stall.t_stop;
+        if (c2 != stall.last_cpu || d2 != stall.last_delay) {
+            stall.last_cpu = c2;
+            stall.last_delay = d2;
+            stall.active_t = now;
+        }
+        /* Asleep: so long off the CPUs in all, or (stall.continuous) in one stretch, so that a
+         * waiter that naps and spins by turns is no sleeper. */
+        int64_t asleep = stall.continuous ? now - stall.active_t : elapsed - cpu - delay;
         if (cpu >= stall.budget)
             stall_end(STALL_SPUN, now, cpu, delay);
-        else if (elapsed - cpu - delay >= stall.sleep && sleeps_in_own_lock(stall.watched, stall.in_exe))
+        else if (asleep >= stall.sleep && sleeps_in_own_lock(stall.watched, stall.in_exe))
             stall_end(STALL_SLEPT, now, cpu, delay);
-        else if (elapsed - cpu - delay >= stall.sleep && !stall.in_exe && stall.restops < STALL_RESTOPS) {
+        else if (asleep >= stall.sleep && !stall.in_exe && stall.restops < STALL_RESTOPS) {
             /* Stopped inside a library, the other asleep on something of a library's (a malloc
              * arena's lock, the stdout lock printf holds): that tells nothing. Let it go on and
              * stop it again later (the next tick for the long stop, the next time the other is
@@ -1268,7 +1279,7 @@ static void stall_tick(int64_t now)
             stall.restops++;
             if (stall.probe)
                 stall.probes++;
-        } else if (elapsed - cpu - delay >= stall.sleep)
+        } else if (asleep >= stall.sleep)
             stall_end(STALL_LIBRARY, now, cpu, delay);
         else if (elapsed >= stall.wall)
             stall_end(STALL_CUT, now, cpu, delay);
@@ -1292,6 +1303,9 @@ static bool stall_took_stop(pid_t w, int sig, int64_t now)
     schedstat_of(stall.stopped, &stall.stopped_cpu, &d);
     stall.in_exe = stopped_in_own_code(stall.stopped, &stall.thread_pointer);
     schedstat_of(stall.watched, &stall.cpu0, &stall.delay0);
+    stall.last_cpu = stall.cpu0;
+    stall.last_delay = stall.delay0;
+    stall.active_t = now;
     return true;
 }
 

@@ -11,7 +11,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#define TURNS_TRIES 6         /* stall runs at most */
+#define TURNS_TRIES 8         /* stall runs at most */
 #define TURNS_SERIAL_TRIES 3  /* this many tries whose workers never lived together: no more */
 #define TURNS_AT_MIN 0.10     /* the stop: once the stopped worker has used this share of a count's CPU, */
 #define TURNS_AT_SPAN 0.20    /* plus up to this much more (drawn), and half as much again */
@@ -65,18 +65,20 @@ static bool finished_line(const struct observation *o, const char *finished, int
 enum stall_outcome stall_outcome_of(const struct observation *o, worker_fn is_worker, const char *finished)
 {
     const struct stall_test *st = &o->stall;
-    if (st->outcome != STALL_SLEPT)
-        return st->outcome; /* spinning is never excused: no lock of the library's spins */
+    if (st->outcome != STALL_SLEPT && st->outcome != STALL_SPUN)
+        return st->outcome;
     /* The stopped worker had printed its line, and ended with hardly any CPU more after the stop
-     * (one that printed its line early and counted on gets no excuse). */
+     * (one that printed its line early and counted on gets no excuse). Only for a sleep: no
+     * lock of the library's spins. */
     int k = worker_number(o, is_worker, st->stopped_tid);
     const struct task *stopped = k ? nth_worker(o, is_worker, k) : NULL;
-    if (stopped && stopped->cpu > 0 && stopped->cpu - st->stopped_cpu <= AFTER_LAST_LINE_CPU &&
-        finished_line(o, finished, k, 0, st->t_end))
+    if (st->outcome == STALL_SLEPT && stopped && stopped->cpu > 0 &&
+        stopped->cpu - st->stopped_cpu <= AFTER_LAST_LINE_CPU && finished_line(o, finished, k, 0, st->t_end))
         return STALL_LATE;
-    /* The watched worker printed its finished line during the stop, then slept: it had counted,
-     * and waited for the others only after (a barrier at the end): no wait for a turn. Lines are
-     * the program's, so this can only make a try tell nothing, never make it pass. */
+    /* The watched worker printed its finished line during the stop, then slept or spun: it had
+     * counted, and waited for the others only after (a barrier at the end, an active one): no
+     * wait for a turn. Lines are the program's, so this can only make a try tell nothing, never
+     * make it pass. */
     if (finished_line(o, finished, worker_number(o, is_worker, st->watched_tid), st->t, st->t_end))
         return STALL_LATE;
     return st->outcome;
@@ -107,11 +109,13 @@ static bool turns_caught(enum stall_outcome s)
     return s == STALL_SPUN || s == STALL_HANDED;
 }
 
-/* A try that told something: the other worker was caught, ended, or slept (a right program may
- * wait after its count: a barrier at the end, a reply from the parent). */
+/* A try that told something: the other worker was caught, ended, or slept on something of the
+ * program's (a right program may wait after its count: a barrier at the end, a reply from the
+ * parent). Not a sleep the tracer could not place (STALL_LIBRARY): beside a busy loop a spinning
+ * waiter was once seen so, and a try that tells nothing only makes another. */
 static bool turns_told(enum stall_outcome s)
 {
-    return turns_caught(s) || s == STALL_FINISHED || s == STALL_SLEPT || s == STALL_LIBRARY;
+    return turns_caught(s) || s == STALL_FINISHED || s == STALL_SLEPT;
 }
 
 bool turns_next(const struct turns *tu, const struct lab *lab, struct rng *r, const struct params *first,
@@ -122,7 +126,7 @@ bool turns_next(const struct turns *tu, const struct lab *lab, struct rng *r, co
         return false; /* its workers never lived together: the other figures judge that */
     int decided[2] = {0, 0}, apart = 0;
     for (size_t i = 0; i < n; i++) {
-        enum stall_outcome s = stalls[i]->stall.outcome; /* spinning is never excused (stall_outcome_of) */
+        enum stall_outcome s = stall_outcome_of(stalls[i], tu->is_worker, tu->finished);
         if (!stalls[i]->traced || s == STALL_FAILED || s == STALL_NONE)
             return false; /* the tracer cannot do it here */
         if (turns_caught(s))
@@ -147,7 +151,8 @@ bool turns_next(const struct turns *tu, const struct lab *lab, struct rng *r, co
                                    .sleep = TURNS_SLEEP,
                                    .wall = TURNS_WALL,
                                    .swap = decided[0] > 0,
-                                   .processes = tu->processes};
+                                   .processes = tu->processes,
+                                   .continuous = true};
     return true;
 }
 
@@ -160,7 +165,7 @@ bool judge_turns(const struct turns *tu, const struct evidence *ev, struct verdi
         if (ev->params[i].stall.at <= 0)
             continue;
         tries++;
-        enum stall_outcome s = ev->runs[i].stall.outcome;
+        enum stall_outcome s = stall_outcome_of(&ev->runs[i], tu->is_worker, tu->finished);
         decided += turns_told(s);
         told[stopped_second(&ev->runs[i], tu->is_worker)] += turns_told(s);
         if (turns_caught(s) && !caught) {
@@ -217,7 +222,8 @@ bool judge_turns(const struct turns *tu, const struct evidence *ev, struct verdi
         v->retry = true;
         sbuf_printf(&v->summary, "not judged: whether the %s count without waiting for each other (the grader stops "
                     "the first %s, then the second; the others must not spin waiting) could not be told in %d "
-                    "tries: a stop came after a count, or found no CPU free for the others (the rest: %s)",
+                    "tries: a stop came after a count, a worker waited after its finished line (a barrier), or no "
+                    "CPU was free for the others (the rest: %s)",
                     tu->workers, tu->worker, tries, seen.data);
         sbuf_free(&seen);
     }

@@ -28,6 +28,7 @@
 
 struct turns {
     bool (*is_worker)(const struct observation *o, const struct task *t);
+    const char *finished;    /* a worker's last line, "{i}" its number (1: the first made) */
     const char *worker, *workers; /* "counting thread", "counting threads": for the report */
     const char *hint;        /* the hint of a program caught waiting */
     bool processes;          /* the workers are processes (stall_plan.processes) */
@@ -40,9 +41,8 @@ bool workers_apart(const struct observation *o, bool (*is_worker)(const struct o
  * a try that tells nothing, for a sleep after the stopped worker's count (its finished line
  * arrived before the stop ended, and it then ended with hardly any CPU more: it may have been
  * stopped inside that printf, holding the stdout lock the other then waits for) or after the
- * watched worker's (its finished line came during the stop: a barrier at the end). finished:
- * the pattern of a worker's last line, "{i}" its number (1: the first made). The turns test
- * reads outcomes as they are: a sleep is no spin there, and spinning is never excused. */
+ * watched worker's (its finished line came during the stop, then it slept or spun: a barrier at
+ * the end). finished: the pattern of a worker's last line, "{i}" its number (1: the first made). */
 enum stall_outcome stall_outcome_of(const struct observation *o,
                                     bool (*is_worker)(const struct observation *o, const struct task *t),
                                     const char *finished);

@@ -584,7 +584,7 @@ static void judge_parallel_view(const struct evidence *ev, const struct observat
 }
 
 /* parallel's turns test (turns.h): each child counts on its own. */
-static const struct turns turns = {.is_worker = is_child_worker, .worker = "child", .workers = "children", .hint = "children-took-turns",
+static const struct turns turns = {.is_worker = is_child_worker, .finished = "Process {i} finished", .worker = "child", .workers = "children", .hint = "children-took-turns",
                                    .processes = true};
 
 extern const struct lab lab2;

@@ -531,7 +531,7 @@ static enum stall_outcome thread_stall_outcome(const struct observation *o)
 }
 
 /* cpu's turns test (turns.h): in local mode each thread counts alone. */
-static const struct turns turns = {.is_worker = is_thread_worker, .worker = "counting thread", .workers = "counting threads",
+static const struct turns turns = {.is_worker = is_thread_worker, .finished = "Thread {i} finished", .worker = "counting thread", .workers = "counting threads",
                                    .hint = "lock-around-loop"};
 
 /* s of CPU per increment of the first atomic run's counting threads (contended: >= a lone thread's). */
@@ -605,7 +605,7 @@ static void judge_stalls(const struct evidence *ev, struct verdict *v)
         enum stall_outcome s = thread_stall_outcome(o);
         serial += s == STALL_LATE && threads_apart(o);
         library += s == STALL_LIBRARY;
-        after_count += s == STALL_LATE && st->outcome == STALL_SLEPT;
+        after_count += s == STALL_LATE && (st->outcome == STALL_SLEPT || st->outcome == STALL_SPUN);
         if (s == STALL_FINISHED) {
             decided++;
             most_cpu = fmax(most_cpu, st->cpu);
@@ -664,7 +664,8 @@ static void judge_stalls(const struct evidence *ev, struct verdict *v)
         sbuf_free(&v->summary);
         sbuf_printf(&v->summary, "not judged: whether a thread ever waits for another (the tracer stops one thread, "
                     "the other must finish) could be told in only %d of %d tries, at least %d needed: in %d a thread "
-                    "had counted and then slept until the stopped one went on (a barrier or a wait after the count?). "
+                    "had counted and then waited (asleep or spinning) until the stopped one went on (a barrier after "
+                    "the count?). "
                     "Atomic mode needs no wait between threads: each one counts, then ends",
                     decided, tries, STALL_MIN_DECIDED, after_count);
     } else if (decided < STALL_MIN_DECIDED && 2 * library >= tries - decided) {
