@@ -118,6 +118,21 @@ static bool turns_told(enum stall_outcome s)
     return turns_caught(s) || s == STALL_FINISHED || s == STALL_SLEPT;
 }
 
+/* A try's outcome for the turns test: stall_outcome_of, and a finish that came while the stopped
+ * worker had nothing left to count (it used under a tenth of its CPU so far after the stop: the
+ * stop came after its count, so the other had no reason to wait) tells nothing either. */
+static enum stall_outcome turns_outcome(const struct turns *tu, const struct observation *o)
+{
+    enum stall_outcome s = stall_outcome_of(o, tu->is_worker, tu->finished);
+    if (s != STALL_FINISHED)
+        return s;
+    int k = worker_number(o, tu->is_worker, o->stall.stopped_tid);
+    const struct task *stopped = k ? nth_worker(o, tu->is_worker, k) : NULL;
+    if (stopped && stopped->cpu > 0 && stopped->cpu - o->stall.stopped_cpu < 0.1 * o->stall.stopped_cpu)
+        return STALL_LATE;
+    return s;
+}
+
 bool turns_next(const struct turns *tu, const struct lab *lab, struct rng *r, const struct params *first,
                 const struct observation *first_run, const struct observation *const *stalls, size_t n,
                 struct params *p)
@@ -126,7 +141,7 @@ bool turns_next(const struct turns *tu, const struct lab *lab, struct rng *r, co
         return false; /* its workers never lived together: the other figures judge that */
     int decided[2] = {0, 0}, apart = 0;
     for (size_t i = 0; i < n; i++) {
-        enum stall_outcome s = stall_outcome_of(stalls[i], tu->is_worker, tu->finished);
+        enum stall_outcome s = turns_outcome(tu, stalls[i]);
         if (!stalls[i]->traced || s == STALL_FAILED || s == STALL_NONE)
             return false; /* the tracer cannot do it here */
         if (turns_caught(s))
@@ -165,7 +180,7 @@ bool judge_turns(const struct turns *tu, const struct evidence *ev, struct verdi
         if (ev->params[i].stall.at <= 0)
             continue;
         tries++;
-        enum stall_outcome s = stall_outcome_of(&ev->runs[i], tu->is_worker, tu->finished);
+        enum stall_outcome s = turns_outcome(tu, &ev->runs[i]);
         decided += turns_told(s);
         told[stopped_second(&ev->runs[i], tu->is_worker)] += turns_told(s);
         if (turns_caught(s) && !caught) {
