@@ -223,6 +223,10 @@ static const struct e2e_case table[] = {
      * CPU/wall, the samples and the paired speed-up all look parallel; the stall test does not. */
     {.name = "turnslow", .source = "tests/lab3/turnslow.c", .only = "cpu", .exit_status = 1,
      .fail = "cpu", .pass = "build integrity", .point = "cpu", .clues = "cpu:took turns at the count"},
+    /* Turns again, the waiters napping and spinning by turns (an attacker's): a sleep counts only
+     * in one stretch, so with one thread stopped the waiter spins past the budget. */
+    {.name = "dutywait", .source = "tests/lab3/dutywait.c", .only = "cpu", .exit_status = 1,
+     .fail = "cpu", .pass = "build integrity", .point = "cpu"},
     /* A right program whose threads wait at a barrier after their counts: the turns test sees them
      * sleep, not spin (cpu passes); atomic mode's stall test cannot tell that sleep from a lock's
      * and says so (not judged, never atomic-waited). */
