@@ -321,6 +321,36 @@ static void build_filter(void)
     put(RET(SECCOMP_RET_ALLOW));
 }
 
+/* A close of the probe's descriptor by a program that closes every descriptor it inherited (a
+ * common tidy-up: "for (fd = 3; fd < max; fd++) close(fd)", closefrom's close_range) is no
+ * tampering: the call is made to leave that one open (close(PROBE_FD) returns 0 without closing;
+ * close_range stops below it), so the probe goes on. True if it did that (x86-64). Replacing the
+ * descriptor (dup2 onto it) or copying it stays tampering. */
+static bool keep_probe_fd(pid_t tid, const struct __ptrace_syscall_info *si)
+{
+#if defined(__x86_64__)
+    long nr = (long)si->seccomp.nr;
+    bool close_it = nr == SYS_close && (int)si->seccomp.args[0] == PROBE_FD;
+    bool range = nr == SYS_close_range && si->seccomp.args[0] <= PROBE_FD && si->seccomp.args[1] >= PROBE_FD;
+    if (!close_it && !range)
+        return false;
+    struct user_regs_struct regs;
+    if (ptrace(PTRACE_GETREGS, tid, 0, &regs) < 0)
+        return false;
+    if (close_it || regs.rdi == PROBE_FD) {
+        regs.orig_rax = (unsigned long long)-1; /* skipped: the call returns rax */
+        regs.rax = 0;
+    } else {
+        regs.rsi = PROBE_FD - 1; /* the range below it (the sandbox's descriptors end at it) */
+    }
+    return ptrace(PTRACE_SETREGS, tid, 0, &regs) == 0;
+#else
+    (void)tid;
+    (void)si;
+    return false;
+#endif
+}
+
 static enum sys_kind kind_of(const struct __ptrace_syscall_info *si)
 {
     if (si->arch != THIS_ARCH || (X32_BIT && (si->seccomp.nr & X32_BIT)))
@@ -1454,6 +1484,10 @@ _Noreturn void trace_program(int fd, void (*child)(void *arg, int sync_fd), void
                 if (!probe_write_genuine(w, &si, &why))
                     emit(&(struct trace_rec){.kind = TR_FORGED, .t = now, .tid = w,
                                              .a = {(int64_t)si.instruction_pointer, nr, why}});
+                ptrace(PTRACE_CONT, w, 0, 0);
+                break;
+            }
+            if (si.arch == THIS_ARCH && keep_probe_fd(w, &si)) {
                 ptrace(PTRACE_CONT, w, 0, 0);
                 break;
             }

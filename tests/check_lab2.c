@@ -99,6 +99,10 @@ static const struct e2e_case table[] = {
      * turns test (grader/turns.c) stops the child whose turn it is. */
     {.name = "turnfork", .source = "tests/lab2/turnfork.c", .only = "parallel", .exit_status = 1,
      .fail = "parallel", .pass = "build integrity", .point = "parallel", .clues = "parallel:took turns"},
+    /* A right program whose children close every inherited descriptor, the probe's among them:
+     * the tracer keeps that one open, and it is no tampering. */
+    {.name = "closeall", .source = "tests/lab2/closeall.c", .only = "correctness,structure",
+     .pass = "build correctness structure integrity"},
     /* A right program whose children wait for the parent's release after sending their counts: the
      * turns test sees them sleep, not spin. */
     {.name = "releaseack", .source = "tests/lab2/releaseack.c", .only = "parallel", .pass = "build parallel integrity",
