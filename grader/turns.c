@@ -23,6 +23,7 @@
 #define TURNS_WALL 4.0        /* s a stop lasts at most (a worker kept off the CPUs: no verdict) */
 
 #define AFTER_LAST_LINE_CPU 0.02 /* s of CPU a worker uses after its finished line, at most (~1 ms) */
+#define COUNTED_SHARE 0.1   /* a watched worker that used this share of all its CPU during the stop, then slept, had counted */
 
 typedef bool (*worker_fn)(const struct observation *o, const struct task *t);
 
@@ -79,7 +80,14 @@ enum stall_outcome stall_outcome_of(const struct observation *o, worker_fn is_wo
      * counted, and waited for the others only after (a barrier at the end, an active one): no
      * wait for a turn. Lines are the program's, so this can only make a try tell nothing, never
      * make it pass. */
-    if (finished_line(o, finished, worker_number(o, is_worker, st->watched_tid), st->t, st->t_end))
+    int w = worker_number(o, is_worker, st->watched_tid);
+    if (finished_line(o, finished, w, st->t, st->t_end))
+        return STALL_LATE;
+    /* The same when it printed its line only after the wait (a barrier, then the line): it used a
+     * good share of all its CPU during the stop before it slept, so it was counting, not waiting
+     * for a lock (a thread that waits for a lock the stopped one holds sleeps at once). */
+    const struct task *watched = w ? nth_worker(o, is_worker, w) : NULL;
+    if (st->outcome == STALL_SLEPT && watched && watched->cpu > 0 && st->cpu >= COUNTED_SHARE * watched->cpu)
         return STALL_LATE;
     return st->outcome;
 }
