@@ -126,11 +126,14 @@ static bool turns_told(enum stall_outcome s)
     return turns_caught(s) || s == STALL_FINISHED || s == STALL_SLEPT;
 }
 
-/* A try's outcome for the turns test: stall_outcome_of, and a finish that came while the stopped
+/* A try's outcome for the turns test: a sleep as it is (it tells, and catches nothing); else
+ * stall_outcome_of (a spin after the watched worker's finished line tells nothing), and a finish that came while the stopped
  * worker had nothing left to count (it used under a tenth of its CPU so far after the stop: the
  * stop came after its count, so the other had no reason to wait) tells nothing either. */
 static enum stall_outcome turns_outcome(const struct turns *tu, const struct observation *o)
 {
+    if (o->stall.outcome == STALL_SLEPT)
+        return STALL_SLEPT; /* told, whatever came before it: a sleep is no spin */
     enum stall_outcome s = stall_outcome_of(o, tu->is_worker, tu->finished);
     if (s != STALL_FINISHED)
         return s;
