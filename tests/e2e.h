@@ -66,6 +66,9 @@ struct e2e_case {
      * judged: the machine was busy" (TAG_RETRIES, default 3), and if none could judge it the test
      * FAILS naming the row: a point not tested is not a pass. */
     const char *point;
+    int escapes;          /* a must-fail point the grader misses now and then (a known false-pass rate, named
+                           * in README): while it passes, graded again up to this many times; the row
+                           * fails only if every grading passed it (counted and said at the end) */
     /* What it must give. */
     int exit_status;      /* 0 every check passed, 1 not (exact; a row expecting 0 also takes 1 only when
                            * a check of the pool's busy list, not the row's point, was not judged for a
@@ -87,6 +90,7 @@ struct e2e_job {
     double started, seconds, cpu; /* cpu: CPU s of the grading and all it ran */
     int gradings;           /* 1, or more when a point check could not be judged and it was graded again */
     char not_judged[128];   /* point checks still not judged after the last grading */
+    char escaped[128];      /* with e2e_case.escapes: must-fail point checks the last grading passed */
     bool timed_out;         /* killed by the watchdog */
     int status;             /* wait status */
     char json[E2E_PATH], out[E2E_PATH]; /* its results.json, its output (stdout and stderr) */
@@ -108,6 +112,7 @@ struct e2e_pool {
     bool opened;
     int busy_skips;                /* checks not judged for a busy machine, counted by the pool (the parent) */
     int regradings;                /* gradings made again because a point check was not judged */
+    int escapes;                   /* gradings made again because a must-fail point passed (e2e_case.escapes) */
 };
 
 /* Makes the scratch folder (exits on failure); false when the pool was already opened. */
