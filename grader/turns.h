@@ -6,16 +6,20 @@
  * waiting ones spin, in a program that also slows its one-worker runs. So
  * the tracer stops one of the first two workers in the middle of its count
  * (trace.h, trace_stall) and watches the other: workers that count in
- * parallel never wait for each other, so the other always finishes; one that
- * spins or sleeps until the stopped worker goes on was waiting its turn.
+ * parallel never wait for each other, so none spins while one is stopped;
+ * one that spins past 2.5 counts' CPU, or hands its wait to a new task,
+ * was waiting its turn. A sleep fails nothing here (a sleeping worker is on
+ * no CPU, which the samples judge; right programs sleep after their count:
+ * a barrier, the parent's reply), and counts only in one stretch (a waiter
+ * that naps and spins by turns is a spinner).
  *
  * The stall runs are drawn as the judged run is (lab->draw), so a program
- * cannot tell them apart; the first stops the first worker, the next the
- * second (whichever a program puts first, it waits while that one is
- * stopped). A right program never waits, so a caught wait fails the check
- * whatever the load; a try that could not tell (a worker ended before the
- * stop, no CPU was free) makes another, and none that could tell at all is
- * "not judged".
+ * cannot tell them apart; they stop the first worker until a try tells,
+ * then the second (whichever a program puts first, the other spins while
+ * that one is stopped). A caught spin fails the check whatever the load; a
+ * try that tells nothing (a stop after the stopped worker's count, a spin
+ * after the watched one's finished line, no CPU free) makes another, and
+ * with no try that told in each direction the check is "not judged".
  *
  * Usage: a lab's stall() calls turns_next() for its check, and the check's
  * judge calls judge_turns() after its own figures.
