@@ -691,13 +691,49 @@ static void judge_stalls(const struct evidence *ev, struct verdict *v)
     }
 }
 
+/* Locks the probe saw the program's threads take: per thread its tally, or
+ * before that its last "lockprogress" record (at each power of two): a lower
+ * bound for a run stopped before its threads ended. */
+static long locks_at_least(const struct observation *o)
+{
+    long sum = 0;
+    for (size_t t = 0; t < o->ntasks; t++) {
+        long most = 0;
+        for (size_t i = 0; i < o->nevents; i++) {
+            const struct call_event *e = &o->events[i];
+            if (e->tid == o->tasks[t].tid && (!strcmp(e->call, "locktally") || !strcmp(e->call, "lockprogress")))
+                most = e->count > most ? e->count : most;
+        }
+        sum += most;
+    }
+    return sum;
+}
+
 /* correctness-MODE: exactly NTHREADS x ITERATIONS. */
 static void judge_correctness(const struct evidence *ev, struct verdict *v)
 {
     const struct observation *o = &ev->runs[0];
     const struct params *p = &ev->params[0];
-    if (skip_if_defaults(ev, v) || fail_if_crashed(o, v))
+    if (skip_if_defaults(ev, v))
         return;
+    /* Local mode with a lock per increment can run into its time limit (a contended lock costs
+     * 30-200 ns, the limit allows 4 local increments' time): the locks taken until then say why. */
+    long taken = locks_at_least(o);
+    if (!strcmp(p->mode, "local") && !ended_well(o) && taken > LOCAL_MAX_LOCKS_PER_THREAD * p->count + 16) {
+        struct sbuf end = {0};
+        describe_end(o, &end);
+        verdict_fail(v, "lock-per-increment", "local mode: the program %s, and by then its threads had taken "
+                     "%ld locks or more (%d threads): a thread counts in its own variable and locks only to add "
+                     "its subtotal, once", end.data, taken, p->count);
+        sbuf_free(&end);
+        quote_output(o, v, 12);
+        describe_params(p, v);
+        return;
+    }
+    if (fail_if_crashed(o, v)) {
+        describe_params(p, v);
+        return;
+    }
     struct parsed out;
     parse_output(ev->lab, o, &out);
     if (fail_if_total_wrong(ev, &out, v, "")) {

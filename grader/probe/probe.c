@@ -18,7 +18,7 @@
  * event-loop calls fails ("wait_failed", with its errno: EINTR is a signal),
  * and how many locks were taken (pthread mutex and spin locks, C11 mtx_*):
  * per thread and per lock, written as each thread ends ("lockon", "locktally",
- * below), and one "lock" record at exit with the process's total: their sum,
+ * below; "lockprogress" on the way), and one "lock" record at exit with the process's total: their sum,
  * which the grader checks (a forged total is tampering).
  *
  * See also: grader/observe.c (reads these records), grader/sandbox.c.
@@ -147,7 +147,10 @@ static void record(enum call c, long arg)
  * <locks>" record, always, even for 0. The grader sums the addresses over
  * threads: a mutex locked by every counting thread is the shared one; a
  * private one per thread is not. The process's total is still written at
- * exit as one "lock" record. */
+ * exit as one "lock" record. A thread also writes "lockprogress <n>" as its
+ * count reaches each power of two from 1024 (a few dozen records at most),
+ * so a run stopped at its time limit, with no tally written, still shows at
+ * least half the locks it had taken. */
 #define LOCK_SLOTS 8
 /* initial-exec: the probe is preloaded, so its thread-locals sit in the static TLS block and each
  * access is one %fs-relative load, not a __tls_get_addr call on every lock (mutex mode's cost). */
@@ -160,9 +163,13 @@ static PROBE_TLS long thread_locks, thread_lock_others, thread_lock_last;
 static PROBE_TLS bool thread_tallied; /* one tally per thread: the grader takes a second as forged */
 static long process_locks;
 
+static void write_record(const char *call, long count, long arg);
+
 static void count_lock(const volatile void *l)
 {
-    thread_locks++;
+    long n = ++thread_locks;
+    if (n >= 1024 && (n & (n - 1)) == 0)
+        write_record("lockprogress", thread_locks, thread_locks);
     long i = thread_lock_last;
     if (thread_lockat[i].addr == l) {
         thread_lockat[i].n++;
