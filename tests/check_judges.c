@@ -647,6 +647,37 @@ START_TEST(test_crowded_out)
 }
 END_TEST
 
+/* Lab 3's stall planner: a try that ended before the tracer could stop a thread (the first run's
+ * rate, spinning 3-4 threads on 2 CPUs, sized the count too short) makes the next tries count
+ * twice as much each time, and stops them after the same CPU, so the stop lands inside the count. */
+START_TEST(test_stall_missed_sizes_up)
+{
+    const char *path = OBS_DIR "/lab3/spinatomic-correctness-atomic.obs";
+    struct record r;
+    char *why = NULL;
+    ck_assert_msg(record_read(path, &r, &why), "%s: %s", path, why ? why : "?");
+    const struct check *c = record_check(&r);
+    ck_assert(c && r.lab->stall && r.nruns >= 2);
+    struct observation missed = r.runs[1];
+    missed.stall.outcome = STALL_LATE;
+    missed.stall.t = -1;
+    const struct observation *before[2] = {&missed, &missed};
+    struct params p[3];
+    for (size_t n = 0; n < 3; n++) {
+        struct rng g = {.state = 42};
+        ck_assert_msg(r.lab->stall(c, &g, &r.params[0], &r.runs[0], before, n, &p[n]), "no try after %zu missed", n);
+    }
+    for (size_t n = 1; n < 3; n++) {
+        double ratio = (double)p[n].iterations / (double)p[0].iterations;
+        ck_assert_msg(fabs(ratio - (double)(1 << n)) < 0.01, "after %zu missed tries: %lld increments, %.2f x the first "
+                      "try's %lld", n, p[n].iterations, ratio, p[0].iterations);
+        ck_assert_msg(fabs(p[n].stall.at / p[0].stall.at - 1) < 0.01, "the stop moved: %.4f s of CPU, was %.4f",
+                      p[n].stall.at, p[0].stall.at);
+    }
+    record_free(&r);
+}
+END_TEST
+
 START_TEST(test_lab4_timeline_reference)
 {
     struct drawn d;
@@ -736,6 +767,7 @@ static Suite *judges_suite(void)
     tcase_add_test(f, test_escape_every_byte);
     tcase_add_test(f, test_grade_records);
     tcase_add_test(f, test_crowded_out);
+    tcase_add_test(f, test_stall_missed_sizes_up);
     tcase_set_timeout(f, 60);
     suite_add_tcase(s, f);
     TCase *t = tcase_create("timeline");

@@ -90,6 +90,7 @@ static const char *const patterns[] = {
                                      * of 64 tries; a futex lock in about half: it escapes 10 in 0.1%) */
 #define STALL_MIN_DECIDED 6         /* fewer tries that could tell (all 16 made): not judged */
 #define STALL_CAUGHT 1              /* a try that waited fails (a right program never waits): no more are made */
+#define STALL_MISSED_MAX 5          /* a try that ended before its stop doubles the next ones' count, this often at most */
 #define STALL_SERIAL_TRIES 3        /* this many tries with one thread after the other: no more */
 #define STALL_TRIES 16              /* tries at most (some end before both threads counted: no verdict) */
 #define TABLE_DIVISOR 40            /* table rows: calibrated / this increments per thread */
@@ -541,6 +542,21 @@ static double atomic_cost(const struct params *p, const struct observation *o)
     return c < 2e-9 ? 2e-9 : c > 2e-7 ? 2e-7 : c;
 }
 
+/* s of CPU per increment a stall try is sized by, after `missed` tries that ended before their
+ * stop. The first run's rate can be far above two threads' (3-4 threads spinning for a lock on 2
+ * CPUs: one descheduled while it holds the lock, the others spin out their time slices), so the
+ * count can end before the stop: each try that ended so makes the next ones count twice as much. */
+static double stall_cost(const struct params *first, const struct observation *first_run, int missed)
+{
+    return atomic_cost(first, first_run) / (double)(1 << (missed < STALL_MISSED_MAX ? missed : STALL_MISSED_MAX));
+}
+
+/* A try that ended before the tracer could stop a thread. */
+static bool stall_missed(const struct observation *o)
+{
+    return thread_stall_outcome(o) == STALL_LATE && o->stall.t < 0;
+}
+
 extern const struct lab lab3;
 
 static bool stall(const struct check *c, struct rng *r, const struct params *first,
@@ -560,10 +576,11 @@ static bool stall(const struct check *c, struct rng *r, const struct params *fir
         if (!exact || obs_calls(first_run, "lock") >= ATOMIC_MAX_LOCK_SHARE * expected_total(first))
             return false;
     }
-    int decided = 0, caught = 0, serial = 0;
+    int decided = 0, caught = 0, serial = 0, missed = 0;
     for (size_t i = 0; i < n; i++) {
         enum stall_outcome s = thread_stall_outcome(stalls[i]);
         serial += s == STALL_LATE && threads_apart(stalls[i]);
+        missed += stall_missed(stalls[i]);
         decided += s == STALL_FINISHED || s == STALL_SPUN || s == STALL_SLEPT;
         caught += s == STALL_SPUN || s == STALL_SLEPT;
         if (!stalls[i]->traced || s == STALL_FAILED || s == STALL_NONE)
@@ -573,7 +590,7 @@ static bool stall(const struct check *c, struct rng *r, const struct params *fir
         return false;
     if (n >= STALL_SERIAL_TRIES && serial == (int)n)
         return false; /* one thread after another, every time: the test cannot apply */
-    double each = atomic_cost(first, first_run);
+    double each = stall_cost(first, first_run, missed);
     long long it = (long long)(STALL_WORK / each);
     *p = (struct params){.plan = PLAN_RUN, .calibrated = first->calibrated, .count = 2,
                          .iterations = it < 200000 ? 200000 : it > 20000000 ? 20000000 : it};
@@ -591,7 +608,7 @@ static bool stall(const struct check *c, struct rng *r, const struct params *fir
  * notes what the stall runs showed otherwise. */
 static void judge_stalls(const struct evidence *ev, struct verdict *v)
 {
-    int decided = 0, tries = 0, serial = 0, library = 0, after_count = 0;
+    int decided = 0, tries = 0, serial = 0, library = 0, after_count = 0, missed = 0, caught_missed = 0;
     const struct observation *first_caught = NULL;
     const struct params *caught_p = NULL;
     int caught = 0;
@@ -616,8 +633,10 @@ static void judge_stalls(const struct evidence *ev, struct verdict *v)
             if (!first_caught) {
                 first_caught = o;
                 caught_p = &ev->params[i];
+                caught_missed = missed;
             }
         }
+        missed += stall_missed(o);
     }
     if (tries == 0) {
         if (ev->exec_mode)
@@ -630,7 +649,7 @@ static void judge_stalls(const struct evidence *ev, struct verdict *v)
     }
     if (first_caught) {
         const struct stall_test *st = &first_caught->stall;
-        double work = atomic_cost(&ev->params[0], &ev->runs[0]) * (double)caught_p->iterations;
+        double work = stall_cost(&ev->params[0], &ev->runs[0], caught_missed) * (double)caught_p->iterations;
         if (st->outcome == STALL_SPUN)
             verdict_fail(v, "atomic-waited", "atomic mode made a thread wait for another: with one counting thread "
                          "stopped, the other ran %.2f s of CPU and did not finish its %lld increments (about %.3f s "
