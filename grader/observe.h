@@ -139,6 +139,7 @@ struct stall_test {
     double t, t_end;         /* the stop and its end (the thread resumed), s after the run started */
     double cpu, delay;       /* the watched thread's CPU s and s waiting for a CPU, during the stop */
     double stopped_cpu;      /* the stopped thread's CPU s when it was stopped */
+    double watched_cpu;      /* the watched thread's CPU s then (0: not stopped, or an older record) */
     int probes;              /* short stops before it (each when the watched thread was seen asleep) */
 };
 

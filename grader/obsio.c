@@ -330,11 +330,12 @@ void obsio_write_observation(FILE *f, const struct observation *o)
         const struct cpu_sample *c = &o->samples[i];
         fprintf(f, "sample %.6f %d %d %.9g %.9g %ld\n", c->t, c->tid, c->round, c->cpu, c->wait, c->syscall);
     }
-    /* The stall test: outcome stopped watched t t_end cpu delay stopped_cpu probes. */
+    /* The stall test: outcome stopped watched t t_end cpu delay stopped_cpu probes watched_cpu. */
     const struct stall_test *st = &o->stall;
     if (st->outcome != STALL_NONE)
-        fprintf(f, "stall %s %d %d %.6f %.6f %.9g %.9g %.9g %d\n", stall_outcome_name[st->outcome], st->stopped_tid,
-                st->watched_tid, st->t, st->t_end, st->cpu, st->delay, st->stopped_cpu, st->probes);
+        fprintf(f, "stall %s %d %d %.6f %.6f %.9g %.9g %.9g %d %.9g\n", stall_outcome_name[st->outcome],
+                st->stopped_tid, st->watched_tid, st->t, st->t_end, st->cpu, st->delay, st->stopped_cpu, st->probes,
+                st->watched_cpu);
 }
 
 /* A kind's name as escape_word wrote it (spaces as \\x20): its index, or -1. */
@@ -633,8 +634,8 @@ static bool parse_line(struct record *r, struct observation **cur, char *line, c
     } else if (!strcmp(key, "stall")) {
         struct stall_test st = {0};
         char name[16];
-        ok = *cur && sscanf(value, "%15s %d %d %lf %lf %lf %lf %lf %d", name, &st.stopped_tid, &st.watched_tid, &st.t,
-                            &st.t_end, &st.cpu, &st.delay, &st.stopped_cpu, &st.probes) >= 8;
+        ok = *cur && sscanf(value, "%15s %d %d %lf %lf %lf %lf %lf %d %lf", name, &st.stopped_tid, &st.watched_tid,
+                            &st.t, &st.t_end, &st.cpu, &st.delay, &st.stopped_cpu, &st.probes, &st.watched_cpu) >= 8;
         for (int k = 0; ok && k < STALL_N; k++)
             if (!strcmp(name, stall_outcome_name[k]))
                 st.outcome = (enum stall_outcome)k;

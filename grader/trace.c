@@ -1094,7 +1094,7 @@ static void stall_end(enum stall_outcome outcome, int64_t now, int64_t cpu, int6
     /* ST_STOPPING: its stop is still to come; the loop continues it then (a new task's stop). */
     emit(&(struct trace_rec){.kind = TR_STALL, .t = stall.t_stop, .t2 = now, .tid = stall.watched,
                              .tgid = stall.stopped, .other = (int32_t)outcome | stall.probes << 8,
-                             .a = {cpu, delay, stall.stopped_cpu}});
+                             .a = {cpu, delay, stall.stopped_cpu, stall.phase == ST_STOPPED ? stall.cpu0 : 0}});
     stall.phase = ST_DONE;
     stall_timer(false);
 }
@@ -1785,7 +1785,8 @@ size_t trace_take(struct observation *o, struct trace_state *st, const char *buf
                 .outcome = (r.other & 0xff) < STALL_N ? (enum stall_outcome)(r.other & 0xff) : STALL_NONE,
                 .probes = r.other >> 8,
                 .stopped_tid = r.tgid, .watched_tid = r.tid, .t = r.t ? t : -1, .t_end = (double)r.t2 / 1e9 - t0,
-                .cpu = (double)r.a[0] / 1e9, .delay = (double)r.a[1] / 1e9, .stopped_cpu = (double)r.a[2] / 1e9};
+                .cpu = (double)r.a[0] / 1e9, .delay = (double)r.a[1] / 1e9, .stopped_cpu = (double)r.a[2] / 1e9,
+                .watched_cpu = (double)r.a[3] / 1e9};
             break;
         }
     }

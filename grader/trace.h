@@ -52,7 +52,7 @@ enum { TI_SEIZED, TI_NO_PTRACE, TI_NO_SECCOMP };
 struct trace_rec {
     int64_t t, t2;       /* CLOCK_MONOTONIC ns; t2: a call's return (0: it never returned) */
     int32_t kind, tid, tgid, other;
-    int64_t a[3];
+    int64_t a[4];
 };
 
 /* SK_PIPE_WRITE's result field: the number the bytes written say (trace.c,

@@ -89,6 +89,12 @@ enum stall_outcome stall_outcome_of(const struct observation *o, worker_fn is_wo
     const struct task *watched = w ? nth_worker(o, is_worker, w) : NULL;
     if (st->outcome == STALL_SLEPT && watched && watched->cpu > 0 && st->cpu >= COUNTED_SHARE * watched->cpu)
         return STALL_LATE;
+    /* Or it had counted before the stop: it printed its line by the stop's end, slept through the
+     * stop and used hardly any CPU after it (one that printed its line early and then waited for
+     * a lock counts on once the stopped one goes on). */
+    if (st->outcome == STALL_SLEPT && watched && watched->cpu > 0 && st->watched_cpu > 0 &&
+        watched->cpu - st->watched_cpu - st->cpu <= AFTER_LAST_LINE_CPU && finished_line(o, finished, w, 0, st->t_end))
+        return STALL_LATE;
     return st->outcome;
 }
 

@@ -319,6 +319,9 @@ static void odd_run(struct observation *o, struct params *p)
     o->calls = calloc(16, sizeof *o->calls);
     o->calls[0] = (struct sys_call){.t = 0.25, .t_end = -1, .tid = 12, .tgid = 12, .kind = SK_PROBE_FD, .arg = 3};
     o->ncalls = 1;
+    o->stall = (struct stall_test){.outcome = STALL_SLEPT, .stopped_tid = 13, .watched_tid = 14, .t = 0.25, .t_end = 0.5,
+                                   .cpu = 0.125, .delay = 0.0625, .stopped_cpu = 0.03125, .probes = 2,
+                                   .watched_cpu = 0.015625};
     *p = (struct params){.plan = PLAN_RUN, .calibrated = 123456789012LL, .count = 3, .value = {0.3, 0.15, 0.6},
                          .iterations = 9876543210LL, .mode = "atomic", .variant = "atomic", .defaults = false,
                          .nargs = 2, .arg = {"0.30", "we'ird \\ arg"}, .workers = 3};
@@ -375,6 +378,11 @@ static void assert_same_run(const struct observation *a, const struct observatio
                   a->events[i].count == b->events[i].count && a->events[i].arg == b->events[i].arg);
         ck_assert(fabs(a->events[i].t - b->events[i].t) < 1e-6);
     }
+    const struct stall_test *x = &a->stall, *y = &b->stall;
+    ck_assert(x->outcome == y->outcome && x->stopped_tid == y->stopped_tid && x->watched_tid == y->watched_tid &&
+              x->probes == y->probes);
+    ck_assert(x->t == y->t && x->t_end == y->t_end && x->cpu == y->cpu && x->delay == y->delay &&
+              x->stopped_cpu == y->stopped_cpu && x->watched_cpu == y->watched_cpu);
 }
 
 START_TEST(test_round_trip)
