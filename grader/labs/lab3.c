@@ -588,6 +588,8 @@ static bool stall(const struct check *c, struct rng *r, const struct params *fir
     }
     if (caught >= STALL_CAUGHT || decided - caught >= STALL_DECIDED || n >= STALL_TRIES)
         return false;
+    if (decided + (int)(STALL_TRIES - n) < STALL_MIN_DECIDED)
+        return false; /* too few tries left to tell enough: not judged already (a try can still only catch) */
     if (n >= STALL_SERIAL_TRIES && serial == (int)n)
         return false; /* one thread after another, every time: the test cannot apply */
     double each = stall_cost(first, first_run, missed);
