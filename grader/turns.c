@@ -23,6 +23,8 @@
 #define TURNS_WALL 4.0        /* s a stop lasts at most (a worker kept off the CPUs: no verdict) */
 
 #define AFTER_LAST_LINE_CPU 0.02 /* s of CPU a worker uses after its finished line, at most (~1 ms) */
+#define AFTER_WAIT_CPU 0.002 /* s of CPU a worker that waited at the end uses after the stop, at most (a barrier, its
+                              * line, its exit: 0.1-0.5 ms measured; lock waiters counted on: 4-100 ms) */
 #define COUNTED_SHARE 0.1   /* a watched worker that used this share of all its CPU during the stop, then slept, had counted */
 
 typedef bool (*worker_fn)(const struct observation *o, const struct task *t);
@@ -89,11 +91,11 @@ enum stall_outcome stall_outcome_of(const struct observation *o, worker_fn is_wo
     const struct task *watched = w ? nth_worker(o, is_worker, w) : NULL;
     if (st->outcome == STALL_SLEPT && watched && watched->cpu > 0 && st->cpu >= COUNTED_SHARE * watched->cpu)
         return STALL_LATE;
-    /* Or it had counted before the stop: it printed its line by the stop's end, slept through the
-     * stop and used hardly any CPU after it (one that printed its line early and then waited for
-     * a lock counts on once the stopped one goes on). */
+    /* Or it slept through the stop and used hardly any CPU after it: it had counted (before the
+     * stop or during it) and waited at the end (a barrier, before its line or after it). A thread
+     * that waits for a lock counts on once the stopped one goes on. */
     if (st->outcome == STALL_SLEPT && watched && watched->cpu > 0 && st->watched_cpu > 0 &&
-        watched->cpu - st->watched_cpu - st->cpu <= AFTER_LAST_LINE_CPU && finished_line(o, finished, w, 0, st->t_end))
+        watched->cpu - st->watched_cpu - st->cpu <= AFTER_WAIT_CPU)
         return STALL_LATE;
     return st->outcome;
 }
