@@ -381,6 +381,12 @@ const char *fd_call_name(long nr)
     case SYS_sendmsg: return "sendmsg";
     case SYS_accept: return "accept";
     case SYS_accept4: return "accept4";
+    case SYS_recvmmsg: return "recvmmsg";
+    case SYS_sendmmsg: return "sendmmsg";
+    case SYS_preadv2: return "preadv2";    /* offset -1: a read from a socket too */
+    case SYS_pwritev2: return "pwritev2";
+    case SYS_splice: return "splice";
+    case SYS_sendfile: return "sendfile";
     default: return NULL;
     }
 }

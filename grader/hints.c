@@ -183,6 +183,9 @@ const struct hint hint_catalogue[] = {
                         "jobs from the one queue."},
     {"blocking-socket", "A thread was blocked reading or writing a client socket: make every socket "
                         "non-blocking and touch it only when poll() says it is ready."},
+    {"io-thread-not-loop", "The thread that read and wrote the sockets never waited in select()/poll()/"
+                           "epoll_wait() (a helper thread polled for it, or it waited for a signal): the event loop "
+                           "is one thread that waits in poll() and does the socket I/O itself."},
     {"io-outside-loop", "Several threads read and wrote the sockets: one event-loop thread does all the "
                         "network I/O; workers only compute."},
     {"not-reaped", "Worker processes outlived the server or were never reaped: on shutdown, tell them to stop "

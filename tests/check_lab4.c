@@ -47,6 +47,8 @@ static const struct e2e_case table[] = {
      .fail = "responsive", .pass = "build integrity", .clues = "responsive:#compute-in-loop;responsive:the event loop was not there"},
     {.name = "threadper", .source = "tests/lab4/threadper.c", .only = "structure", .exit_status = 1,
      .fail = "structure", .pass = "build integrity", .clues = "structure:#task-per-request;structure:#io-outside-loop;structure:appeared after start-up"},
+    {.name = "sigioloop", .source = "tests/lab4/sigioloop.c", .only = "structure", .exit_status = 1, .fail = "structure",
+     .pass = "build integrity", .clues = "structure:#io-thread-not-loop;structure:never waited in select(), poll() or epoll_wait()"},
     {.name = "forgedpool", .source = "tests/lab4/forgedpool.c", .only = "structure", .exit_status = 1,
      .fail = "structure integrity", .pass = "build", .clues = "integrity:#integrity;integrity:forged probe records"},
     {.name = "oneworker", .source = "tests/lab4/oneworker.c", .only = "structure", .exit_status = 1,

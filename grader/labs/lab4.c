@@ -1355,11 +1355,23 @@ static long loop_calls(const struct task *t, const char **most)
     return n;
 }
 
+static const struct task *task_of(const struct observation *o, int tid)
+{
+    for (size_t i = 0; i < o->ntasks && tid; i++)
+        if (o->tasks[i].tid == tid)
+            return &o->tasks[i];
+    return NULL;
+}
+
+/* The loop is a task that waits in select/poll/epoll, and the task that did the socket I/O
+ * (loop.tid): a helper that only polls and wakes the thread that reads, writes and computes
+ * leaves that one a loop all the same. */
 static struct loop_seen loop_from_kernel(const struct observation *o)
 {
     struct loop_seen r = {0};
     if (!o->traced || o->ntasks == 0)
         return r;
+    int io_tid = (int)obs_get_metric(o, "loop.tid", 0);
     long most = 0;
     for (size_t i = 0; i < o->ntasks; i++) {
         const char *call = NULL;
@@ -1379,13 +1391,10 @@ static struct loop_seen loop_from_kernel(const struct observation *o)
             tid = (int)x->value;
             r.judged = true;
         } else if (!strcmp(x->name, "par.task.cpu") && tid && one > 0) {
-            const struct task *t = NULL;
-            for (size_t i = 0; i < o->ntasks && !t; i++)
-                if (o->tasks[i].tid == tid)
-                    t = &o->tasks[i];
+            const struct task *t = task_of(o, tid);
             const char *call = "poll";
             long n = t ? loop_calls(t, &call) : 0;
-            if (n > 0 && n >= LOOP_CALL_SHARE * (double)most) {
+            if ((n > 0 && n >= LOOP_CALL_SHARE * (double)most) || tid == io_tid) {
                 if (x->value >= LOOP_CPU_SHARE * one && x->value > r.computed_cpu) {
                     r.computed_tid = tid;
                     r.computed_cpu = x->value;
@@ -1445,11 +1454,22 @@ static void judge_structure(const struct evidence *ev, struct verdict *v)
     struct loop_seen seen = loop_from_kernel(o);
     if (seen.judged)
         burners = seen.workers;
+    int io_tid = (int)obs_get_metric(o, "loop.tid", 0);
+    const struct task *io = o->traced ? task_of(o, io_tid) : NULL;
+    if (io && loop_calls(io, NULL) == 0)
+        verdict_fail(v, "io-thread-not-loop", "the thread that did the socket I/O (task %d%s) never waited in "
+                     "select(), poll() or epoll_wait()%s: the event loop is one thread that waits there and reads and "
+                     "writes the sockets itself", io_tid, io_uncounted ? ", the busiest while 500 clients sent PING" : "",
+                     seen.loop_call ? " (another task did, and woke it)" : "");
+    char which[96];
+    if (seen.calls > 0)
+        snprintf(which, sizeof which, "which waited in %s() %ld times", seen.call, seen.calls);
+    else
+        snprintf(which, sizeof which, "which did the socket I/O");
     if (seen.computed_tid)
-        verdict_fail(v, "compute-in-loop", "the event-loop thread (task %d, which waited in %s() %ld times) computed: "
-                     "it used %.2f s of CPU while %d COLLATZ jobs were queued (one job takes %.2f s): the loop only "
-                     "hands jobs to the workers", seen.computed_tid, seen.call, seen.calls, seen.computed_cpu, w,
-                     seen.job_cpu);
+        verdict_fail(v, "compute-in-loop", "the event-loop thread (task %d, %s) computed: it used %.2f s of CPU while "
+                     "%d COLLATZ jobs were queued (one job takes %.2f s): the loop only hands jobs to the workers",
+                     seen.computed_tid, which, seen.computed_cpu, w, seen.job_cpu);
     size_t par_replied, par_jobs = count_phase(o, PH_PAR_ALL, &par_replied);
     if (par_replied < par_jobs) /* an unanswered job says nothing of the workers: fewer may have had one */
         verdict_fail(v, "protocol", "with WORKERS = %d, %zu of %zu COLLATZ jobs sent at once were answered: the other "

@@ -12,8 +12,8 @@
  * Records are shorter than PIPE_BUF, so writes from many processes never mix.
  *
  * Watched: process and thread creation (fork, _Fork, vfork, posix_spawn,
- * system, pthread_create, thrd_create), reaping (wait family, pthread_join,
- * thrd_join) and every way of waiting for time (sleep family, select,
+ * system, pthread_create, thrd_create), reaping (wait family, pthread_join
+ * and its _np bounded forms, thrd_join) and every way of waiting for time (sleep family, select,
  * pselect, poll, ppoll, epoll_wait, epoll_pwait, thrd_sleep), and when one of those
  * event-loop calls fails ("wait_failed", with its errno: EINTR is a signal),
  * and how many locks were taken (pthread mutex and spin locks, C11 mtx_*):
@@ -451,6 +451,34 @@ int pthread_join(pthread_t t, void **ret)
 {
     REAL(int, pthread_join, pthread_t, void **);
     int rc = real_pthread_join(t, ret);
+    if (rc == 0)
+        record(C_PTHREAD_JOIN, 0);
+    return rc;
+}
+
+/* glibc's joins with a bound: each that returns 0 joined the thread, as pthread_join does. */
+int pthread_tryjoin_np(pthread_t t, void **ret)
+{
+    REAL(int, pthread_tryjoin_np, pthread_t, void **);
+    int rc = real_pthread_tryjoin_np(t, ret);
+    if (rc == 0)
+        record(C_PTHREAD_JOIN, 0);
+    return rc;
+}
+
+int pthread_timedjoin_np(pthread_t t, void **ret, const struct timespec *abstime)
+{
+    REAL(int, pthread_timedjoin_np, pthread_t, void **, const struct timespec *);
+    int rc = real_pthread_timedjoin_np(t, ret, abstime);
+    if (rc == 0)
+        record(C_PTHREAD_JOIN, 0);
+    return rc;
+}
+
+int pthread_clockjoin_np(pthread_t t, void **ret, clockid_t clock, const struct timespec *abstime)
+{
+    REAL(int, pthread_clockjoin_np, pthread_t, void **, clockid_t, const struct timespec *);
+    int rc = real_pthread_clockjoin_np(t, ret, clock, abstime);
     if (rc == 0)
         record(C_PTHREAD_JOIN, 0);
     return rc;
