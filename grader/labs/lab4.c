@@ -720,6 +720,37 @@ static bool wants(const struct params *p, const char *phase)
     return false;
 }
 
+static uint64_t collatz_sum(uint64_t a, uint64_t b);
+
+/* The big jobs' sums, one COLLATZ reply of the phases' drawn at random, computed again here once
+ * the server has ended (so that the grader's CPU never competes with it): a server that fakes the
+ * replies to big jobs and burns CPU instead passes no check that counts them. Metrics sum.index
+ * (the exchange), sum.want; a reply that was not "COLLATZ A B S" counts as wrong too. */
+static void verify_one_sum(struct drv *v, int phase_a, int phase_b)
+{
+    const struct observation *o = v->o;
+    size_t n = 0;
+    for (size_t i = 0; i < o->nexchanges; i++)
+        n += (o->exchanges[i].phase == phase_a || o->exchanges[i].phase == phase_b) && o->exchanges[i].reply &&
+             !strncmp(o->exchanges[i].request, "COLLATZ ", 8);
+    if (n == 0)
+        return;
+    size_t k = (size_t)rng_below(&v->r, (int)n);
+    for (size_t i = 0; i < o->nexchanges; i++) {
+        const struct exchange *x = &o->exchanges[i];
+        if (!((x->phase == phase_a || x->phase == phase_b) && x->reply && !strncmp(x->request, "COLLATZ ", 8)))
+            continue;
+        if (k-- > 0)
+            continue;
+        unsigned long long a, b;
+        if (sscanf(x->request, "COLLATZ %llu %llu", &a, &b) != 2 || a >= b)
+            return;
+        obs_metric(v->o, "sum.index", (double)i);
+        obs_metric(v->o, "sum.want", (double)collatz_sum(a, b));
+        return;
+    }
+}
+
 static void driver(struct drive *d, const struct params *p)
 {
     static struct task_info t[MAX_TASKS];
@@ -803,6 +834,12 @@ static void driver(struct drive *d, const struct params *p)
     }
     phase_shutdown(v, wants(p, "shutdown"));
     session_end(s);
+    if (!strcmp(p->mode, "memcheck") || !strcmp(p->mode, "cal") || !strcmp(p->mode, "bench")) {
+        free(v);
+        return;
+    }
+    verify_one_sum(v, PH_PAR_ONE, PH_PAR_ALL);
+    verify_one_sum(v, PH_RESP_JOB, PH_RESP_JOB);
     free(v);
 }
 
@@ -939,6 +976,31 @@ static void quote_exchange(struct verdict *v, const struct exchange *x)
 }
 
 /* --- Judges -------------------------------------------------------------------------- */
+
+/* Fails v if the big job the driver computed again (verify_one_sum) in these phases was answered
+ * wrong; true if so. */
+static bool fail_if_sum_wrong(const struct observation *o, int phase_a, int phase_b, struct verdict *v)
+{
+    for (size_t m = 0; m + 1 < o->nmetrics; m++) {
+        if (strcmp(o->metrics[m].name, "sum.index") || strcmp(o->metrics[m + 1].name, "sum.want"))
+            continue;
+        size_t i = (size_t)o->metrics[m].value;
+        if (i >= o->nexchanges || (o->exchanges[i].phase != phase_a && o->exchanges[i].phase != phase_b))
+            continue;
+        const struct exchange *x = &o->exchanges[i];
+        char want[96];
+        snprintf(want, sizeof want, "%s %.0f", x->request, o->metrics[m + 1].value);
+        if (x->reply && !strcmp(x->reply, want))
+            continue;
+        verdict_fail(v, "wrong-reply", "a COLLATZ job was answered \"%.60s\", where the grader computed \"%.60s\": "
+                     "a reply is the sum the workers computed, whatever the job's size", x->reply ? x->reply : "",
+                     want);
+        quote_exchange(v, x);
+        v->conclusive = true; /* a wrong sum is no noise: another run cannot undo it */
+        return true;
+    }
+    return false;
+}
 
 static void judge_format(const struct evidence *ev, struct verdict *v)
 {
@@ -1210,7 +1272,7 @@ static void judge_parallel(const struct evidence *ev, struct verdict *v)
 {
     const struct observation *o = &ev->runs[0];
     const struct params *p = &ev->params[0];
-    if (fail_if_unreachable(o, v))
+    if (fail_if_unreachable(o, v) || fail_if_sum_wrong(o, PH_PAR_ONE, PH_PAR_ALL, v))
         return;
     int w = p->workers > 0 ? p->workers : 2;
     double best = 0, best_ratio = 0, best_one = 0, best_all = 0;
@@ -1273,7 +1335,7 @@ static void judge_responsive(const struct evidence *ev, struct verdict *v)
     const struct observation *o = &ev->runs[0];
     if (fail_if_unreachable(o, v))
         return;
-    if (phases_not_run(ev, "responsive", v))
+    if (phases_not_run(ev, "responsive", v) || fail_if_sum_wrong(o, PH_RESP_JOB, PH_RESP_JOB, v))
         return;
     double worst = -1, lats[256];
     int pings = 0;
