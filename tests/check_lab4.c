@@ -97,6 +97,8 @@ static const struct e2e_case table[] = {
     /* Second phase, alone: parallel is its point: graded again while the machine was busy, and the
      * row fails if it never could be judged. The reference whole beside the other steps (first
      * phase): everything passes, parallel may be left not judged by the load (the busy list). */
+    {.name = "fakeserial", .source = "tests/lab4/fakeserial.c", .only = "parallel", .exit_status = 1, .fail = "parallel",
+     .pass = "build integrity", .point = "parallel", .clues = "parallel:#not-parallel;parallel:the reply was held back"},
     {.name = "reference_parallel", .source = "solutions/lab4", .only = "parallel", .pass = "build parallel integrity",
      .point = "parallel"},
     {.name = "reference", .source = "solutions/lab4", .pass = ALL_CHECKS " parallel"},
