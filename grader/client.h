@@ -80,7 +80,7 @@ struct task_info {
     double wait;             /* s ready but waiting for a CPU */
     long syscall;            /* the call it is blocked in, -1: running or unknown */
     long arg0;               /* its first argument (a descriptor for read/write/accept) */
-    long long io_calls;      /* read + write family calls so far (syscr + syscw) */
+    long long io_calls;      /* read family calls so far (syscr: read, readv, pread; not recv) */
 };
 /* The call task tid of pid is blocked in (/proc/PID/task/TID/syscall: its
  * number, its first argument if arg0 is not NULL); false: running, gone or

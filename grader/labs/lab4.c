@@ -77,7 +77,7 @@ enum { PH_PROTOCOL = 1, PH_CONC, PH_SLOW, PH_SLOW_STALLED, PH_SURVIVE, PH_SCALE,
 #define HELD_SLACK 0.005           /* s a lone job's reply may take beyond its busiest task's busy time (the loop's */
 #define HELD_SHARE 0.05            /* wake-up: under 1 ms measured), and this share of that time more */
 #define BURNER_SHARE 0.3          /* a task busy this share of a job in the batch counts as a worker */
-#define IO_SHARE_MIN 0.9          /* the loop thread's share of the read/write calls with 500 clients */
+#define IO_SHARE_MIN 0.9          /* the loop thread's share of the read calls with 500 clients */
 #define MAX_TASKS 600
 #define SAMPLE_EVERY 0.025
 
@@ -414,7 +414,7 @@ static void phase_slow(struct drv *v, int clients)
         session_close(s, idx[i]);
 }
 
-/* Which task did the socket I/O: the one whose read/write calls grew most. */
+/* Which task did the socket I/O: the one whose read calls grew most. */
 static void find_loop_thread(struct drv *v, const struct task_info *a, size_t na, const struct task_info *b,
                              size_t nb)
 {
@@ -1567,7 +1567,7 @@ static void judge_structure(const struct evidence *ev, struct verdict *v)
                      "%.0f task%s computed", w, w, burners, burners == 1 ? "" : "s");
     double share = obs_get_metric(o, "loop.io_share", -1);
     if (share >= 0 && share < IO_SHARE_MIN)
-        verdict_fail(v, "io-outside-loop", "with %d clients, the busiest thread made only %.0f%% of the read/write "
+        verdict_fail(v, "io-outside-loop", "with %d clients, the busiest thread made only %.0f%% of the read "
                      "calls: the network I/O is spread over several threads", SCALE_CLIENTS, share * 100);
     double samples = obs_get_metric(o, "loop.samples", 0), other = obs_get_metric(o, "loop.other_call", 0);
     if (samples > 0 && other > 0 && obs_get_metric(o, "loop.in_loopcall", 0) < samples)
@@ -1592,7 +1592,7 @@ static void judge_structure(const struct evidence *ev, struct verdict *v)
     }
     if (v->status != ST_FAIL && share >= 0)
         sbuf_printf(&v->summary, "%.0f tasks at start, none later; no task blocked on a socket; %d workers computed; "
-                    "one thread made %.0f%% of the socket calls", start, w, share * 100);
+                    "one thread made %.0f%% of the reads", start, w, share * 100);
     else if (v->status != ST_FAIL)
         sbuf_printf(&v->summary, "%.0f tasks at start, none later; no task blocked on a socket; %d workers computed "
                     "(socket calls not counted: recv/send, which /proc counts not)", start, w);
