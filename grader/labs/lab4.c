@@ -783,8 +783,22 @@ static void driver(struct drive *d, const struct params *p)
     s->deadline = now_mono() + (!strcmp(p->mode, "memcheck") ? 25.0 : 20.0);
     s->sample = sample;
     s->sample_arg = v;
-    /* The tasks at start-up: any other one later was created per request. */
+    /* The tasks at start-up: any other one later was created per request. A thread made just
+     * after the first line (the loop's own, say) is still start-up: the set is read again every
+     * 20 ms until it holds still (200 ms at most), before any request is sent. */
     size_t n = proc_tasks(drive_pid(d), t, MAX_TASKS);
+    for (int k = 0; k < 10; k++) {
+        static struct task_info again[MAX_TASKS];
+        session_idle(s, 0.02);
+        size_t m = proc_tasks(drive_pid(d), again, MAX_TASKS);
+        bool same = m == n;
+        for (size_t i = 0; i < m && same; i++)
+            same = again[i].tid == t[i].tid;
+        if (same)
+            break;
+        memcpy(t, again, m * sizeof *t);
+        n = m;
+    }
     for (size_t i = 0; i < n; i++)
         v->start_tids[v->nstart++] = t[i].tid;
     obs_metric(v->o, "tasks.start", (double)n);
