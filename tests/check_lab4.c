@@ -47,6 +47,13 @@ static const struct e2e_case table[] = {
      .fail = "responsive", .pass = "build integrity", .clues = "responsive:#compute-in-loop;responsive:the event loop was not there"},
     {.name = "threadper", .source = "tests/lab4/threadper.c", .only = "structure", .exit_status = 1,
      .fail = "structure", .pass = "build integrity", .clues = "structure:#task-per-request;structure:#io-outside-loop;structure:appeared after start-up"},
+    /* Right servers in other styles (an attacker's, session 6): each failed structure once. */
+    {.name = "logger", .source = "tests/lab4/logger.c", .only = "structure", .exit_status = 0,
+     .pass = "build structure integrity"},
+    {.name = "loopthread", .source = "tests/lab4/loopthread.c", .only = "structure", .exit_status = 0,
+     .pass = "build structure integrity"},
+    {.name = "timedjoin", .source = "tests/lab4/timedjoin.c", .only = "structure", .exit_status = 0,
+     .pass = "build structure integrity"},
     {.name = "fakebig", .source = "tests/lab4/fakebig.c", .only = "parallel,responsive", .exit_status = 1,
      .fail = "parallel responsive", .pass = "build integrity",
      .clues = "parallel:#wrong-reply;parallel:where the grader computed;responsive:#wrong-reply"},
