@@ -1721,8 +1721,9 @@ static bool responsive_timeline(const struct observation *o, const struct params
     snprintf(tl->title, sizeof tl->title, "timeline of the responsive phase (WORKERS = %d; %d COLLATZ jobs sent at "
              "once, then a SLEEP 100 and a PING every 20 ms)", w, jobs);
 
-    /* The loop: the task that waited most in select/poll/epoll (the kernel's count). */
-    const struct task *loop = NULL;
+    /* The loop: the task that did the socket I/O when the scale phase told (judge_structure), else
+     * the task that waited most in select/poll/epoll (the kernel's count). */
+    const struct task *io = task_of(o, (int)obs_get_metric(o, "loop.tid", 0)), *loop = NULL;
     long most = 0;
     for (size_t i = 0; i < o->ntasks; i++) {
         long n = loop_calls(&o->tasks[i], NULL);
@@ -1731,7 +1732,10 @@ static bool responsive_timeline(const struct observation *o, const struct params
             loop = &o->tasks[i];
         }
     }
-    const char *loop_name = loop ? "event loop" : "main";
+    bool io_only = io && loop_calls(io, NULL) == 0; /* it did the I/O and never waited there */
+    if (io)
+        loop = io;
+    const char *loop_name = io_only ? "socket I/O" : loop ? "event loop" : "main";
     if (!loop && o->ntasks > 0)
         loop = &o->tasks[0];
     double loop_cpu = 0;
