@@ -1104,6 +1104,15 @@ static void judge_protocol(const struct evidence *ev, struct verdict *v)
     }
     if (valid + bad == 0)
         verdict_fail(v, "protocol", "no request could be sent");
+    if (v->status == ST_FAIL && (o->output_flood || o->timed_out)) {
+        /* Unanswered because the grader had stopped it: say so, not only "no reply". */
+        struct sbuf end = {0};
+        describe_end(o, &end);
+        verdict_note(v, "  (the program %s)", end.data);
+        sbuf_free(&end);
+        if (o->output_flood)
+            verdict_hint(v, "output-flood");
+    }
     if (v->status != ST_FAIL)
         sbuf_printf(&v->summary, "%d valid requests answered exactly (COLLATZ sums checked), %d malformed got ERR "
                     "and the connection went on", valid, bad);
