@@ -35,7 +35,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/random.h>
 #include <sys/syscall.h>
+#include <unistd.h>
 
 #include "../client.h"
 #include "../judge.h"
@@ -74,6 +76,7 @@ enum { PH_PROTOCOL = 1, PH_CONC, PH_SLOW, PH_SLOW_STALLED, PH_SURVIVE, PH_SCALE,
 #define TASK_CPU_NOTED 0.005      /* s of CPU in the parallel batch for a task to be noted */
 #define LOOP_CPU_SHARE 0.25       /* the event loop's CPU in the batch, at most this share of a job */
 #define LOOP_CALL_SHARE 0.05      /* a task with this share of the select/poll/epoll calls waits as a loop */
+#define SUMS_CHECKED 2              /* big jobs' sums the grader computes again, per phase */
 #define HELD_SLACK 0.005           /* s a lone job's reply may take beyond its busiest task's busy time (the loop's */
 #define HELD_SHARE 0.05            /* wake-up: under 1 ms measured), and this share of that time more */
 #define BURNER_SHARE 0.3          /* a task busy this share of a job in the batch counts as a worker */
@@ -524,6 +527,8 @@ static void phase_parallel(struct drv *v, int pairs)
         session_wait(s, 10 * JOB_CPU + 2);
         double one_wall = drive_now(v->d) - t0;
         tree_busy(v, b, &nb);
+        /* one_busy: the server's tasks' busy time (on a CPU or ready for one) summed: a job whose
+         * slices pass from worker to worker is busy all along, though no one task is. */
         double one_cpu = 0, one_busy = 0;
         for (size_t i = 0; i < nb; i++) {
             one_cpu = fmax(one_cpu, b[i].cpu - task_cpu(a, na, b[i].tid));
@@ -531,7 +536,7 @@ static void phase_parallel(struct drv *v, int pairs)
             for (size_t j = 0; j < na; j++)
                 if (a[j].tid == b[i].tid)
                     wait0 = a[j].wait;
-            one_busy = fmax(one_busy, b[i].cpu - task_cpu(a, na, b[i].tid) + b[i].wait - wait0);
+            one_busy += fmax(0, b[i].cpu - task_cpu(a, na, b[i].tid) + b[i].wait - wait0);
         }
         session_close(s, one);
         open_many(v, idx, w, PH_PAR_ALL);
@@ -730,21 +735,33 @@ static bool wants(const struct params *p, const char *phase)
 }
 
 static uint64_t collatz_sum(uint64_t a, uint64_t b);
+static void verify_one_sum(struct drv *v, int phase_a, int phase_b, size_t k);
 
-/* The big jobs' sums, one COLLATZ reply of the phases' drawn at random, computed again here once
- * the server has ended (so that the grader's CPU never competes with it): a server that fakes the
- * replies to big jobs and burns CPU instead passes no check that counts them. Metrics sum.index
- * (the exchange), sum.want; a reply that was not "COLLATZ A B S" counts as wrong too. */
-static void verify_one_sum(struct drv *v, int phase_a, int phase_b)
+/* The big jobs' sums: SUMS_CHECKED COLLATZ replies of the phases, drawn at random, computed again
+ * here once the server has ended (so that the grader's CPU never competes with it): a server that
+ * fakes the replies to big jobs and burns CPU instead passes no check that counts them. Drawn from
+ * the kernel's randomness, not the grading's seed (which comes from the file's bytes: a student
+ * could change a comment until the drawn jobs were the right ones). Metrics sum.index (the
+ * exchange), sum.want; a reply that was not "COLLATZ A B S" counts as wrong too. */
+static void verify_sums(struct drv *v, int phase_a, int phase_b)
 {
     const struct observation *o = v->o;
     size_t n = 0;
     for (size_t i = 0; i < o->nexchanges; i++)
         n += (o->exchanges[i].phase == phase_a || o->exchanges[i].phase == phase_b) && o->exchanges[i].reply &&
              !strncmp(o->exchanges[i].request, "COLLATZ ", 8);
-    if (n == 0)
-        return;
-    size_t k = (size_t)rng_below(&v->r, (int)n);
+    struct rng r = {0};
+    if (getrandom(&r.state, sizeof r.state, 0) != (ssize_t)sizeof r.state)
+        r.state = (uint64_t)now_mono() * 1000003u ^ (uint64_t)getpid();
+    size_t first = n > 0 ? (size_t)rng_below(&r, (int)n) : 0;
+    for (size_t c = 0; c < SUMS_CHECKED && c < n; c++)
+        verify_one_sum(v, phase_a, phase_b, (first + c) % n);
+}
+
+/* The k-th COLLATZ reply of the phases (from 0), computed again. */
+static void verify_one_sum(struct drv *v, int phase_a, int phase_b, size_t k)
+{
+    const struct observation *o = v->o;
     for (size_t i = 0; i < o->nexchanges; i++) {
         const struct exchange *x = &o->exchanges[i];
         if (!((x->phase == phase_a || x->phase == phase_b) && x->reply && !strncmp(x->request, "COLLATZ ", 8)))
@@ -861,8 +878,8 @@ static void driver(struct drive *d, const struct params *p)
         free(v);
         return;
     }
-    verify_one_sum(v, PH_PAR_ONE, PH_PAR_ALL);
-    verify_one_sum(v, PH_RESP_JOB, PH_RESP_JOB);
+    verify_sums(v, PH_PAR_ONE, PH_PAR_ALL);
+    verify_sums(v, PH_RESP_JOB, PH_RESP_JOB);
     free(v);
 }
 
@@ -1000,7 +1017,7 @@ static void quote_exchange(struct verdict *v, const struct exchange *x)
 
 /* --- Judges -------------------------------------------------------------------------- */
 
-/* Fails v if the big job the driver computed again (verify_one_sum) in these phases was answered
+/* Fails v if a big job the driver computed again (verify_sums) in these phases was answered
  * wrong; true if so. */
 static bool fail_if_sum_wrong(const struct observation *o, int phase_a, int phase_b, struct verdict *v)
 {
@@ -1327,7 +1344,7 @@ static void judge_parallel(const struct evidence *ev, struct verdict *v)
         if (all <= 0)
             continue;
         pairs++;
-        /* The job alone counts for no longer than its busiest task was busy (on a CPU or ready
+        /* The job alone counts for no longer than the server's tasks were busy (on a CPU or ready
          * for one), and a little: a reply held back once the sum was ready (only when alone, so
          * that one worker looks like several) lengthens the baseline, not the work. */
         double held = 0, cap = busy * (1 + HELD_SHARE) + HELD_SLACK;
@@ -1369,8 +1386,8 @@ static void judge_parallel(const struct evidence *ev, struct verdict *v)
                      "(at least ×%.2f expected, up to ×%d on %d CPUs); CPU/wall of the batch ×%.2f", w, best_all,
                      best_one, best, SPEEDUP_MIN, k, ev->cpus, best_ratio);
         if (best_held > 0)
-            verdict_note(v, "  the job alone was answered after %.2f s, but no task of the server was busy longer than "
-                         "%.2f s meanwhile: the reply was held back, so that time does not count", best_held,
+            verdict_note(v, "  the job alone was answered after %.2f s, but the server's tasks were busy only %.2f s "
+                         "in all meanwhile: the reply was held back, so that time does not count", best_held,
                          (best_one - HELD_SLACK) / (1 + HELD_SHARE));
         verdict_note(v, "  the workers ran one at a time: one worker, or a lock held while computing?");
         return;
